@@ -1,0 +1,193 @@
+package rules
+
+import (
+	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// These tests check the rule files as data: metadata conventions and the shape of the test
+// files. Whether each rule really produces the expected signals is checked by the detect
+// package and by `trailhound rules test`, which run the cases through the engine.
+
+type ruleFile struct {
+	Title          string         `yaml:"title"`
+	ID             string         `yaml:"id"`
+	Status         string         `yaml:"status"`
+	Description    string         `yaml:"description"`
+	Author         string         `yaml:"author"`
+	Date           string         `yaml:"date"`
+	References     []string       `yaml:"references"`
+	Tags           []string       `yaml:"tags"`
+	Level          string         `yaml:"level"`
+	FalsePositives []string       `yaml:"falsepositives"`
+	Logsource      map[string]any `yaml:"logsource"`
+	Detection      map[string]any `yaml:"detection"`
+}
+
+type testFile struct {
+	Cases []struct {
+		Name   string           `yaml:"name"`
+		Events []map[string]any `yaml:"events"`
+		Expect []struct {
+			EventIDs []string `yaml:"event_ids"`
+		} `yaml:"expect"`
+	} `yaml:"cases"`
+}
+
+var (
+	uuidRE   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	tacticRE = regexp.MustCompile(`^attack\.[a-z]+(-[a-z]+)*$`)
+	techRE   = regexp.MustCompile(`^attack\.t[0-9]{4}(\.[0-9]{3})?$`)
+	nameRE   = regexp.MustCompile(`^aws_[a-z0-9_]+\.yml$`)
+)
+
+func ruleNames(t *testing.T) []string {
+	t.Helper()
+	all, err := fs.Glob(FS, "*.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for _, n := range all {
+		if !strings.HasSuffix(n, "_test.yml") {
+			rules = append(rules, n)
+		}
+	}
+	if len(rules) == 0 {
+		t.Fatal("no rules embedded")
+	}
+	return rules
+}
+
+func TestRuleMetadata(t *testing.T) {
+	ids := map[string]string{}
+	for _, name := range ruleNames(t) {
+		t.Run(name, func(t *testing.T) {
+			b, err := fs.ReadFile(FS, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r ruleFile
+			if err := yaml.Unmarshal(b, &r); err != nil {
+				t.Fatalf("parsing: %v", err)
+			}
+			if !nameRE.MatchString(name) {
+				t.Errorf("file name %q does not match aws_<what>.yml", name)
+			}
+			if !uuidRE.MatchString(r.ID) {
+				t.Errorf("id %q is not a lowercase UUIDv4", r.ID)
+			}
+			if prev, dup := ids[r.ID]; dup {
+				t.Errorf("id %s already used by %s", r.ID, prev)
+			}
+			ids[r.ID] = name
+			if r.Title == "" || strings.Count(r.Description, "\n") < 2 || !strings.Contains(r.Description, "Triage") {
+				t.Errorf("title and a description of several lines with a Triage paragraph are required")
+			}
+			if r.Status != "experimental" || r.Author != "trailhound" || r.Date == "" {
+				t.Errorf("status, author, date = %q, %q, %q; want experimental, trailhound, a date", r.Status, r.Author, r.Date)
+			}
+			if !slices.Contains([]string{"informational", "low", "medium", "high", "critical"}, r.Level) {
+				t.Errorf("level %q is not a Sigma level", r.Level)
+			}
+			if len(r.References) == 0 || len(r.FalsePositives) == 0 {
+				t.Errorf("references and falsepositives are required")
+			}
+			if r.Logsource["product"] != "aws" || r.Logsource["service"] != "cloudtrail" {
+				t.Errorf("logsource = %v; want product aws, service cloudtrail", r.Logsource)
+			}
+			if _, ok := r.Detection["condition"]; !ok {
+				t.Errorf("detection has no condition")
+			}
+			var tactic, tech bool
+			for _, tag := range r.Tags {
+				switch {
+				case techRE.MatchString(tag):
+					tech = true
+				case tacticRE.MatchString(tag):
+					tactic = true
+				default:
+					t.Errorf("tag %q is neither attack.<tactic> nor attack.tNNNN[.NNN]", tag)
+				}
+			}
+			if !tactic || !tech {
+				t.Errorf("tags %v need an ATT&CK tactic and technique", r.Tags)
+			}
+		})
+	}
+}
+
+func TestRuleTestFiles(t *testing.T) {
+	rules := ruleNames(t)
+	tests, err := fs.Glob(FS, "*_test.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tf := range tests {
+		if !slices.Contains(rules, strings.TrimSuffix(tf, "_test.yml")+".yml") {
+			t.Errorf("%s has no rule beside it", tf)
+		}
+	}
+	seen := map[string]string{}
+	for _, name := range rules {
+		tf := strings.TrimSuffix(name, ".yml") + "_test.yml"
+		t.Run(tf, func(t *testing.T) {
+			b, err := fs.ReadFile(FS, tf)
+			if err != nil {
+				t.Fatalf("every rule needs a test file: %v", err)
+			}
+			var f testFile
+			dec := yaml.NewDecoder(strings.NewReader(string(b)))
+			dec.KnownFields(true)
+			if err := dec.Decode(&f); err != nil {
+				t.Fatalf("parsing: %v", err)
+			}
+			var firing, quiet int
+			for _, c := range f.Cases {
+				if c.Name == "" || len(c.Events) == 0 {
+					t.Errorf("case %q: a name and at least one event are required", c.Name)
+				}
+				inCase := map[string]bool{}
+				for i, ev := range c.Events {
+					id, _ := ev["eventID"].(string)
+					if !uuidRE.MatchString(id) {
+						t.Errorf("case %q event %d: eventID %q is not a UUIDv4", c.Name, i, id)
+					}
+					if prev, dup := seen[id]; dup {
+						t.Errorf("case %q: eventID %s already used in %s", c.Name, id, prev)
+					}
+					seen[id] = tf
+					inCase[id] = true
+					for _, k := range []string{"eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress", "userAgent", "eventType", "recipientAccountId"} {
+						if _, ok := ev[k]; !ok {
+							t.Errorf("case %q event %s: missing %s", c.Name, id, k)
+						}
+					}
+				}
+				for _, sig := range c.Expect {
+					if len(sig.EventIDs) == 0 {
+						t.Errorf("case %q: an expected signal lists no event_ids", c.Name)
+					}
+					for _, id := range sig.EventIDs {
+						if !inCase[id] {
+							t.Errorf("case %q: expected event %s is not among the case's events", c.Name, id)
+						}
+					}
+				}
+				if len(c.Expect) > 0 {
+					firing++
+				} else {
+					quiet++
+				}
+			}
+			if firing < 2 || quiet < 2 {
+				t.Errorf("%d firing and %d non-firing cases; want at least 2 of each", firing, quiet)
+			}
+		})
+	}
+}
