@@ -1,0 +1,161 @@
+// Package signal defines what trailhound emits when a rule matches: the Signal (rule, ATT&CK
+// mapping, the evidence's who, where and when, and a one-sentence summary for a responder),
+// its stable id, its severity Level, the Accumulator that builds one signal from the events of
+// a match, and the JSON Lines and terminal-table formats signals are written in.
+//
+// The package knows rules only through RuleInfo, so it does not depend on the Sigma parser.
+// Strings in a signal come from CloudTrail records and may be chosen by an attacker (user
+// names, session names, user agents); every writer here escapes control characters, bidi
+// controls and terminal escape sequences in them.
+package signal
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/trailhound/trailhound/internal/event"
+)
+
+// RuleInfo is the metadata of the rule that produced a signal.
+type RuleInfo struct {
+	ID    string
+	Title string
+	Level Level
+	// Tags are the rule's Sigma tags; ATT&CK ones are read with ParseAttackTags.
+	Tags []string
+}
+
+// Signal is one detection: a rule and the evidence (CloudTrail events) that matched it.
+//
+// Its JSON form has exactly the keys below, in this order; lists are [] when empty, never
+// null; times are RFC 3339 in UTC, or null when no event had a valid time. Fields tagged "-"
+// are not part of the JSON form.
+type Signal struct {
+	// ID identifies the evidence: the same rule and the same set of event IDs give the same ID
+	// on every run, whatever the order the events arrived in (see Accumulator).
+	ID     string `json:"id"`
+	RuleID string `json:"rule_id"`
+	Title  string `json:"title"`
+	Level  Level  `json:"level"`
+	// Techniques are ATT&CK technique ids ("T1078.004"), sorted.
+	Techniques []string `json:"techniques"`
+	// Tactics are ATT&CK tactic names ("privilege-escalation") in kill-chain order.
+	Tactics   []string  `json:"tactics"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	AccountID string    `json:"account_id"`
+	// Regions are the AWS regions of the events, sorted.
+	Regions []string `json:"regions"`
+	// Actor is the normalised principal (see event.Actor).
+	Actor       string `json:"actor"`
+	AccessKeyID string `json:"access_key_id"`
+	// SourceIPs are the events' sourceIPAddress values (IPs or AWS service names), sorted.
+	SourceIPs []string `json:"source_ips"`
+	// EventIDs are the IDs of the evidence, earliest event first, at most the cap the
+	// Accumulator was given.
+	EventIDs []string `json:"event_ids"`
+	// EventCount is the number of distinct events in the evidence, including those whose IDs
+	// were dropped from EventIDs.
+	EventCount int `json:"event_count"`
+	// Summary is one sentence for a responder: who called which API, where, from where, and
+	// whether it failed; for several events, how many, which APIs and over what period.
+	Summary string `json:"summary"`
+
+	// DroppedEventIDs is the number of event IDs left out of EventIDs because of the cap.
+	DroppedEventIDs int `json:"-"`
+}
+
+// FromEvent returns the signal of a rule that matched a single event.
+func FromEvent(rule RuleInfo, h event.Header) Signal {
+	a := NewAccumulator(rule, 0)
+	a.Add(h)
+	return a.Signal()
+}
+
+// Sort orders signals most severe first, then by first_seen (earliest first), rule_id and id,
+// so that the order does not depend on the order signals were produced in.
+func Sort(signals []Signal) {
+	slices.SortStableFunc(signals, compare)
+}
+
+func compare(a, b Signal) int {
+	if c := cmp.Compare(b.Level, a.Level); c != 0 {
+		return c
+	}
+	if c := a.FirstSeen.Compare(b.FirstSeen); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.RuleID, b.RuleID); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// wireSignal is the JSON form of a Signal; its field order is the key order.
+type wireSignal struct {
+	ID          string   `json:"id"`
+	RuleID      string   `json:"rule_id"`
+	Title       string   `json:"title"`
+	Level       Level    `json:"level"`
+	Techniques  []string `json:"techniques"`
+	Tactics     []string `json:"tactics"`
+	FirstSeen   *string  `json:"first_seen"`
+	LastSeen    *string  `json:"last_seen"`
+	AccountID   string   `json:"account_id"`
+	Regions     []string `json:"regions"`
+	Actor       string   `json:"actor"`
+	AccessKeyID string   `json:"access_key_id"`
+	SourceIPs   []string `json:"source_ips"`
+	EventIDs    []string `json:"event_ids"`
+	EventCount  int      `json:"event_count"`
+	Summary     string   `json:"summary"`
+}
+
+// MarshalJSON encodes the signal with exactly the documented keys, in order. Besides the
+// escaping encoding/json does, DEL, C1 controls and Unicode format characters (bidi
+// overrides, zero-width characters) are written as \u escapes, so that the output is safe to
+// print on a terminal.
+func (s Signal) MarshalJSON() ([]byte, error) {
+	nonNil := func(l []string) []string {
+		if l == nil {
+			return []string{}
+		}
+		return l
+	}
+	rfc3339 := func(t time.Time) *string {
+		if t.IsZero() {
+			return nil
+		}
+		v := t.UTC().Format(time.RFC3339Nano)
+		return &v
+	}
+	w := wireSignal{
+		ID:          s.ID,
+		RuleID:      s.RuleID,
+		Title:       s.Title,
+		Level:       s.Level,
+		Techniques:  nonNil(s.Techniques),
+		Tactics:     nonNil(s.Tactics),
+		FirstSeen:   rfc3339(s.FirstSeen),
+		LastSeen:    rfc3339(s.LastSeen),
+		AccountID:   s.AccountID,
+		Regions:     nonNil(s.Regions),
+		Actor:       s.Actor,
+		AccessKeyID: s.AccessKeyID,
+		SourceIPs:   nonNil(s.SourceIPs),
+		EventIDs:    nonNil(s.EventIDs),
+		EventCount:  s.EventCount,
+		Summary:     s.Summary,
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(w); err != nil {
+		return nil, fmt.Errorf("encoding signal %s: %w", s.ID, err)
+	}
+	return escapeJSONUnsafe(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
+}
