@@ -1,0 +1,65 @@
+package sigma
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata")
+
+// TestInvalidGolden loads testdata/invalid and compares every error and
+// warning, one per line and sorted, with testdata/invalid.golden.
+func TestInvalidGolden(t *testing.T) {
+	rs, err := LoadFS(context.Background(), os.DirFS("testdata"), "invalid")
+	var errs ErrorList
+	if !errors.As(err, &errs) {
+		t.Fatalf("LoadFS(testdata/invalid) error = %v, want an ErrorList", err)
+	}
+	var b strings.Builder
+	b.WriteString("# errors\n")
+	for _, e := range errs {
+		b.WriteString(e.Error() + "\n")
+	}
+	b.WriteString("# warnings\n")
+	for _, w := range rs.Warnings {
+		b.WriteString(w.Error() + "\n")
+	}
+	got := b.String()
+	golden := filepath.Join("testdata", "invalid.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatalf("writing golden file: %v", err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("errors differ from %s (-want +got):\n%s", golden, diff)
+	}
+}
+
+// TestValidTestdata checks that testdata/valid loads without errors.
+func TestValidTestdata(t *testing.T) {
+	rs, err := LoadFS(context.Background(), os.DirFS("testdata"), "valid")
+	if err != nil {
+		t.Fatalf("LoadFS(testdata/valid): %v", err)
+	}
+	if len(rs.Warnings) != 0 {
+		t.Errorf("warnings = %v, want none", rs.Warnings)
+	}
+	if got, want := len(rs.Rules), 3; got != want {
+		t.Errorf("got %d rules, want %d", got, want)
+	}
+	if got, want := len(rs.Correlations), 2; got != want {
+		t.Errorf("got %d correlations, want %d", got, want)
+	}
+}
