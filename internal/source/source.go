@@ -1,0 +1,242 @@
+// Package source turns the paths a user names (files, folders, or "-" for standard input)
+// into a stream of inputs to decode, in a deterministic order, without reading them.
+//
+// Folders are walked depth-first in lexical (byte) order of entry names, one folder listing
+// in memory at a time. Inside a folder, trailhound takes regular files (and symbolic links to
+// them) whose names look like logs (.json, .jsonl, .ndjson, .log, .gz, any case). It leaves
+// out, and reports as KindSkipped: hidden entries (names starting with "."), symbolic links
+// to folders (not followed, so a walk cannot loop), entries that are not regular files, and
+// other names (README.md, LICENSE.txt). Options change the first and the last rule. What the
+// user names explicitly is always taken, whatever its name or file type (a named pipe works).
+//
+// CloudTrail digest files (a "CloudTrail-Digest" folder in the S3 layout, or a name holding
+// "_CloudTrail-Digest_") are reported as KindDigest and not decoded.
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Stdin is the argument that names standard input.
+const Stdin = "-"
+
+// Kind says what an Input is.
+type Kind uint8
+
+// The kinds of input.
+const (
+	// KindLog is an input to decode.
+	KindLog Kind = iota
+	// KindDigest is a CloudTrail digest file: it holds hashes of log files, not events.
+	// Callers count it ("skipped N digest files") and do not decode it.
+	KindDigest
+	// KindSkipped is an entry of a folder that is not read; Input.Why says why.
+	KindSkipped
+)
+
+// String returns "log", "digest" or "skipped".
+func (k Kind) String() string {
+	switch k {
+	case KindLog:
+		return "log"
+	case KindDigest:
+		return "digest"
+	case KindSkipped:
+		return "skipped"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// Input is one thing to read.
+type Input struct {
+	// Name is the path as reached from the user's argument, or "-" for standard input.
+	Name string
+	// Kind says whether to decode it.
+	Kind Kind
+	// Why says why a KindSkipped input is skipped.
+	Why string
+	// Err is set when the entry could not be listed or resolved (a folder that cannot be
+	// read, a broken symbolic link): the walk goes on, and the caller reports the input.
+	// Open returns Err.
+	Err error
+
+	open func() (io.ReadCloser, error)
+}
+
+// Open opens the input for reading. The caller closes it. Opening standard input returns a
+// reader whose Close does nothing.
+func (in Input) Open() (io.ReadCloser, error) {
+	if in.Err != nil {
+		return nil, in.Err
+	}
+	if in.open == nil {
+		return nil, fmt.Errorf("opening %s: a %s input is not read", in.Name, in.Kind)
+	}
+	return in.open()
+}
+
+// Options configures Walk.
+type Options struct {
+	// Hidden takes hidden entries (names starting with ".") inside folders, and walks
+	// hidden folders.
+	Hidden bool
+	// AllFiles takes every regular file inside folders, not only names that look like logs.
+	AllFiles bool
+	// Stdin is what "-" reads; nil means os.Stdin.
+	Stdin io.Reader
+}
+
+// Walk calls fn for each input reached from args, in order. Every argument is checked
+// first: if any is missing or cannot be read, Walk returns an error naming all of them and
+// calls fn for none. Problems inside folders are reported through Input.Err and the walk
+// goes on. Walk stops early and returns the error when fn returns one or ctx is done.
+func Walk(ctx context.Context, args []string, opts Options, fn func(Input) error) error {
+	var errs []error
+	infos := make([]fs.FileInfo, len(args))
+	for i, arg := range args {
+		if arg == Stdin {
+			continue
+		}
+		fi, err := os.Stat(arg)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reading %s: %w", arg, err))
+			continue
+		}
+		infos[i] = fi
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	w := walker{opts: opts, fn: fn}
+	for i, arg := range args {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var err error
+		switch {
+		case arg == Stdin:
+			err = fn(Input{Name: Stdin, Kind: KindLog, open: w.stdin})
+		case infos[i].IsDir():
+			err = w.dir(ctx, arg)
+		default:
+			err = fn(fileInput(arg))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type walker struct {
+	opts Options
+	fn   func(Input) error
+}
+
+func (w *walker) stdin() (io.ReadCloser, error) {
+	if w.opts.Stdin != nil {
+		return io.NopCloser(w.opts.Stdin), nil
+	}
+	return io.NopCloser(os.Stdin), nil
+}
+
+// dir walks one folder.
+func (w *walker) dir(ctx context.Context, path string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		// ReadDir returns what it could list before the error: report, then go on.
+		if err := w.fn(Input{Name: path, Err: fmt.Errorf("reading folder %s: %w", path, err)}); err != nil {
+			return err
+		}
+	}
+	for _, e := range entries {
+		p := filepath.Join(path, e.Name())
+		if !w.opts.Hidden && strings.HasPrefix(e.Name(), ".") {
+			if err := w.fn(Input{Name: p, Kind: KindSkipped, Why: "hidden"}); err != nil {
+				return err
+			}
+			continue
+		}
+		t := e.Type()
+		if t&fs.ModeSymlink != 0 {
+			fi, err := os.Stat(p)
+			if err != nil {
+				if err := w.fn(Input{Name: p, Err: fmt.Errorf("resolving %s: %w", p, err)}); err != nil {
+					return err
+				}
+				continue
+			}
+			if fi.IsDir() {
+				if err := w.fn(Input{Name: p, Kind: KindSkipped, Why: "symbolic link to a folder (not followed)"}); err != nil {
+					return err
+				}
+				continue
+			}
+			t = fi.Mode().Type()
+		}
+		var in Input
+		switch {
+		case t.IsDir():
+			if err := w.dir(ctx, p); err != nil {
+				return err
+			}
+			continue
+		case !t.IsRegular():
+			in = Input{Name: p, Kind: KindSkipped, Why: "not a regular file"}
+		case !w.opts.AllFiles && !isDigest(p) && !looksLikeLog(e.Name()):
+			in = Input{Name: p, Kind: KindSkipped, Why: "name does not look like a log file"}
+		default:
+			in = fileInput(p)
+		}
+		if err := w.fn(in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fileInput is a file to open, or a digest file.
+func fileInput(path string) Input {
+	if isDigest(path) {
+		return Input{Name: path, Kind: KindDigest}
+	}
+	return Input{Name: path, Kind: KindLog, open: func() (io.ReadCloser, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("opening %s: %w", path, err)
+		}
+		return f, nil
+	}}
+}
+
+// isDigest reports whether path is a CloudTrail digest file by its S3 key layout.
+func isDigest(path string) bool {
+	if strings.Contains(filepath.Base(path), "_CloudTrail-Digest_") {
+		return true
+	}
+	for _, part := range strings.Split(filepath.ToSlash(filepath.Dir(path)), "/") {
+		if part == "CloudTrail-Digest" {
+			return true
+		}
+	}
+	return false
+}
+
+// looksLikeLog reports whether a file name has an extension logs are written with.
+func looksLikeLog(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".json", ".jsonl", ".ndjson", ".log", ".gz":
+		return true
+	}
+	return false
+}
