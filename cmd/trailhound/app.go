@@ -1,0 +1,95 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/trailhound/trailhound/internal/ruleset"
+	"github.com/trailhound/trailhound/internal/signal"
+	"github.com/trailhound/trailhound/rules"
+)
+
+// app holds what every command shares: the standard streams and the logger.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	verbose        bool
+	logger         *slog.Logger
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr}
+}
+
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "trailhound",
+		Short: "Threat detection and investigation for AWS CloudTrail",
+		Long: `trailhound reads AWS CloudTrail logs as AWS delivers them (S3 folders of .json.gz
+Records files, JSON Lines, arrays, single events, stdin), evaluates Sigma rules on every
+event, and prints signals mapped to MITRE ATT&CK.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			level := slog.LevelWarn
+			if a.verbose {
+				level = slog.LevelDebug
+			}
+			a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+		},
+	}
+	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log progress to stderr")
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.AddCommand(a.huntCmd(), a.rulesCmd(), a.demoCmd(), a.versionCmd())
+	return root
+}
+
+// ruleFlags are the flags of every command that loads rules.
+type ruleFlags struct {
+	paths     []string
+	noBuiltin bool
+}
+
+func (f *ruleFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVarP(&f.paths, "rules", "r", nil, "Sigma rule file or folder (repeatable); added to the built-in rules")
+	cmd.Flags().BoolVar(&f.noBuiltin, "no-builtin", false, "do not load the built-in rules")
+}
+
+func (f *ruleFlags) options() ruleset.Options {
+	o := ruleset.Options{Paths: f.paths}
+	if !f.noBuiltin {
+		o.Builtin = rules.FS
+	}
+	return o
+}
+
+// isTerminal reports whether w is a terminal, and its width (80 when unknown).
+func isTerminal(w io.Writer) (bool, int) {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return false, widthFromEnv()
+	}
+	if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 0 {
+		return true, width
+	}
+	return true, widthFromEnv()
+}
+
+func widthFromEnv() int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	return signal.DefaultTableWidth
+}
+
+func colorFor(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && signal.ColorEnabled(f)
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailhound/trailhound/internal/decode"
+	"github.com/trailhound/trailhound/internal/hunt"
+	"github.com/trailhound/trailhound/internal/ruleset"
+	"github.com/trailhound/trailhound/internal/sigma"
+	"github.com/trailhound/trailhound/internal/signal"
+	"github.com/trailhound/trailhound/internal/source"
+)
+
+// outputFlags select how signals are printed.
+type outputFlags struct {
+	format   string
+	minLevel string
+	width    int
+}
+
+func (f *outputFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&f.format, "format", "f", "", "output format: table or jsonl (default: table on a terminal, jsonl otherwise)")
+	cmd.Flags().StringVar(&f.minLevel, "min-level", "informational", "only print signals at or above this level (informational, low, medium, high, critical)")
+	cmd.Flags().IntVar(&f.width, "width", 0, "table width in columns (default: the terminal's, or $COLUMNS, or 80)")
+}
+
+func (a *app) huntCmd() *cobra.Command {
+	var (
+		rf      ruleFlags
+		of      outputFlags
+		strict  bool
+		quiet   bool
+		workers int
+		maxSize int
+		all     bool
+		rejects string
+	)
+	cmd := &cobra.Command{
+		Use:   "hunt PATH...",
+		Short: "Evaluate rules over CloudTrail logs and print signals",
+		Long: `Evaluate Sigma rules over CloudTrail logs: files, folders (recursive), or - for stdin.
+Gzip is recognised by its magic bytes; CloudTrail Records files, JSON Lines, JSON arrays
+and single events are read; digest files are skipped. Every record read is either
+evaluated or reported as rejected with its position; a summary goes to stderr.`,
+		Example: `  trailhound hunt ./AWSLogs/
+  trailhound hunt --rules ./my-rules --rules ../sigma/rules/cloud/aws/cloudtrail logs/ -f jsonl
+  zcat x.json.gz | trailhound hunt -`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			min, err := signal.ParseLevel(of.minLevel)
+			if err != nil {
+				return fmt.Errorf("--min-level: %w", err)
+			}
+			format, err := a.resolveFormat(of.format)
+			if err != nil {
+				return err
+			}
+			set, err := a.loadRules(cmd, rf.options())
+			if err != nil {
+				return err
+			}
+			cfg := hunt.Config{
+				Workers: workers,
+				Decode:  decode.Options{MaxEventBytes: maxSize},
+				Source:  source.Options{Stdin: a.stdin, AllFiles: all},
+				Logger:  a.logger,
+			}
+			res, err := hunt.Run(cmd.Context(), cfg, set.Engine, args)
+			if err != nil {
+				return err
+			}
+			if err := a.writeSignals(format, of, min, res.Signals); err != nil {
+				return err
+			}
+			if !quiet {
+				if err := res.Stats.WriteSummary(a.stderr); err != nil {
+					return err
+				}
+			}
+			if rejects != "" {
+				if err := writeFile(rejects, res.Stats.WriteRejections); err != nil {
+					return err
+				}
+			}
+			if strict && res.Stats.Rejected > 0 {
+				return &exitError{code: 3, msg: fmt.Sprintf("--strict: %d record(s) rejected", res.Stats.Rejected)}
+			}
+			return nil
+		},
+	}
+	rf.add(cmd)
+	of.add(cmd)
+	cmd.Flags().BoolVar(&strict, "strict", false, "exit with status 3 when any record is rejected")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "do not print the summary")
+	cmd.Flags().IntVar(&workers, "workers", 0, "files decoded in parallel (default: number of CPUs)")
+	cmd.Flags().IntVar(&maxSize, "max-event-bytes", decode.DefaultMaxEventBytes, "reject records larger than this")
+	cmd.Flags().StringVar(&rejects, "rejects", "", "write every rejected record's position and reason to this file (JSON Lines)")
+	cmd.Flags().BoolVar(&all, "all-files", false, "read every file in folders, not only .json/.jsonl/.gz names")
+	return cmd
+}
+
+func (a *app) resolveFormat(f string) (string, error) {
+	switch strings.ToLower(f) {
+	case "":
+		if tty, _ := isTerminal(a.stdout); tty {
+			return "table", nil
+		}
+		return "jsonl", nil
+	case "table", "jsonl":
+		return strings.ToLower(f), nil
+	}
+	return "", fmt.Errorf("unknown format %q (want table or jsonl)", f)
+}
+
+// loadRules loads rules for a run: rule errors are warnings here (the rules that loaded
+// still run), and rules of other log sources are skipped with a notice.
+func (a *app) loadRules(cmd *cobra.Command, opts ruleset.Options) (*ruleset.Set, error) {
+	set, err := ruleset.Load(cmd.Context(), opts)
+	var el sigma.ErrorList
+	if err != nil && !errors.As(err, &el) {
+		return nil, err
+	}
+	for _, e := range el {
+		fmt.Fprintf(a.stderr, "warning: rule not loaded: %s\n", e)
+	}
+	if n := len(set.Skipped); n > 0 {
+		fmt.Fprintf(a.stderr, "notice: %d rule(s) skipped: not for AWS CloudTrail (trailhound rules list -v shows them)\n", n)
+	}
+	if len(set.Engine.Rules()) == 0 {
+		return nil, fmt.Errorf("no CloudTrail rules to run")
+	}
+	return set, nil
+}
+
+func (a *app) writeSignals(format string, of outputFlags, min signal.Level, sigs []signal.Signal) error {
+	shown := sigs[:0:0]
+	for _, s := range sigs {
+		if s.Level >= min {
+			shown = append(shown, s)
+		}
+	}
+	switch format {
+	case "jsonl":
+		return signal.WriteJSONL(a.stdout, shown)
+	default:
+		_, width := isTerminal(a.stdout)
+		if of.width > 0 {
+			width = of.width
+		}
+		if len(shown) == 0 {
+			_, err := io.WriteString(a.stdout, "no signals\n")
+			return err
+		}
+		return signal.WriteTable(a.stdout, shown, signal.TableOptions{Width: width, Color: colorFor(a.stdout)})
+	}
+}
+
+// writeFile creates path and fills it with write.
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}

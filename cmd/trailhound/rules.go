@@ -1,0 +1,199 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailhound/trailhound/internal/hunt"
+	"github.com/trailhound/trailhound/internal/ruleset"
+	"github.com/trailhound/trailhound/internal/ruletest"
+	"github.com/trailhound/trailhound/internal/sigma"
+	"github.com/trailhound/trailhound/internal/signal"
+	"github.com/trailhound/trailhound/rules"
+)
+
+func (a *app) rulesCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "List, lint and test Sigma rules",
+	}
+	cmd.AddCommand(a.rulesListCmd(), a.rulesLintCmd(), a.rulesTestCmd())
+	return cmd
+}
+
+func (a *app) rulesListCmd() *cobra.Command {
+	var (
+		rf     ruleFlags
+		format string
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List loaded rules: id, title, level, ATT&CK, source file",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			set, err := ruleset.Load(cmd.Context(), rf.options())
+			var el sigma.ErrorList
+			if err != nil && !errors.As(err, &el) {
+				return err
+			}
+			for _, e := range el {
+				fmt.Fprintf(a.stderr, "warning: rule not loaded: %s\n", e)
+			}
+			type row struct {
+				ID         string   `json:"id"`
+				Title      string   `json:"title"`
+				Level      string   `json:"level"`
+				Type       string   `json:"type"`
+				Techniques []string `json:"techniques"`
+				Tactics    []string `json:"tactics"`
+				File       string   `json:"file"`
+			}
+			var rows []row
+			for _, r := range set.Engine.Rules() {
+				tech, tac := signal.ParseAttackTags(r.Info.Tags)
+				rows = append(rows, row{r.Info.ID, r.Info.Title, r.Info.Level.String(), "detection", tech, tac, displayFile(r.Sigma.File)})
+			}
+			for _, c := range set.Rules.Correlations {
+				tech, tac := signal.ParseAttackTags(c.Tags)
+				lvl := c.Level
+				if lvl == "" {
+					lvl = "-"
+				}
+				rows = append(rows, row{c.Ref(), c.Title, lvl, "correlation:" + string(c.Type), tech, tac, displayFile(c.File)})
+			}
+			if a.verbose {
+				for _, s := range set.Skipped {
+					fmt.Fprintf(a.stderr, "skipped: %s (%s): %s\n", s.Title, s.File, s.Reason)
+				}
+			}
+			if format == "json" {
+				enc := json.NewEncoder(a.stdout)
+				for _, r := range rows {
+					if r.Techniques == nil {
+						r.Techniques = []string{}
+					}
+					if r.Tactics == nil {
+						r.Tactics = []string{}
+					}
+					if err := enc.Encode(r); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tLEVEL\tTITLE\tATT&CK\tFILE")
+			for _, r := range rows {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Level, r.Title, strings.Join(r.Techniques, ","), r.File)
+			}
+			return tw.Flush()
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table or json (one object per line)")
+	return cmd
+}
+
+// displayFile names built-in rule files so users can tell them from their own.
+func displayFile(f string) string {
+	if strings.Contains(f, string(os.PathSeparator)) || strings.HasPrefix(f, ".") {
+		return f
+	}
+	return "builtin:" + f
+}
+
+func (a *app) rulesLintCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lint [PATH...]",
+		Short: "Report every error of every rule, with file:line:col (built-in rules when no path)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts := ruleset.Options{Paths: args}
+			if len(args) == 0 {
+				opts.Builtin = rules.FS
+			}
+			set, err := ruleset.Load(cmd.Context(), opts)
+			var el sigma.ErrorList
+			if err != nil && !errors.As(err, &el) {
+				return err
+			}
+			for _, w := range set.Warnings {
+				fmt.Fprintf(a.stdout, "%s (warning)\n", w)
+			}
+			for _, e := range el {
+				fmt.Fprintln(a.stdout, e)
+			}
+			n := len(set.Rules.Rules) + len(set.Rules.Correlations)
+			fmt.Fprintf(a.stderr, "%d file(s), %d rule(s) loaded, %d error(s), %d warning(s), %d rule(s) not for CloudTrail\n",
+				len(set.Rules.Files), n, len(el), len(set.Warnings), len(set.Skipped))
+			if len(el) > 0 {
+				return &exitError{code: 2}
+			}
+			return nil
+		},
+	}
+	return cmd
+}
+
+func (a *app) rulesTestCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "test [PATH...]",
+		Short: "Run the *_test.yml files beside rules (built-in rules when no path)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			var (
+				set   *ruleset.Set
+				files []*ruletest.File
+				err   error
+			)
+			if len(args) == 0 {
+				set, err = ruleset.Load(ctx, ruleset.Options{Builtin: rules.FS})
+				if err != nil {
+					return err
+				}
+				files, err = ruletest.Load(rules.FS, ".")
+			} else {
+				set, err = ruleset.Load(ctx, ruleset.Options{Paths: args})
+				if err != nil {
+					return err
+				}
+				for _, p := range args {
+					fs, err := ruletest.LoadPath(p)
+					if err != nil {
+						return err
+					}
+					files = append(files, fs...)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			results, err := ruletest.Run(ctx, files, set.Rules, hunt.Evaluator{Engine: set.Engine})
+			if err != nil {
+				return err
+			}
+			failed := 0
+			for _, r := range results {
+				if r.Passed() {
+					if a.verbose {
+						fmt.Fprintf(a.stdout, "ok    %s: %s\n", r.File, r.Case)
+					}
+					continue
+				}
+				failed++
+				fmt.Fprintf(a.stdout, "FAIL  %s:%d: %s: %s\n", r.File, r.Line, r.Case, r.Failure)
+			}
+			fmt.Fprintf(a.stdout, "%d passed, %d failed\n", len(results)-failed, failed)
+			if failed > 0 {
+				return &exitError{code: 2}
+			}
+			return nil
+		},
+	}
+	return cmd
+}

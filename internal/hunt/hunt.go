@@ -1,0 +1,350 @@
+// Package hunt runs trailhound over CloudTrail inputs: it walks the inputs, decodes them on a
+// bounded pool of workers (one file per worker at a time), evaluates every event against the
+// compiled rules, and gathers signals and run statistics. It is the one place where the
+// stages (source → decode → detect → signals) are wired together, so the CLI, the rule tests
+// and the benchmarks see the same behaviour.
+package hunt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/trailhound/trailhound/internal/decode"
+	"github.com/trailhound/trailhound/internal/detect"
+	"github.com/trailhound/trailhound/internal/event"
+	"github.com/trailhound/trailhound/internal/signal"
+	"github.com/trailhound/trailhound/internal/source"
+)
+
+// Config configures a hunt. The zero value is usable: defaults are applied by Run.
+type Config struct {
+	// Workers is the number of files decoded at once; 0 means GOMAXPROCS.
+	Workers int
+	// Decode configures the decoder (event size limit).
+	Decode decode.Options
+	// Source configures how folders are walked and what "-" reads.
+	Source source.Options
+	// KeepRejections is how many rejections are kept with their position for the report
+	// (all are counted); 0 means 100000.
+	KeepRejections int
+	// Logger receives progress at debug level; nil discards.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.KeepRejections <= 0 {
+		c.KeepRejections = 100000
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Stats are the counts of a run. Read == Evaluated + Rejected always holds.
+type Stats struct {
+	// Files is the number of inputs decoded (or attempted).
+	Files int
+	// DigestFiles is the number of CloudTrail digest files skipped.
+	DigestFiles int
+	// SkippedFiles is the number of folder entries not read (not log-like names).
+	SkippedFiles int
+	// Bytes is the decompressed bytes read.
+	Bytes int64
+	// Read is every record started; Evaluated went through the rules; Rejected did not.
+	Read, Evaluated, Rejected int
+	// RejectedBy counts rejections by reason.
+	RejectedBy map[decode.Reason]int
+	// Rejections are the first KeepRejections rejections, sorted by file and record.
+	Rejections []decode.Rejection
+	// Signals counts signals by level.
+	Signals map[signal.Level]int
+	// Elapsed is the run's wall-clock time.
+	Elapsed time.Duration
+}
+
+// Result is what a hunt found.
+type Result struct {
+	// Signals are sorted most severe first (signal.Sort).
+	Signals []signal.Signal
+	Stats   Stats
+}
+
+// Run hunts paths (files, folders, or "-") with the engine's rules. It returns an error
+// only when the hunt could not run (a missing argument, a cancelled context, a failing
+// handler); bad records and unreadable files are counted and reported in Stats.
+func Run(ctx context.Context, cfg Config, eng *detect.Engine, paths []string) (*Result, error) {
+	cfg = cfg.withDefaults()
+	start := time.Now()
+	inputs := make(chan source.Input)
+	g, gctx := errgroup.WithContext(ctx)
+
+	var mu sync.Mutex
+	total := Stats{RejectedBy: map[decode.Reason]int{}, Signals: map[signal.Level]int{}}
+	var sigs []signal.Signal
+
+	g.Go(func() error {
+		defer close(inputs)
+		return source.Walk(gctx, paths, cfg.Source, func(in source.Input) error {
+			switch in.Kind {
+			case source.KindDigest:
+				mu.Lock()
+				total.DigestFiles++
+				mu.Unlock()
+				return nil
+			case source.KindSkipped:
+				cfg.Logger.Debug("skipping input", "path", in.Name, "why", in.Why)
+				mu.Lock()
+				total.SkippedFiles++
+				mu.Unlock()
+				return nil
+			}
+			select {
+			case inputs <- in:
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		})
+	})
+	for range cfg.Workers {
+		g.Go(func() error {
+			w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections}
+			for in := range inputs {
+				if err := w.run(gctx, in); err != nil {
+					return err
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			total.Files += w.stats.Files
+			total.Bytes += w.stats.Bytes
+			total.Read += w.stats.Read
+			total.Evaluated += w.stats.Evaluated
+			total.Rejected += w.stats.Rejected
+			for r, n := range w.stats.RejectedBy {
+				total.RejectedBy[r] += n
+			}
+			total.Rejections = append(total.Rejections, w.stats.Rejections...)
+			sigs = append(sigs, w.signals...)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	sort.Slice(total.Rejections, func(i, j int) bool {
+		a, b := total.Rejections[i].Pos, total.Rejections[j].Pos
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Record < b.Record
+	})
+	if len(total.Rejections) > cfg.KeepRejections {
+		total.Rejections = total.Rejections[:cfg.KeepRejections]
+	}
+	sigs = dedupSignals(sigs)
+	signal.Sort(sigs)
+	for _, s := range sigs {
+		total.Signals[s.Level]++
+	}
+	total.Elapsed = time.Since(start)
+	cfg.Logger.Debug("hunt done", "files", total.Files, "events", total.Read, "signals", len(sigs))
+	return &Result{Signals: sigs, Stats: total}, nil
+}
+
+// dedupSignals drops repeated signals: the same rule on the same eventID (trails ship
+// duplicates, inputs overlap) has the same id.
+func dedupSignals(sigs []signal.Signal) []signal.Signal {
+	seen := make(map[string]bool, len(sigs))
+	out := sigs[:0]
+	for _, s := range sigs {
+		if seen[s.ID] {
+			continue
+		}
+		seen[s.ID] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+// worker decodes and evaluates one input at a time; it is owned by one goroutine.
+type worker struct {
+	dec     *decode.Decoder
+	m       *detect.Matcher
+	keep    int
+	stats   Stats
+	signals []signal.Signal
+	ev      *event.Event
+}
+
+func (w *worker) run(ctx context.Context, in source.Input) error {
+	w.stats.Files++
+	if w.stats.RejectedBy == nil {
+		w.stats.RejectedBy = map[decode.Reason]int{}
+	}
+	rc, err := in.Open()
+	if err != nil {
+		// The input could not be read at all: one rejection, so it is never silently lost.
+		w.stats.Read++
+		w.Reject(decode.Rejection{Pos: event.Position{File: in.Name}, Reason: decode.ReasonRead, Detail: err.Error()})
+		return nil
+	}
+	defer rc.Close()
+	st, err := w.dec.Decode(ctx, in.Name, rc, w)
+	w.stats.Bytes += st.Bytes
+	w.stats.Read += st.Read
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return fmt.Errorf("hunting %s: %w", in.Name, err)
+	}
+	return nil
+}
+
+// Event evaluates one event (decode.Handler).
+func (w *worker) Event(ev *event.Event) error {
+	w.stats.Evaluated++
+	w.ev = ev
+	w.m.Match(ev, w.emit)
+	return nil
+}
+
+func (w *worker) emit(r *detect.Rule) {
+	w.signals = append(w.signals, signal.FromEvent(r.Info, w.ev.Header()))
+}
+
+// Reject records a rejected record (decode.Handler).
+func (w *worker) Reject(r decode.Rejection) {
+	w.stats.Rejected++
+	w.stats.RejectedBy[r.Reason]++
+	if len(w.stats.Rejections) < w.keep {
+		w.stats.Rejections = append(w.stats.Rejections, r)
+	}
+}
+
+// summaryRejections is how many rejections the summary lists; --rejects writes them all.
+const summaryRejections = 10
+
+// WriteRejections writes the kept rejections as JSON Lines (file, record, line, reason, detail).
+func (s Stats) WriteRejections(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	for _, r := range s.Rejections {
+		rec := struct {
+			File   string        `json:"file"`
+			Record int           `json:"record"`
+			Line   int           `json:"line,omitempty"`
+			Reason decode.Reason `json:"reason"`
+			Detail string        `json:"detail"`
+		}{r.Pos.File, r.Pos.Record, r.Pos.Line, r.Reason, r.Detail}
+		if err := enc.Encode(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteSummary writes the end-of-run summary for humans (the CLI sends it to stderr).
+func (s Stats) WriteSummary(w io.Writer) error {
+	secs := s.Elapsed.Seconds()
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(s.Read) / secs
+	}
+	nsig := 0
+	for _, n := range s.Signals {
+		nsig += n
+	}
+	bw := &errWriter{w: w}
+	bw.printf("files: %d read", s.Files)
+	if s.DigestFiles > 0 {
+		bw.printf(", %d digest files skipped", s.DigestFiles)
+	}
+	if s.SkippedFiles > 0 {
+		bw.printf(", %d other files skipped", s.SkippedFiles)
+	}
+	bw.printf("\nevents: %d read, %d evaluated, %d rejected\n", s.Read, s.Evaluated, s.Rejected)
+	if s.Rejected > 0 {
+		bw.printf("rejected by reason:")
+		for _, r := range decode.Reasons() {
+			if n := s.RejectedBy[r]; n > 0 {
+				bw.printf(" %s %d", r, n)
+			}
+		}
+		bw.printf("\n")
+		shown := s.Rejections
+		if len(shown) > summaryRejections {
+			shown = shown[:summaryRejections]
+		}
+		for _, r := range shown {
+			bw.printf("  %s: %s\n", positionString(r.Pos), sanitize(string(r.Reason)+": "+r.Detail))
+		}
+		if len(shown) < s.Rejected {
+			bw.printf("  … and %d more (--rejects FILE writes them all)\n", s.Rejected-len(shown))
+		}
+	}
+	bw.printf("signals: %d", nsig)
+	if nsig > 0 {
+		sep := " ("
+		for l := signal.LevelCritical; ; l-- {
+			if n := s.Signals[l]; n > 0 {
+				bw.printf("%s%d %s", sep, n, l)
+				sep = ", "
+			}
+			if l == signal.LevelInformational {
+				break
+			}
+		}
+		bw.printf(")")
+	}
+	bw.printf("\nelapsed: %s, %.0f events/s\n", s.Elapsed.Round(time.Millisecond), rate)
+	return bw.err
+}
+
+func positionString(p event.Position) string {
+	switch {
+	case p.Line > 0:
+		return fmt.Sprintf("%s:%d (record %d)", sanitize(p.File), p.Line, p.Record)
+	default:
+		return fmt.Sprintf("%s record %d", sanitize(p.File), p.Record)
+	}
+}
+
+// sanitize keeps file names and details (which can hold attacker-controlled bytes) from
+// writing control sequences to the terminal.
+func sanitize(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			out = append(out, []rune(fmt.Sprintf("\\x%02x", r))...)
+			continue
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}
