@@ -71,11 +71,9 @@ type Rule struct {
 	digest [32]byte
 }
 
-// Ref returns the identifier other rules should use to reference r: its
-// id, or its name, or its title.
-func (r *Rule) Ref() string { return r.Meta.ref() }
-
-func (m *Meta) ref() string {
+// Ref returns the identifier other rules should use to reference a rule:
+// its id, or its name, or its title.
+func (m *Meta) Ref() string {
 	switch {
 	case m.ID != "":
 		return m.ID
