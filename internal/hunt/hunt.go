@@ -280,9 +280,11 @@ func (s Stats) WriteSummary(w io.Writer) error {
 	bw.printf("\nevents: %d read, %d evaluated, %d rejected\n", s.Read, s.Evaluated, s.Rejected)
 	if s.Rejected > 0 {
 		bw.printf("rejected by reason:")
+		sep := " "
 		for _, r := range decode.Reasons() {
 			if n := s.RejectedBy[r]; n > 0 {
-				bw.printf(" %s %d", r, n)
+				bw.printf("%s%s %d", sep, r, n)
+				sep = ", "
 			}
 		}
 		bw.printf("\n")

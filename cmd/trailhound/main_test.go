@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// binary is the trailhound built once for the CLI tests: they run the real program on real
+// files, as a user would.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "trailhound-cli-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "trailhound")
+	if runtime.GOOS == "windows" {
+		binary += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building trailhound:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func runCLI(t *testing.T, stdin []byte, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// sharedDir returns ../shared beside the checkout, or skips.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	d, err := filepath.Abs(filepath.Join("..", "..", "..", "shared"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(d); err != nil {
+		t.Skipf("../shared is absent (%v): the public rules and CloudTrail data are only beside the project's own checkout", err)
+	}
+	return d
+}
+
+func TestDemo(t *testing.T) {
+	r := runCLI(t, nil, "demo", "-f", "jsonl")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) < 5 {
+		t.Fatalf("demo printed %d signals, want at least 5:\n%s", len(lines), r.stdout)
+	}
+	rules := map[string]bool{}
+	for _, l := range lines {
+		var s map[string]any
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("not JSON: %q", l)
+		}
+		rules[s["title"].(string)] = true
+	}
+	for _, want := range []string{"AWS AdministratorAccess Policy Attached to an IAM Identity", "AWS Console Login Without MFA by an IAM User"} {
+		if !rules[want] {
+			t.Errorf("demo misses %q; got %v", want, rules)
+		}
+	}
+	if !strings.Contains(r.stderr, "0 rejected") {
+		t.Errorf("summary missing or with rejections:\n%s", r.stderr)
+	}
+}
+
+func TestHuntJSONLKeys(t *testing.T) {
+	dir := t.TempDir()
+	if r := runCLI(t, nil, "demo", "--dir", dir, "-f", "jsonl"); r.code != 0 {
+		t.Fatalf("demo: exit %d: %s", r.code, r.stderr)
+	}
+	r := runCLI(t, nil, "hunt", "-f", "jsonl", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	want := []string{"id", "rule_id", "title", "level", "techniques", "tactics", "first_seen", "last_seen", "account_id", "regions", "actor", "access_key_id", "source_ips", "event_ids", "event_count", "summary"}
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		dec := json.NewDecoder(strings.NewReader(l))
+		var keys []string
+		tok, _ := dec.Token() // {
+		_ = tok
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, k.(string))
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if strings.Join(keys, ",") != strings.Join(want, ",") {
+			t.Fatalf("keys %v, want %v", keys, want)
+		}
+	}
+	// --min-level filters.
+	r2 := runCLI(t, nil, "hunt", "-f", "jsonl", "--min-level", "high", dir)
+	for _, l := range strings.Split(strings.TrimSpace(r2.stdout), "\n") {
+		if !strings.Contains(l, `"level":"high"`) && !strings.Contains(l, `"level":"critical"`) {
+			t.Errorf("--min-level high let through %s", l)
+		}
+	}
+	if len(r2.stdout) >= len(r.stdout) {
+		t.Error("--min-level high did not filter anything")
+	}
+	// The table fits 80 columns.
+	r3 := runCLI(t, nil, "hunt", "-f", "table", "--width", "80", dir)
+	for _, l := range strings.Split(r3.stdout, "\n") {
+		if n := len([]rune(l)); n > 80 {
+			t.Errorf("table line of %d columns: %q", n, l)
+		}
+	}
+}
+
+func TestHuntStdinAndStrict(t *testing.T) {
+	ev := `{"eventVersion":"1.08","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","eventTime":"2026-11-20T09:00:00Z","eventID":"x-1","userIdentity":{"type":"Root","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"},"responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"No"},"recipientAccountId":"111122223333"}`
+	in := []byte(ev + "\n{broken\n")
+	r := runCLI(t, in, "hunt", "-f", "jsonl", "-")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, `"level":"critical"`) {
+		t.Errorf("root login without MFA not flagged critical: %s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "2 read, 1 evaluated, 1 rejected") || !strings.Contains(r.stderr, "-:2 (record 1): invalid-json") {
+		t.Errorf("summary does not account for the bad line:\n%s", r.stderr)
+	}
+	r = runCLI(t, in, "hunt", "-q", "--strict", "-f", "jsonl", "-")
+	if r.code != 3 {
+		t.Errorf("--strict with a rejection: exit %d, want 3", r.code)
+	}
+}
+
+func TestHuntMissingPath(t *testing.T) {
+	r := runCLI(t, nil, "hunt", filepath.Join(t.TempDir(), "missing"))
+	if r.code != 1 || !strings.Contains(r.stderr, "missing") {
+		t.Errorf("exit %d, stderr %q; want 1 and the path named", r.code, r.stderr)
+	}
+}
+
+func TestRulesLint(t *testing.T) {
+	dir := t.TempDir()
+	bad := "title: Broken\nid: 1b9b5d54-3a43-4d43-9d55-6a0e1f9c2a10\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n    sel:\n        eventName|nosuch: x\n    condition: sel and other\nlevel: severe\n"
+	if err := os.WriteFile(filepath.Join(dir, "broken.yml"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "rules", "lint", dir)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2; out %s err %s", r.code, r.stdout, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("want every error (modifier, condition, level), got:\n%s", r.stdout)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, filepath.Join(dir, "broken.yml")+":") {
+			t.Errorf("error without file:line:col: %q", l)
+		}
+	}
+	if r := runCLI(t, nil, "rules", "lint"); r.code != 0 {
+		t.Errorf("built-in rules do not lint clean: %s%s", r.stdout, r.stderr)
+	}
+}
+
+func TestRulesListAndTest(t *testing.T) {
+	r := runCLI(t, nil, "rules", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "T1098.003") || !strings.Contains(r.stdout, "builtin:") {
+		t.Errorf("rules list: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, nil, "rules", "test")
+	if r.code != 0 || !strings.Contains(r.stdout, " 0 failed") {
+		t.Errorf("rules test: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestHuntPublicRulesOnSharedData(t *testing.T) {
+	shared := sharedDir(t)
+	r := runCLI(t, nil, "hunt", "-f", "jsonl", "--rules", filepath.Join(shared, "rules"), filepath.Join(shared, "data", "cloudtrail"))
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "rule not loaded") {
+		t.Errorf("some public rules did not load:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stderr, "7064 read, 6527 evaluated, 537 rejected") {
+		t.Errorf("unexpected counts:\n%s", r.stderr)
+	}
+	if n := strings.Count(r.stdout, "\n"); n < 100 {
+		t.Errorf("only %d signals from 795 public rules over the shared data", n)
+	}
+}

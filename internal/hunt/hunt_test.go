@@ -1,0 +1,222 @@
+package hunt
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trailhound/trailhound/internal/decode"
+	"github.com/trailhound/trailhound/internal/ruleset"
+	"github.com/trailhound/trailhound/internal/signal"
+	"github.com/trailhound/trailhound/rules"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// loginEvent is a console login without MFA by an IAM user, which a built-in rule flags.
+func loginEvent(id string, mfa string) string {
+	return fmt.Sprintf(`{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/dana","accountId":"111122223333","userName":"dana"},"eventTime":"2026-11-20T09:12:44Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.7","userAgent":"Mozilla/5.0","requestParameters":null,"responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"LoginTo":"https://console.aws.amazon.com/","MobileVersion":"No","MFAUsed":"%s"},"eventID":"%s","eventType":"AwsConsoleSignIn","recipientAccountId":"111122223333"}`, mfa, id)
+}
+
+func gz(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// writeCorpus writes a folder that mixes good files with every kind of bad input.
+func writeCorpus(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "AWSLogs", "111122223333", "CloudTrail", "us-east-1", "2026", "11", "20")
+	digests := filepath.Join(dir, "AWSLogs", "111122223333", "CloudTrail-Digest", "us-east-1", "2026", "11", "20")
+	for _, d := range []string{logs, digests} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good := `{"Records":[` + loginEvent("e-1", "No") + "," + loginEvent("e-2", "Yes") + "," + loginEvent("e-3", "No") + `]}`
+	truncated := gz(t, `{"Records":[`+loginEvent("t-1", "No")+","+loginEvent("t-2", "No")+`]}`)
+	files := map[string][]byte{
+		filepath.Join(logs, "a_CloudTrail_us-east-1_20261120T0910Z_a.json.gz"): gz(t, good),
+		// The same delivery twice (overlapping inputs): signals must not double.
+		filepath.Join(logs, "b_CloudTrail_us-east-1_20261120T0910Z_a-copy.json.gz"): gz(t, good),
+		filepath.Join(logs, "c_CloudTrail_us-east-1_20261120T0915Z_trunc.json.gz"):  truncated[:len(truncated)/2],
+		filepath.Join(logs, "d_CloudTrail_us-east-1_20261120T0920Z_bad.json"):       []byte(`{"Records":[` + loginEvent("b-1", "No") + `, {"eventVersion": oops}]}`),
+		filepath.Join(logs, "e_events.jsonl"):                                       []byte(loginEvent("l-1", "No") + "\nnot json\n[1,2]\n" + loginEvent("l-2", "Yes") + "\n"),
+		filepath.Join(digests, "111122223333_CloudTrail-Digest_us-east-1_x.json.gz"): gz(t, `{"digestStartTime":"2026-11-20T09:00:00Z","logFiles":[]}`),
+	}
+	for p, b := range files {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func builtin(t testing.TB) *ruleset.Set {
+	t.Helper()
+	set, err := ruleset.Load(context.Background(), ruleset.Options{Builtin: rules.FS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func TestRunAccountsForEveryRecord(t *testing.T) {
+	dir := writeCorpus(t)
+	set := builtin(t)
+	res, err := Run(context.Background(), Config{Workers: 2}, set.Engine, []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := res.Stats
+	if st.Read != st.Evaluated+st.Rejected {
+		t.Errorf("read %d != evaluated %d + rejected %d", st.Read, st.Evaluated, st.Rejected)
+	}
+	if st.DigestFiles != 1 {
+		t.Errorf("digest files = %d, want 1", st.DigestFiles)
+	}
+	if st.Files != 5 {
+		t.Errorf("files = %d, want 5", st.Files)
+	}
+	wantBy := map[decode.Reason]int{decode.ReasonGzip: 1, decode.ReasonInvalidJSON: 2, decode.ReasonNotEvent: 1}
+	if diff := cmp.Diff(wantBy, st.RejectedBy); diff != "" {
+		t.Errorf("rejections by reason (-want +got):\n%s", diff)
+	}
+	for _, r := range st.Rejections {
+		if r.Pos.File == "" {
+			t.Errorf("rejection without a file: %+v", r)
+		}
+	}
+	// e-1, e-3 (twice delivered, counted once), b-1, l-1 and whatever survived the truncation.
+	var ids []string
+	for _, s := range res.Signals {
+		ids = append(ids, s.EventIDs...)
+	}
+	for _, want := range []string{"e-1", "e-3", "b-1", "l-1"} {
+		if !contains(ids, want) {
+			t.Errorf("no signal for event %s; got %v", want, ids)
+		}
+	}
+	for _, bad := range []string{"e-2", "l-2"} {
+		if contains(ids, bad) {
+			t.Errorf("signal for MFA login %s", bad)
+		}
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Errorf("event %s signalled twice", id)
+		}
+		seen[id] = true
+	}
+}
+
+func contains(s []string, x string) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRunSameResultWhateverTheWorkers(t *testing.T) {
+	dir := writeCorpus(t)
+	set := builtin(t)
+	var first []signal.Signal
+	for _, w := range []int{1, 2, 4, 8} {
+		res, err := Run(context.Background(), Config{Workers: w}, set.Engine, []string{dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = res.Signals
+			continue
+		}
+		if diff := cmp.Diff(first, res.Signals); diff != "" {
+			t.Errorf("workers=%d changed the signals (-1 worker +%d):\n%s", w, w, diff)
+		}
+	}
+}
+
+func TestRunStdin(t *testing.T) {
+	set := builtin(t)
+	in := bytes.NewReader(gz(t, loginEvent("s-1", "No")+"\n"+loginEvent("s-2", "No")+"\n"))
+	res, err := Run(context.Background(), Config{Source: sourceStdin(in)}, set.Engine, []string{"-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.Read != 2 || len(res.Signals) != 2 {
+		t.Errorf("read %d, signals %d; want 2 and 2", res.Stats.Read, len(res.Signals))
+	}
+}
+
+func TestRunMissingPath(t *testing.T) {
+	set := builtin(t)
+	_, err := Run(context.Background(), Config{}, set.Engine, []string{filepath.Join(t.TempDir(), "nope")})
+	if err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("err = %v, want an error naming the missing path", err)
+	}
+}
+
+func TestRunCancelled(t *testing.T) {
+	dir := writeCorpus(t)
+	set := builtin(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Run(ctx, Config{}, set.Engine, []string{dir}); err == nil {
+		t.Error("Run on a cancelled context returned no error")
+	}
+}
+
+func TestWriteSummaryGolden(t *testing.T) {
+	st := Stats{
+		Files: 3, DigestFiles: 1, Read: 10, Evaluated: 7, Rejected: 3,
+		RejectedBy: map[decode.Reason]int{decode.ReasonGzip: 1, decode.ReasonInvalidJSON: 2},
+		Rejections: []decode.Rejection{
+			{Pos: posOf("logs/a.json.gz", 4, 0), Reason: decode.ReasonGzip, Detail: "unexpected EOF; the rest of the input is lost"},
+			{Pos: posOf("logs/b.jsonl", 1, 2), Reason: decode.ReasonInvalidJSON, Detail: "bad \x1b[31mline"},
+			{Pos: posOf("logs/b.jsonl", 2, 3), Reason: decode.ReasonInvalidJSON, Detail: "cannot parse"},
+		},
+		Signals: map[signal.Level]int{signal.LevelHigh: 2, signal.LevelLow: 1},
+		Elapsed: 1500 * time.Millisecond,
+	}
+	var b bytes.Buffer
+	if err := st.WriteSummary(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "summary.golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if diff := cmp.Diff(string(want), b.String()); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+}

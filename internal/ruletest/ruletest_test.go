@@ -1,0 +1,121 @@
+package ruletest_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/trailhound/trailhound/internal/hunt"
+	"github.com/trailhound/trailhound/internal/ruleset"
+	"github.com/trailhound/trailhound/internal/ruletest"
+	"github.com/trailhound/trailhound/rules"
+)
+
+// TestBuiltinRules runs every case of every built-in rule through the engine.
+func TestBuiltinRules(t *testing.T) {
+	ctx := context.Background()
+	set, err := ruleset.Load(ctx, ruleset.Options{Builtin: rules.FS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ruletest.Load(rules.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(set.Rules.Files) {
+		t.Errorf("%d test files for %d rule files: every rule needs its _test.yml", len(files), len(set.Rules.Files))
+	}
+	results, err := ruletest.Run(ctx, files, set.Rules, hunt.Evaluator{Engine: set.Engine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if !r.Passed() {
+			t.Errorf("%s:%d: %s: %s", r.File, r.Line, r.Case, r.Failure)
+		}
+	}
+	if len(results) == 0 {
+		t.Fatal("no cases ran")
+	}
+}
+
+const ruleYAML = `title: Test rule
+id: 5c0d9a51-7a2e-4b6e-9a57-0f3f3c1f2b11
+status: test
+logsource: {product: aws, service: cloudtrail}
+detection:
+    selection:
+        eventName: CreateUser
+    condition: selection
+level: high
+`
+
+func event(id, name string) string {
+	return `{"eventVersion": "1.08", "eventID": "` + id + `", "eventName": "` + name + `", "eventSource": "iam.amazonaws.com", "eventTime": "2026-11-20T09:00:00Z"}`
+}
+
+// TestRunReportsMismatches checks that wrong expectations fail, in both directions.
+func TestRunReportsMismatches(t *testing.T) {
+	testYAML := `cases:
+  - name: "fires, expected"
+    events: [` + event("a", "CreateUser") + `]
+    expect: [{event_ids: [a]}]
+  - name: "fires, but expected silence"
+    events: [` + event("b", "CreateUser") + `]
+    expect: []
+  - name: "silent, but expected a signal"
+    events: [` + event("c", "ListUsers") + `]
+    expect: [{event_ids: [c]}]
+  - name: "fires on the wrong event"
+    events: [` + event("d", "CreateUser") + `, ` + event("e", "ListUsers") + `]
+    expect: [{event_ids: [e]}]
+`
+	fsys := fstest.MapFS{
+		"r.yml":      {Data: []byte(ruleYAML)},
+		"r_test.yml": {Data: []byte(testYAML)},
+	}
+	ctx := context.Background()
+	set, err := ruleset.Load(ctx, ruleset.Options{Builtin: fsys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ruletest.Load(fsys, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := ruletest.Run(ctx, files, set.Rules, hunt.Evaluator{Engine: set.Engine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		pass    bool
+		failure string
+	}{
+		{true, ""},
+		{false, "unexpected [b]"},
+		{false, "missing [c]"},
+		{false, "missing [e]; unexpected [d]"},
+	}
+	if len(results) != len(want) {
+		t.Fatalf("got %d results, want %d", len(results), len(want))
+	}
+	for i, w := range want {
+		r := results[i]
+		if r.Passed() != w.pass || !strings.Contains(r.Failure, w.failure) {
+			t.Errorf("case %q: passed=%v failure=%q; want passed=%v failure containing %q", r.Case, r.Passed(), r.Failure, w.pass, w.failure)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for name, data := range map[string]string{
+		"no cases":      "cases: []\n",
+		"not yaml":      "cases: [\n",
+		"event not obj": "cases:\n  - name: x\n    events: [1]\n    expect: []\n",
+	} {
+		if _, err := ruletest.Parse("x_test.yml", []byte(data)); err == nil {
+			t.Errorf("%s: Parse accepted it", name)
+		}
+	}
+}
