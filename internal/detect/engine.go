@@ -8,6 +8,7 @@ import (
 	"github.com/trailhound/trailhound/internal/event"
 	"github.com/trailhound/trailhound/internal/sigma"
 	"github.com/trailhound/trailhound/internal/signal"
+	"github.com/valyala/fastjson"
 )
 
 // Options configure compilation. The zero value is ready to use.
@@ -125,19 +126,53 @@ func (e *Engine) NewMatcher() *Matcher {
 
 // Match calls fn for every rule that matches ev, in rule order.
 func (m *Matcher) Match(ev *event.Event, fn func(*Rule)) {
-	cands := m.e.always
-	if name := ev.Str("eventName"); name != nil {
+	v := ev.Value.Get("eventName")
+	switch {
+	case v == nil:
+		m.run(m.e.always, ev, fn)
+	case v.Type() == fastjson.TypeString:
+		name, _ := v.StringBytes()
+		if !isASCIIBytes(name) {
+			// Unicode case folding can map non-ASCII text onto an ASCII rule value (the
+			// Kelvin sign K folds to k): the ASCII-folded index cannot answer.
+			m.runAll(ev, fn)
+			return
+		}
 		m.name = appendLower(m.name[:0], name)
 		if idx, ok := m.e.index[string(m.name)]; ok {
-			cands = idx
+			m.run(idx, ev, fn)
+			return
+		}
+		m.run(m.e.always, ev, fn)
+	default:
+		// An eventName that is an array (or a number) can still match a rule value.
+		m.runAll(ev, fn)
+	}
+}
+
+func (m *Matcher) run(cands []int32, ev *event.Event, fn func(*Rule)) {
+	for _, i := range cands {
+		if r := m.e.rules[i]; r.root.eval(m, ev) {
+			fn(r)
 		}
 	}
-	for _, i := range cands {
-		r := m.e.rules[i]
+}
+
+func (m *Matcher) runAll(ev *event.Event, fn func(*Rule)) {
+	for _, r := range m.e.rules {
 		if r.root.eval(m, ev) {
 			fn(r)
 		}
 	}
+}
+
+func isASCIIBytes(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // MatchRule reports whether one rule matches ev, without the index (for tests and tools).

@@ -129,6 +129,10 @@ func TestMatchTypes(t *testing.T) {
 		{"rule number, event number", "sel:\n  responseElements.count: 25\ncondition: sel", `{"responseElements":{"count":25}}`, true},
 		{"rule number, event numeric string", "sel:\n  responseElements.count: 25\ncondition: sel", `{"responseElements":{"count":"25"}}`, true},
 		{"rule string, event number", "sel:\n  responseElements.count: '25'\ncondition: sel", `{"responseElements":{"count":25}}`, true},
+		{"rule number 10, event 10", "sel:\n  responseElements.count: 10\ncondition: sel", `{"responseElements":{"count":10}}`, true},
+		{"rule number 10, event 1", "sel:\n  responseElements.count: 10\ncondition: sel", `{"responseElements":{"count":1}}`, false},
+		{"rule number 100.50", "sel:\n  responseElements.count: 100.50\ncondition: sel", `{"responseElements":{"count":"100.5"}}`, true},
+		{"rule hex number", "sel:\n  responseElements.count: 0x10\ncondition: sel", `{"responseElements":{"count":16}}`, true},
 		{"rule number, event other number", "sel:\n  responseElements.count: 25\ncondition: sel", `{"responseElements":{"count":26}}`, false},
 		{"rule number, event 25.0", "sel:\n  responseElements.count: 25\ncondition: sel", `{"responseElements":{"count":25.0}}`, true},
 		{"rule number, event text", "sel:\n  responseElements.count: 25\ncondition: sel", `{"responseElements":{"count":"twenty-five"}}`, false},
@@ -233,6 +237,7 @@ func TestMatchModifiers(t *testing.T) {
 		{"expand inside text", "sel:\n  userIdentity.arn|expand: 'arn:aws:iam::*:user/%admins%'\ncondition: sel", `{"userIdentity":{"arn":"arn:aws:iam::1:user/root"}}`, true},
 		{"minute", "sel:\n  eventTime|minute: 4\ncondition: sel", `{"eventTime":"2024-02-29T13:04:05Z"}`, true},
 		{"hour", "sel:\n  eventTime|hour: 13\ncondition: sel", `{"eventTime":"2024-02-29T13:04:05Z"}`, true},
+		{"hour 10", "sel:\n  eventTime|hour: 10\ncondition: sel", `{"eventTime":"2024-02-29T01:04:05Z"}`, false},
 		{"hour offset to UTC", "sel:\n  eventTime|hour: 11\ncondition: sel", `{"eventTime":"2024-02-29T13:04:05+02:00"}`, true},
 		{"hour gte", "sel:\n  eventTime|hour|gte: 22\ncondition: sel", `{"eventTime":"2024-02-29T23:04:05Z"}`, true},
 		{"hour lt no", "sel:\n  eventTime|hour|lt: 6\ncondition: sel", `{"eventTime":"2024-02-29T13:04:05Z"}`, false},
@@ -324,7 +329,7 @@ func TestExpandMissingPlaceholder(t *testing.T) {
 	if !errors.As(err, &list) || len(list) != 1 {
 		t.Fatalf("got error %v (%T), want a sigma.ErrorList of one error", err, err)
 	}
-	// ruleHeader is 7 lines; the value's opening quote is on line 8, column 35, after
+	// ruleHeader is 6 lines; the value's opening quote is on line 8, column 35, after
 	// "    userIdentity.userName|expand: ".
 	got := list[0]
 	if got.File != "rule.yml" || got.Line != 8 || got.Col != 35 || !strings.Contains(got.Msg, "%unknown%") {

@@ -56,10 +56,10 @@ func writeCorpus(t *testing.T) string {
 	files := map[string][]byte{
 		filepath.Join(logs, "a_CloudTrail_us-east-1_20261120T0910Z_a.json.gz"): gz(t, good),
 		// The same delivery twice (overlapping inputs): signals must not double.
-		filepath.Join(logs, "b_CloudTrail_us-east-1_20261120T0910Z_a-copy.json.gz"): gz(t, good),
-		filepath.Join(logs, "c_CloudTrail_us-east-1_20261120T0915Z_trunc.json.gz"):  truncated[:len(truncated)/2],
-		filepath.Join(logs, "d_CloudTrail_us-east-1_20261120T0920Z_bad.json"):       []byte(`{"Records":[` + loginEvent("b-1", "No") + `, {"eventVersion": oops}]}`),
-		filepath.Join(logs, "e_events.jsonl"):                                       []byte(loginEvent("l-1", "No") + "\nnot json\n[1,2]\n" + loginEvent("l-2", "Yes") + "\n"),
+		filepath.Join(logs, "b_CloudTrail_us-east-1_20261120T0910Z_a-copy.json.gz"):  gz(t, good),
+		filepath.Join(logs, "c_CloudTrail_us-east-1_20261120T0915Z_trunc.json.gz"):   truncated[:len(truncated)/2],
+		filepath.Join(logs, "d_CloudTrail_us-east-1_20261120T0920Z_bad.json"):        []byte(`{"Records":[` + loginEvent("b-1", "No") + `, {"eventVersion": oops}]}`),
+		filepath.Join(logs, "e_events.jsonl"):                                        []byte(loginEvent("l-1", "No") + "\nnot json\n[1,2]\n" + loginEvent("l-2", "Yes") + "\n"),
 		filepath.Join(digests, "111122223333_CloudTrail-Digest_us-east-1_x.json.gz"): gz(t, `{"digestStartTime":"2026-11-20T09:00:00Z","logFiles":[]}`),
 	}
 	for p, b := range files {
