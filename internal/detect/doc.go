@@ -14,7 +14,8 @@
 //   - Strings compare case-insensitively unless |cased; *, ? and \ escapes follow the spec.
 //     A JSON number or boolean compares by its JSON text, so `desiredCount: '25'` and
 //     `desiredCount: 25` both match the number 25; a rule number also matches a numeric
-//     string.
+//     string. An object or array reached by a field name compares by its compact JSON
+//     text, so `requestParameters|contains: Suspended` searches the whole object.
 //   - `field: null` matches when the field is absent or JSON null.
 //   - A list of values is an OR; with |all every value must be matched by some element.
 //   - Keywords (a search without field names) match when any string, number or boolean

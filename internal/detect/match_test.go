@@ -88,6 +88,8 @@ func TestMatchEquality(t *testing.T) {
 		{"unicode fold", "sel:\n  userName: 'ÄRGER'\ncondition: sel", `{"userName":"ärger"}`, true},
 		{"cased equal", "sel:\n  eventName|cased: DeleteTrail\ncondition: sel", `{"eventName":"DeleteTrail"}`, true},
 		{"cased differs", "sel:\n  eventName|cased: deletetrail\ncondition: sel", `{"eventName":"DeleteTrail"}`, false},
+		{"contains on object searches its JSON", "sel:\n  requestParameters|contains: Suspended\ncondition: sel", `{"requestParameters":{"VersioningConfiguration":{"Status":"Suspended"}}}`, true},
+		{"contains on object no", "sel:\n  requestParameters|contains: Enabled\ncondition: sel", `{"requestParameters":{"VersioningConfiguration":{"Status":"Suspended"}}}`, false},
 		{"object value never equals", "sel:\n  requestParameters: x\ncondition: sel", `{"requestParameters":{"a":"x"}}`, false},
 		{"several fields AND", "sel:\n  eventName: A\n  eventSource: b\ncondition: sel", `{"eventName":"A","eventSource":"B"}`, true},
 		{"several fields AND one fails", "sel:\n  eventName: A\n  eventSource: b\ncondition: sel", `{"eventName":"A","eventSource":"C"}`, false},

@@ -157,14 +157,16 @@ type valueMatcher interface {
 	match(m *Matcher, ev *event.Event, v *fastjson.Value) bool
 }
 
-// text returns the bytes a string pattern compares against: a string's content, or the JSON
-// text of a number or boolean. ok is false for null, objects and arrays.
+// text returns the bytes a string pattern compares against: a string's content, or the
+// compact JSON text of a number, object or array (so that requestParameters|contains: x
+// searches the whole object, as rules written for flattened logs expect). ok is false for
+// null.
 func (m *Matcher) text(v *fastjson.Value) ([]byte, bool) {
 	switch v.Type() {
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
 		return b, true
-	case fastjson.TypeNumber:
+	case fastjson.TypeNumber, fastjson.TypeObject, fastjson.TypeArray:
 		m.scratch = v.MarshalTo(m.scratch[:0])
 		return m.scratch, true
 	case fastjson.TypeTrue:
@@ -251,8 +253,8 @@ func (f fieldRefValue) match(m *Matcher, ev *event.Event, v *fastjson.Value) boo
 	if !ok {
 		return false
 	}
-	if v.Type() == fastjson.TypeNumber {
-		// m.text reuses m.scratch for numbers; keep a in the second buffer.
+	if t := v.Type(); t != fastjson.TypeString && t != fastjson.TypeTrue && t != fastjson.TypeFalse {
+		// m.text reuses m.scratch for JSON text; keep a in the second buffer.
 		m.ref = append(m.ref[:0], a...)
 		a = m.ref
 	}
