@@ -1,0 +1,779 @@
+package correlate
+
+import (
+	"cmp"
+	"container/heap"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/trailhound/trailhound/internal/event"
+)
+
+// Hit is one event matched by a base rule.
+type Hit struct {
+	// Rule is the id of the rule that matched.
+	Rule string
+	// Time is the event time (eventTime); windows are measured in it, never in arrival time.
+	Time time.Time
+	// EventID identifies the event; hits with the same rule and EventID are one hit.
+	EventID string
+	// Header is carried into Alert.Headers.
+	Header event.Header
+}
+
+// FieldFunc returns the value of a field of the hit's event, by its Sigma field name
+// ("userIdentity.arn"), or "" when the field is absent. A field with several values (an
+// array) is the caller's choice: its first value, or the values joined. The returned string
+// must not alias the event's reused buffer. Observe calls it only during the call.
+type FieldFunc func(field string) string
+
+// Alert is one output of a correlation: the firings of one correlation in one group, grouped
+// while each comes within KeepAlive of the previous one and within MaxDuration of the first
+// event.
+type Alert struct {
+	CorrelationID string
+	Type          Type
+	// Group holds the values of the correlation's GroupBy fields, in order ("" for absent).
+	Group []string
+	// First and Last are the event times of the earliest and the latest hit of the evidence.
+	First, Last time.Time
+	// Firings is the number of times the condition was met.
+	Firings int
+	// Count is the number of events in the evidence (each once, however many firing windows
+	// it was in and however many referenced rules it matched).
+	Count int
+	// EventIDs are the ids of the evidence in the order it was added (event time order for
+	// hits that were not late), at most Config.MaxEventIDs; Dropped counts the others.
+	EventIDs []string
+	Dropped  int
+	// Headers are those of the first Config.MaxHeaders hits of the evidence.
+	Headers []event.Header
+	// Values are the value tuples (in ValueFields order): for ValueCount the distinct values
+	// of the evidence, for NewValue the new values; at most Config.MaxEventIDs.
+	Values [][]string
+}
+
+// Stats describes the state held by an Engine.
+type Stats struct {
+	// Groups, Values and Hits are held in correlation state; Buffered hits wait for the
+	// watermark; OpenAlerts are being grouped.
+	Groups, Values, Hits, Buffered, OpenAlerts int
+	// Counters since the engine started (kept across Snapshot and Restore).
+	Late, Duplicates, Invalid, EvictedGroups, DroppedHits, DroppedValues int64
+	// Bytes estimates the memory held by the state.
+	Bytes int64
+	// Watermark is the event time before which hits are late (zero before the first hit).
+	Watermark time.Time
+}
+
+type counters struct {
+	Late, Duplicates, Invalid, EvictedGroups, DroppedHits, DroppedValues int64
+}
+
+// Engine evaluates correlations over hits. It is not safe for concurrent use.
+type Engine struct {
+	orig  Config // as given to New, for Restore
+	cfg   Config // with defaults
+	corrs []*corr
+	byID  map[string]*corr
+	refs  map[string][]ref // referenced rule id -> correlations that list it
+
+	buf       pendingHeap
+	started   bool  // a hit was observed: maxSeen and watermark are valid
+	maxSeen   int64 // latest event time observed
+	watermark int64
+	arrivals  uint64 // arrival counter for the buffer's tie-break
+	alerts    alertHeap
+	out       []Alert
+	n         counters
+	// needStart: some correlation has no learning start yet; the next hit processed sets it.
+	needStart bool
+}
+
+type ref struct {
+	c   *corr
+	idx int // index of the rule in c.Rules
+}
+
+type corr struct {
+	Correlation
+	fp         string
+	groups     map[string]*group
+	lru        group // sentinel: lru.next is the most recently used
+	startSet   bool
+	start      int64      // learning start (NewValue)
+	fields     [][]string // per rule index: GroupBy names resolved through Aliases
+	values     [][]string // per rule index: ValueFields resolved through Aliases
+	downstream []ref
+}
+
+// group is the state of one correlation for one group-by tuple.
+type group struct {
+	key   string
+	hits  []hit            // window types: sorted by time
+	vals  map[string]int32 // ValueCount: hits per value in hits
+	seen  *valueSet        // NewValue: value -> latest event time seen
+	ruleN []int32          // Temporal*: hits per rule in hits
+	last  int64            // latest hit time
+	alert *openAlert
+	gen   uint32 // generation of the current alert
+	prev  *group
+	next  *group
+}
+
+type hit struct {
+	t    int64
+	id   string
+	val  string // encoded value tuple (ValueCount, NewValue)
+	hdr  *event.Header
+	rule int32
+	gen  uint32 // alert generation this hit was added to
+}
+
+// New returns an engine for the correlations of cfg, or every problem of cfg, sorted.
+func New(cfg Config) (*Engine, error) {
+	d, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("configuring correlations: %w", err)
+	}
+	e := &Engine{orig: cfg, cfg: d, byID: map[string]*corr{}, refs: map[string][]ref{}, needStart: true}
+	for _, k := range d.Correlations {
+		c := &corr{Correlation: k, fp: fingerprint(k), groups: map[string]*group{}}
+		c.lru.next, c.lru.prev = &c.lru, &c.lru
+		for _, r := range k.Rules {
+			c.fields = append(c.fields, resolve(k.GroupBy, k.Aliases, r))
+			c.values = append(c.values, resolve(k.ValueFields, k.Aliases, r))
+		}
+		e.corrs = append(e.corrs, c)
+		e.byID[k.ID] = c
+	}
+	for _, c := range e.corrs {
+		for i, r := range c.Rules {
+			if up, ok := e.byID[r]; ok {
+				up.downstream = append(up.downstream, ref{c, i})
+			} else {
+				e.refs[r] = append(e.refs[r], ref{c, i})
+			}
+		}
+	}
+	return e, nil
+}
+
+func resolve(names []string, aliases map[string]map[string]string, rule string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n
+		if f, ok := aliases[n][rule]; ok {
+			out[i] = f
+		}
+	}
+	return out
+}
+
+// Correlations returns the correlations with defaults applied, each after those it
+// references.
+func (e *Engine) Correlations() []Correlation {
+	out := make([]Correlation, len(e.corrs))
+	for i, c := range e.corrs {
+		out[i] = c.Correlation
+	}
+	return out
+}
+
+// Wants reports whether a correlation references the rule, i.e. whether Observe needs its
+// hits (Observe still uses any hit's time to move the watermark).
+func (e *Engine) Wants(rule string) bool { return len(e.refs[rule]) > 0 }
+
+// pending is a buffered hit, with the keys of every correlation that references its rule.
+type pending struct {
+	t       int64
+	id      string
+	rule    string
+	arrival uint64
+	hdr     *event.Header
+	keys    []pkey
+}
+
+type pkey struct {
+	c     *corr
+	idx   int
+	group string
+	val   string
+}
+
+// Observe takes one hit. fields gives the values of the event's fields (nil: all absent).
+// It returns the alerts closed meanwhile, sorted (see Flush).
+//
+// A hit with a zero Time is counted as invalid and ignored.
+func (e *Engine) Observe(h Hit, fields FieldFunc) []Alert {
+	if h.Time.IsZero() {
+		e.n.Invalid++
+		return nil
+	}
+	t := h.Time.UnixNano()
+	if refs := e.refs[h.Rule]; len(refs) > 0 {
+		p := &pending{t: t, id: h.EventID, rule: h.Rule, arrival: e.arrivals}
+		e.arrivals++
+		hdr := h.Header
+		p.hdr = &hdr
+		for _, r := range refs {
+			k := pkey{c: r.c, idx: r.idx, group: encodeFields(r.c.fields[r.idx], fields)}
+			if len(r.c.ValueFields) > 0 {
+				k.val = encodeFields(r.c.values[r.idx], fields)
+				if isEmptyTuple(k.val) {
+					continue // no value: nothing to count or remember
+				}
+			}
+			p.keys = append(p.keys, k)
+		}
+		if len(p.keys) > 0 {
+			if e.started && t < e.watermark {
+				e.n.Late++
+				if e.cfg.Late != nil {
+					e.cfg.Late(h)
+				}
+				e.processPending(p, true)
+			} else {
+				heap.Push(&e.buf, p)
+			}
+		}
+	}
+	e.observeTime(t)
+	return e.drain()
+}
+
+// Advance tells the engine that event time has reached t, as a hit at t would (for example
+// from the clock of a live source that has been quiet), and returns the alerts closed.
+func (e *Engine) Advance(t time.Time) []Alert {
+	if !t.IsZero() {
+		e.observeTime(t.UnixNano())
+	}
+	return e.drain()
+}
+
+// Flush evaluates every buffered hit and closes every open alert, at the end of a batch. It
+// returns the alerts closed, sorted by first event time, correlation id and group. After
+// Flush the watermark is past every hit seen: later hits at or before that time are late.
+func (e *Engine) Flush() []Alert {
+	if e.started {
+		e.advance(e.maxSeen + 1)
+	}
+	for e.alerts.Len() > 0 {
+		e.closeAlert(e.alerts.s[0])
+	}
+	return e.drain()
+}
+
+func (e *Engine) observeTime(t int64) {
+	if !e.started || t > e.maxSeen {
+		e.maxSeen = t
+	}
+	wm := e.maxSeen - int64(e.cfg.Lateness)
+	if !e.started {
+		e.started = true
+		e.watermark = wm
+	}
+	e.advance(wm)
+}
+
+// advance moves the watermark to wm and evaluates the buffered hits before it in event-time
+// order.
+func (e *Engine) advance(wm int64) {
+	if wm > e.watermark {
+		e.watermark = wm
+	}
+	for e.buf.Len() > 0 && e.buf.s[0].t < e.watermark {
+		p := heap.Pop(&e.buf).(*pending)
+		e.closeAlerts(p.t)
+		e.processPending(p, false)
+	}
+	e.closeAlerts(e.watermark)
+	for _, c := range e.corrs {
+		e.expire(c, e.watermark)
+	}
+}
+
+func (e *Engine) processPending(p *pending, late bool) {
+	if e.needStart {
+		for _, c := range e.corrs {
+			if !c.startSet {
+				c.startSet, c.start = true, p.t
+			}
+		}
+		e.needStart = false
+	}
+	for _, k := range p.keys {
+		e.process(k.c, k.group, hit{t: p.t, id: p.id, val: k.val, hdr: p.hdr, rule: int32(k.idx)}, late)
+	}
+}
+
+// process evaluates one hit of one correlation. late hits are evaluated against the state
+// held, which may have lost older hits.
+func (e *Engine) process(c *corr, key string, h hit, late bool) {
+	g := c.groups[key]
+	if g == nil {
+		g = e.newGroup(c, key, h.t)
+	}
+	c.touch(g)
+	if h.t > g.last {
+		g.last = h.t
+	}
+	if c.Type == NewValue {
+		e.processNewValue(c, g, h, late)
+		return
+	}
+	e.processWindow(c, g, h, late)
+}
+
+func (e *Engine) newGroup(c *corr, key string, now int64) *group {
+	if len(c.groups) >= e.cfg.MaxGroups {
+		e.expire(c, now)
+	}
+	for len(c.groups) >= e.cfg.MaxGroups {
+		e.n.EvictedGroups++
+		e.dropGroup(c, c.lru.prev)
+	}
+	g := &group{key: key}
+	switch c.Type {
+	case ValueCount:
+		g.vals = map[string]int32{}
+	case Temporal, TemporalOrdered:
+		g.ruleN = make([]int32, len(c.Rules))
+	case NewValue:
+		g.seen = &valueSet{}
+	}
+	c.groups[key] = g
+	g.prev, g.next = &c.lru, c.lru.next
+	g.prev.next, g.next.prev = g, g
+	return g
+}
+
+func (c *corr) touch(g *group) {
+	if c.lru.next == g {
+		return
+	}
+	g.prev.next, g.next.prev = g.next, g.prev
+	g.prev, g.next = &c.lru, c.lru.next
+	g.prev.next, g.next.prev = g, g
+}
+
+func (e *Engine) dropGroup(c *corr, g *group) {
+	if g.alert != nil {
+		e.closeAlert(g.alert)
+	}
+	g.prev.next, g.next.prev = g.next, g.prev
+	g.prev, g.next = nil, nil
+	delete(c.groups, g.key)
+}
+
+// expire drops, from the least recently used end, the groups whose state can no longer
+// affect a hit at or after now.
+func (e *Engine) expire(c *corr, now int64) {
+	for g := c.lru.prev; g != &c.lru; g = c.lru.prev {
+		if g.alert != nil {
+			return
+		}
+		switch c.Type {
+		case NewValue:
+			if c.Forget == 0 || g.last >= now-int64(c.Forget) {
+				return
+			}
+		default:
+			if g.last >= now-int64(c.Timespan) {
+				return
+			}
+		}
+		e.dropGroup(c, g)
+	}
+}
+
+func (e *Engine) processNewValue(c *corr, g *group, h hit, late bool) {
+	last, known := g.seen.get(h.val)
+	isNew := !known || (c.Forget > 0 && h.t-last > int64(c.Forget))
+	if !known && g.seen.len() >= e.cfg.MaxValuesPerGroup {
+		g.seen.removeOldest()
+		e.n.DroppedValues++
+	}
+	if !known || h.t > last {
+		g.seen.set(h.val, h.t)
+	}
+	if isNew && h.t >= c.start+int64(c.Learning) {
+		w := []hit{h}
+		e.fire(c, g, w, 0, late)
+	}
+}
+
+func (e *Engine) processWindow(c *corr, g *group, h hit, late bool) {
+	span := int64(c.Timespan)
+	if !late {
+		n := 0
+		for n < len(g.hits) && g.hits[n].t < h.t-span {
+			n++
+		}
+		e.removeFront(c, g, n)
+	}
+	pos := len(g.hits)
+	if late || (pos > 0 && g.hits[pos-1].t > h.t) {
+		pos, _ = slices.BinarySearchFunc(g.hits, h.t+1, func(x hit, t int64) int { return cmp.Compare(x.t, t) })
+	}
+	if h.id != "" {
+		perRule := c.Type == Temporal || c.Type == TemporalOrdered
+		for i := pos - 1; i >= 0 && g.hits[i].t == h.t; i-- {
+			if g.hits[i].id == h.id && (!perRule || g.hits[i].rule == h.rule) {
+				e.n.Duplicates++
+				return
+			}
+		}
+	}
+	if c.Type == ValueCount {
+		if _, ok := g.vals[h.val]; !ok && len(g.vals) >= e.cfg.MaxValuesPerGroup {
+			e.n.DroppedValues++
+			return
+		}
+		g.vals[h.val]++
+	}
+	if g.ruleN != nil {
+		g.ruleN[h.rule]++
+	}
+	h.gen = 0
+	g.hits = slices.Insert(g.hits, pos, h)
+	if over := len(g.hits) - e.cfg.MaxHitsPerGroup; over > 0 {
+		e.n.DroppedHits += int64(over)
+		e.removeFront(c, g, over)
+		pos -= over
+		if pos < 0 {
+			return // the hit itself was the oldest
+		}
+	}
+	if !late {
+		j := len(g.hits) - 1
+		if c.Condition.Holds(e.measureFull(c, g)) {
+			e.fire(c, g, g.hits, j, false)
+		}
+		return
+	}
+	// A late hit changes the windows ending at it and at every later hit within timespan.
+	for j := pos; j < len(g.hits) && g.hits[j].t <= h.t+span; j++ {
+		lo, _ := slices.BinarySearchFunc(g.hits[:j+1], g.hits[j].t-span, func(x hit, t int64) int { return cmp.Compare(x.t, t) })
+		w := g.hits[lo : j+1]
+		if c.Condition.Holds(measure(c, w)) {
+			e.fire(c, g, w, len(w)-1, true)
+		}
+	}
+}
+
+func (e *Engine) removeFront(c *corr, g *group, n int) {
+	if n <= 0 {
+		return
+	}
+	for _, h := range g.hits[:n] {
+		if g.vals != nil {
+			if g.vals[h.val]--; g.vals[h.val] <= 0 {
+				delete(g.vals, h.val)
+			}
+		}
+		if g.ruleN != nil {
+			g.ruleN[h.rule]--
+		}
+	}
+	clear(g.hits[:n])
+	g.hits = g.hits[n:]
+	if len(g.hits) == 0 {
+		g.hits = nil
+	}
+}
+
+// measureFull measures the whole window held by a group, using its running counts.
+func (e *Engine) measureFull(c *corr, g *group) int {
+	switch c.Type {
+	case EventCount:
+		return len(g.hits)
+	case ValueCount:
+		return len(g.vals)
+	case Temporal:
+		n := 0
+		for _, k := range g.ruleN {
+			if k > 0 {
+				n++
+			}
+		}
+		return n
+	}
+	// TemporalOrdered: the ordered prefix cannot be longer than the leading rules present.
+	possible := 0
+	for possible < len(g.ruleN) && g.ruleN[possible] > 0 {
+		possible++
+	}
+	if lowerBoundsOnly(c.Condition) && !c.Condition.Holds(possible) {
+		return possible
+	}
+	return orderedPrefix(g.hits, len(c.Rules))
+}
+
+func lowerBoundsOnly(cond Condition) bool {
+	for _, cm := range cond {
+		if cm.Op != GT && cm.Op != GTE {
+			return false
+		}
+	}
+	return true
+}
+
+// measure measures one window: the number the condition is compared with.
+func measure(c *corr, w []hit) int {
+	switch c.Type {
+	case EventCount:
+		return len(w)
+	case ValueCount:
+		distinct := make(map[string]struct{}, len(w))
+		for _, h := range w {
+			distinct[h.val] = struct{}{}
+		}
+		return len(distinct)
+	case Temporal:
+		seen := make([]bool, len(c.Rules))
+		n := 0
+		for _, h := range w {
+			if !seen[h.rule] {
+				seen[h.rule] = true
+				n++
+			}
+		}
+		return n
+	}
+	return orderedPrefix(w, len(c.Rules))
+}
+
+// orderedPrefix returns the length of the longest prefix of the rules (0, 1, ...) whose hits
+// appear in w in order; hits at the same time are in order whichever way they are stored.
+func orderedPrefix(w []hit, rules int) int {
+	from := 0
+	for k := range rules {
+		i := from
+		for i < len(w) && int(w[i].rule) != k {
+			i++
+		}
+		if i == len(w) {
+			return k
+		}
+		from = i
+		for from > 0 && w[from-1].t == w[i].t {
+			from--
+		}
+	}
+	return rules
+}
+
+// fire records that the condition held for the window w ending at w[j], and feeds the firing
+// to the correlations that reference c.
+func (e *Engine) fire(c *corr, g *group, w []hit, j int, late bool) {
+	trig := w[j]
+	a := g.alert
+	if a != nil && !late && (trig.t-a.last > int64(c.KeepAlive) || trig.t-a.first > int64(c.MaxDuration)) {
+		e.closeAlert(a)
+		a = nil
+	}
+	if a == nil {
+		g.gen++
+		a = &openAlert{c: c, g: g, first: trig.t, last: trig.t, gen: g.gen}
+		g.alert = a
+		heap.Push(&e.alerts, a)
+	}
+	// In order, the hits not yet in the alert are a suffix of the window (windows only slide
+	// forward); a late hit may sit anywhere.
+	start := 0
+	if !late {
+		start = j + 1
+		for start > 0 && w[start-1].gen != a.gen {
+			start--
+		}
+	}
+	for i := start; i <= j; i++ {
+		if w[i].gen != a.gen {
+			w[i].gen = a.gen
+			a.add(&w[i], c, e.cfg)
+		}
+	}
+	a.firings++
+	if trig.t > a.last {
+		a.last = trig.t
+	}
+	heap.Fix(&e.alerts, a.idx)
+
+	if len(c.downstream) == 0 {
+		return
+	}
+	group := decodeFields(g.key)
+	var values []string
+	if trig.val != "" {
+		values = decodeFields(trig.val)
+	}
+	up := func(name string) string {
+		if i := slices.Index(c.GroupBy, name); i >= 0 {
+			return group[i]
+		}
+		if i := slices.Index(c.ValueFields, name); i >= 0 && i < len(values) {
+			return values[i]
+		}
+		return ""
+	}
+	for _, d := range c.downstream {
+		h := hit{t: trig.t, id: trig.id, hdr: trig.hdr, rule: int32(d.idx)}
+		if len(d.c.ValueFields) > 0 {
+			h.val = encodeFields(d.c.values[d.idx], up)
+			if isEmptyTuple(h.val) {
+				continue
+			}
+		}
+		e.process(d.c, encodeFields(d.c.fields[d.idx], up), h, late)
+	}
+}
+
+// openAlert is an Alert being grouped.
+type openAlert struct {
+	c           *corr
+	g           *group
+	first, last int64
+	firings     int
+	count       int
+	dropped     int
+	ids         []string
+	hdrs        []event.Header
+	vals        []string // encoded tuples
+	gen         uint32
+	idx         int // in the alert heap
+	// curT and curIDs are the time and ids of the latest hits added, to add an event matched
+	// by several referenced rules once (its hits have the same time).
+	curT   int64
+	curIDs []string
+}
+
+func (a *openAlert) add(h *hit, c *corr, cfg Config) {
+	if h.id != "" {
+		if len(a.curIDs) > 0 && h.t == a.curT {
+			if slices.Contains(a.curIDs, h.id) {
+				return
+			}
+		} else {
+			a.curT, a.curIDs = h.t, a.curIDs[:0]
+		}
+		a.curIDs = append(a.curIDs, h.id)
+	}
+	a.count++
+	if h.t < a.first {
+		a.first = h.t
+	}
+	if len(a.ids) < cfg.MaxEventIDs {
+		a.ids = append(a.ids, h.id)
+	} else {
+		a.dropped++
+	}
+	if len(a.hdrs) < cfg.MaxHeaders && h.hdr != nil {
+		a.hdrs = append(a.hdrs, *h.hdr)
+	}
+	if h.val != "" && len(a.vals) < cfg.MaxEventIDs && !slices.Contains(a.vals, h.val) {
+		a.vals = append(a.vals, h.val)
+	}
+}
+
+func (a *openAlert) deadline() int64 {
+	return min(a.last+int64(a.c.KeepAlive), a.first+int64(a.c.MaxDuration))
+}
+
+// closeAlerts closes the alerts that no hit at or after now can extend.
+func (e *Engine) closeAlerts(now int64) {
+	for e.alerts.Len() > 0 && e.alerts.s[0].deadline() < now {
+		e.closeAlert(e.alerts.s[0])
+	}
+}
+
+func (e *Engine) closeAlert(a *openAlert) {
+	heap.Remove(&e.alerts, a.idx)
+	a.g.alert = nil
+	out := Alert{
+		CorrelationID: a.c.ID,
+		Type:          a.c.Type,
+		Group:         decodeFields(a.g.key),
+		First:         time.Unix(0, a.first).UTC(),
+		Last:          time.Unix(0, a.last).UTC(),
+		Firings:       a.firings,
+		Count:         a.count,
+		EventIDs:      a.ids,
+		Dropped:       a.dropped,
+		Headers:       a.hdrs,
+	}
+	for _, v := range a.vals {
+		out.Values = append(out.Values, decodeFields(v))
+	}
+	e.out = append(e.out, out)
+}
+
+func (e *Engine) drain() []Alert {
+	if len(e.out) == 0 {
+		return nil
+	}
+	out := e.out
+	e.out = nil
+	slices.SortStableFunc(out, compareAlerts)
+	return out
+}
+
+func compareAlerts(a, b Alert) int {
+	return cmp.Or(
+		a.First.Compare(b.First),
+		strings.Compare(a.CorrelationID, b.CorrelationID),
+		slices.Compare(a.Group, b.Group),
+		a.Last.Compare(b.Last),
+	)
+}
+
+// pendingHeap orders buffered hits by event time, then event id, rule and arrival.
+type pendingHeap struct{ s []*pending }
+
+func (h *pendingHeap) Len() int           { return len(h.s) }
+func (h *pendingHeap) Less(i, j int) bool { return comparePending(h.s[i], h.s[j]) < 0 }
+func (h *pendingHeap) Swap(i, j int)      { h.s[i], h.s[j] = h.s[j], h.s[i] }
+func (h *pendingHeap) Push(x any)         { h.s = append(h.s, x.(*pending)) }
+func (h *pendingHeap) Pop() any {
+	p := h.s[len(h.s)-1]
+	h.s[len(h.s)-1] = nil
+	h.s = h.s[:len(h.s)-1]
+	return p
+}
+
+// alertHeap orders open alerts by deadline.
+type alertHeap struct{ s []*openAlert }
+
+func (h *alertHeap) Len() int { return len(h.s) }
+func (h *alertHeap) Less(i, j int) bool {
+	a, b := h.s[i], h.s[j]
+	return cmp.Or(cmp.Compare(a.deadline(), b.deadline()), strings.Compare(a.c.ID, b.c.ID),
+		strings.Compare(a.g.key, b.g.key)) < 0
+}
+func (h *alertHeap) Swap(i, j int) {
+	h.s[i], h.s[j] = h.s[j], h.s[i]
+	h.s[i].idx, h.s[j].idx = i, j
+}
+func (h *alertHeap) Push(x any) {
+	a := x.(*openAlert)
+	a.idx = len(h.s)
+	h.s = append(h.s, a)
+}
+func (h *alertHeap) Pop() any {
+	a := h.s[len(h.s)-1]
+	h.s[len(h.s)-1] = nil
+	h.s = h.s[:len(h.s)-1]
+	a.idx = -1
+	return a
+}
+
+func comparePending(a, b *pending) int {
+	return cmp.Or(cmp.Compare(a.t, b.t), strings.Compare(a.id, b.id),
+		strings.Compare(a.rule, b.rule), cmp.Compare(a.arrival, b.arrival))
+}
+
+func sortSeen(s []snapSeen) {
+	slices.SortFunc(s, func(a, b snapSeen) int { return slices.Compare(a.Value, b.Value) })
+}
