@@ -56,7 +56,7 @@ built-in rules and prints the signals, exactly as "trailhound hunt <dir>" would.
 			if err != nil {
 				return err
 			}
-			res, err := hunt.Run(cmd.Context(), hunt.Config{Logger: a.logger, Source: source.Options{}}, set.Engine, []string{dir})
+			res, err := hunt.Run(cmd.Context(), hunt.Config{Logger: a.logger, Source: source.Options{}}, set, []string{dir})
 			if err != nil {
 				return err
 			}

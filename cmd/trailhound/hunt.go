@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -40,6 +41,10 @@ func (a *app) huntCmd() *cobra.Command {
 		maxSize int
 		all     bool
 		rejects string
+		state   string
+		flush   bool
+		late    time.Duration
+		group   time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "hunt PATH...",
@@ -70,8 +75,16 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 				Decode:  decode.Options{MaxEventBytes: maxSize},
 				Source:  source.Options{Stdin: a.stdin, AllFiles: all},
 				Logger:  a.logger,
+
+				StateFile:   state,
+				Flush:       flush,
+				Lateness:    late,
+				GroupWindow: group,
 			}
-			res, err := hunt.Run(cmd.Context(), cfg, set.Engine, args)
+			if group == 0 {
+				cfg.GroupWindow = -1
+			}
+			res, err := hunt.Run(cmd.Context(), cfg, set, args)
 			if err != nil {
 				return err
 			}
@@ -100,6 +113,10 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "do not print the summary")
 	cmd.Flags().IntVar(&workers, "workers", 0, "files decoded in parallel (default: number of CPUs)")
 	cmd.Flags().IntVar(&maxSize, "max-event-bytes", decode.DefaultMaxEventBytes, "reject records larger than this")
+	cmd.Flags().StringVar(&state, "state", "", "load stateful-rule state from FILE before the run and save it after (atomically), so consecutive runs act as one")
+	cmd.Flags().BoolVar(&flush, "flush", false, "with --state: close every open window and signal at the end of this run")
+	cmd.Flags().DurationVar(&late, "lateness", 15*time.Minute, "allowed lateness of events behind the latest event time (across runs with --state)")
+	cmd.Flags().DurationVar(&group, "group-window", time.Hour, "group a rule's matches by one actor in one account within this window into one signal (0: one signal per event)")
 	cmd.Flags().StringVar(&rejects, "rejects", "", "write every rejected record's position and reason to this file (JSON Lines)")
 	cmd.Flags().BoolVar(&all, "all-files", false, "read every file in folders, not only .json/.jsonl/.gz names")
 	return cmd

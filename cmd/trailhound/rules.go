@@ -173,7 +173,7 @@ func (a *app) rulesTestCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			results, err := ruletest.Run(ctx, files, set.Rules, hunt.Evaluator{Engine: set.Engine})
+			results, err := ruletest.Run(ctx, files, set.Rules, hunt.Evaluator{Rules: set})
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,7 @@ package hunt
 import (
 	"context"
 
-	"github.com/trailhound/trailhound/internal/detect"
+	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/event"
 	"github.com/trailhound/trailhound/internal/signal"
 )
@@ -11,12 +11,20 @@ import (
 // Evaluator evaluates in-memory events with the same stages as Run (rule tests and tools use
 // it). It satisfies ruletest.Evaluator.
 type Evaluator struct {
-	Engine *detect.Engine
+	Rules *ruleset.Set
+	// Config is applied as in Run (grouping, lateness); StateFile and Flush are ignored.
+	Config Config
 }
 
 // Evaluate returns the signals the events produce, sorted, starting from empty state.
 func (e Evaluator) Evaluate(ctx context.Context, events []*event.Event) ([]signal.Signal, error) {
-	w := &worker{m: e.Engine.NewMatcher(), keep: 0}
+	cfg := e.Config.withDefaults()
+	cfg.StateFile, cfg.Flush = "", false
+	st, err := newStateful(cfg, e.Rules)
+	if err != nil {
+		return nil, err
+	}
+	w := &worker{m: e.Rules.Engine.NewMatcher(), st: st}
 	for _, ev := range events {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -25,7 +33,10 @@ func (e Evaluator) Evaluate(ctx context.Context, events []*event.Event) ([]signa
 			return nil, err
 		}
 	}
-	sigs := dedupSignals(w.signals)
+	sigs, err := st.run(dedupMatches(w.matches))
+	if err != nil {
+		return nil, err
+	}
 	signal.Sort(sigs)
 	return sigs, nil
 }

@@ -19,9 +19,11 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/trailhound/trailhound/internal/correlate"
 	"github.com/trailhound/trailhound/internal/decode"
 	"github.com/trailhound/trailhound/internal/detect"
 	"github.com/trailhound/trailhound/internal/event"
+	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/internal/source"
 )
@@ -39,6 +41,25 @@ type Config struct {
 	KeepRejections int
 	// Logger receives progress at debug level; nil discards.
 	Logger *slog.Logger
+
+	// GroupWindow groups repeated matches of one detection rule by one actor in one account:
+	// a match within GroupWindow of the previous one updates the same signal. 0 means 1h; a
+	// negative value gives one signal per matching event.
+	GroupWindow time.Duration
+	// MaxSignalDuration bounds a grouped signal; a later match starts a new one. 0 means 24h.
+	MaxSignalDuration time.Duration
+	// MaxEventIDs caps the event ids listed in one signal (all are counted). 0 means 100.
+	MaxEventIDs int
+	// Lateness is how far behind the latest event time an event may arrive in a later run
+	// (with StateFile) and still be evaluated in order. 0 means 15m.
+	Lateness time.Duration
+	// StateFile, when set, is loaded before the run and saved after it (atomically): learned
+	// first-seen values, open windows and signals still being grouped carry over, so runs
+	// over consecutive days give the signals of one run over all of them. Signals whose
+	// window is still open stay in the state until a later run closes them, unless Flush.
+	StateFile string
+	// Flush closes every open window and signal at the end of the run even with StateFile.
+	Flush bool
 }
 
 func (c Config) withDefaults() Config {
@@ -50,6 +71,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.GroupWindow == 0 {
+		c.GroupWindow = time.Hour
+	}
+	if c.MaxSignalDuration <= 0 {
+		c.MaxSignalDuration = 24 * time.Hour
+	}
+	if c.MaxEventIDs <= 0 {
+		c.MaxEventIDs = 100
+	}
+	if c.Lateness == 0 {
+		c.Lateness = 15 * time.Minute
 	}
 	return c
 }
@@ -74,6 +107,11 @@ type Stats struct {
 	Signals map[signal.Level]int
 	// Elapsed is the run's wall-clock time.
 	Elapsed time.Duration
+	// State describes the stateful stage: groups held, hits behind the watermark (late),
+	// windows and signals still open.
+	State correlate.Stats
+	// StateFile is where the state was saved ("" when not kept).
+	StateFile string
 }
 
 // Result is what a hunt found.
@@ -86,15 +124,20 @@ type Result struct {
 // Run hunts paths (files, folders, or "-") with the engine's rules. It returns an error
 // only when the hunt could not run (a missing argument, a cancelled context, a failing
 // handler); bad records and unreadable files are counted and reported in Stats.
-func Run(ctx context.Context, cfg Config, eng *detect.Engine, paths []string) (*Result, error) {
+func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Result, error) {
 	cfg = cfg.withDefaults()
 	start := time.Now()
+	st, err := newStateful(cfg, set)
+	if err != nil {
+		return nil, err
+	}
+	eng := set.Engine
 	inputs := make(chan source.Input)
 	g, gctx := errgroup.WithContext(ctx)
 
 	var mu sync.Mutex
 	total := Stats{RejectedBy: map[decode.Reason]int{}, Signals: map[signal.Level]int{}}
-	var sigs []signal.Signal
+	var matches []match
 
 	g.Go(func() error {
 		defer close(inputs)
@@ -122,7 +165,7 @@ func Run(ctx context.Context, cfg Config, eng *detect.Engine, paths []string) (*
 	})
 	for range cfg.Workers {
 		g.Go(func() error {
-			w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections}
+			w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st}
 			for in := range inputs {
 				if err := w.run(gctx, in); err != nil {
 					return err
@@ -139,7 +182,7 @@ func Run(ctx context.Context, cfg Config, eng *detect.Engine, paths []string) (*
 				total.RejectedBy[r] += n
 			}
 			total.Rejections = append(total.Rejections, w.stats.Rejections...)
-			sigs = append(sigs, w.signals...)
+			matches = append(matches, w.matches...)
 			return nil
 		})
 	}
@@ -156,8 +199,13 @@ func Run(ctx context.Context, cfg Config, eng *detect.Engine, paths []string) (*
 	if len(total.Rejections) > cfg.KeepRejections {
 		total.Rejections = total.Rejections[:cfg.KeepRejections]
 	}
-	sigs = dedupSignals(sigs)
+	sigs, err := st.run(dedupMatches(matches))
+	if err != nil {
+		return nil, err
+	}
 	signal.Sort(sigs)
+	total.State = st.stats()
+	total.StateFile = cfg.StateFile
 	for _, s := range sigs {
 		total.Signals[s.Level]++
 	}
@@ -166,17 +214,23 @@ func Run(ctx context.Context, cfg Config, eng *detect.Engine, paths []string) (*
 	return &Result{Signals: sigs, Stats: total}, nil
 }
 
-// dedupSignals drops repeated signals: the same rule on the same eventID (trails ship
-// duplicates, inputs overlap) has the same id.
-func dedupSignals(sigs []signal.Signal) []signal.Signal {
-	seen := make(map[string]bool, len(sigs))
-	out := sigs[:0]
-	for _, s := range sigs {
-		if seen[s.ID] {
+// dedupMatches drops repeated matches: the same rule on the same eventID (trails ship
+// duplicates, inputs overlap) counts once. Events without an eventID are kept apart by
+// their position.
+func dedupMatches(ms []match) []match {
+	type key struct {
+		rule int
+		id   string
+	}
+	seen := make(map[key]bool, len(ms))
+	out := ms[:0]
+	for _, m := range ms {
+		k := key{m.rule.Index, m.hdr.EventID}
+		if seen[k] {
 			continue
 		}
-		seen[s.ID] = true
-		out = append(out, s)
+		seen[k] = true
+		out = append(out, m)
 	}
 	return out
 }
@@ -187,8 +241,10 @@ type worker struct {
 	m       *detect.Matcher
 	keep    int
 	stats   Stats
-	signals []signal.Signal
+	st      *stateful
+	matches []match
 	ev      *event.Event
+	scratch []byte
 }
 
 func (w *worker) run(ctx context.Context, in source.Input) error {
@@ -225,7 +281,7 @@ func (w *worker) Event(ev *event.Event) error {
 }
 
 func (w *worker) emit(r *detect.Rule) {
-	w.signals = append(w.signals, signal.FromEvent(r.Info, w.ev.Header()))
+	w.matches = append(w.matches, w.st.capture(r, w.ev, w.scratch))
 }
 
 // Reject records a rejected record (decode.Handler).
@@ -312,6 +368,18 @@ func (s Stats) WriteSummary(w io.Writer) error {
 			}
 		}
 		bw.printf(")")
+	}
+	if st := s.State; st.Late > 0 || st.OpenAlerts > 0 || st.Buffered > 0 || s.StateFile != "" {
+		bw.printf("\nstate: %d groups", st.Groups)
+		if st.Late > 0 {
+			bw.printf(", %d late events (behind the watermark, evaluated against the state still held)", st.Late)
+		}
+		if st.Buffered > 0 || st.OpenAlerts > 0 {
+			bw.printf(", %d events and %d signals still open (reported when their window closes, or with --flush)", st.Buffered, st.OpenAlerts)
+		}
+		if s.StateFile != "" {
+			bw.printf(", saved to %s", sanitize(s.StateFile))
+		}
 	}
 	bw.printf("\nelapsed: %s, %.0f events/s\n", s.Elapsed.Round(time.Millisecond), rate)
 	return bw.err

@@ -82,7 +82,7 @@ func builtin(t testing.TB) *ruleset.Set {
 func TestRunAccountsForEveryRecord(t *testing.T) {
 	dir := writeCorpus(t)
 	set := builtin(t)
-	res, err := Run(context.Background(), Config{Workers: 2}, set.Engine, []string{dir})
+	res, err := Run(context.Background(), Config{Workers: 2}, set, []string{dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestRunSameResultWhateverTheWorkers(t *testing.T) {
 	set := builtin(t)
 	var first []signal.Signal
 	for _, w := range []int{1, 2, 4, 8} {
-		res, err := Run(context.Background(), Config{Workers: w}, set.Engine, []string{dir})
+		res, err := Run(context.Background(), Config{Workers: w}, set, []string{dir})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,18 +160,19 @@ func TestRunSameResultWhateverTheWorkers(t *testing.T) {
 func TestRunStdin(t *testing.T) {
 	set := builtin(t)
 	in := bytes.NewReader(gz(t, loginEvent("s-1", "No")+"\n"+loginEvent("s-2", "No")+"\n"))
-	res, err := Run(context.Background(), Config{Source: sourceStdin(in)}, set.Engine, []string{"-"})
+	res, err := Run(context.Background(), Config{Source: sourceStdin(in)}, set, []string{"-"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Stats.Read != 2 || len(res.Signals) != 2 {
-		t.Errorf("read %d, signals %d; want 2 and 2", res.Stats.Read, len(res.Signals))
+	// Two logins by one user within the group window: one signal with both events.
+	if res.Stats.Read != 2 || len(res.Signals) != 1 || res.Signals[0].EventCount != 2 {
+		t.Errorf("read %d, signals %+v; want 2 events in one signal", res.Stats.Read, res.Signals)
 	}
 }
 
 func TestRunMissingPath(t *testing.T) {
 	set := builtin(t)
-	_, err := Run(context.Background(), Config{}, set.Engine, []string{filepath.Join(t.TempDir(), "nope")})
+	_, err := Run(context.Background(), Config{}, set, []string{filepath.Join(t.TempDir(), "nope")})
 	if err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("err = %v, want an error naming the missing path", err)
 	}
@@ -182,7 +183,7 @@ func TestRunCancelled(t *testing.T) {
 	set := builtin(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Run(ctx, Config{}, set.Engine, []string{dir}); err == nil {
+	if _, err := Run(ctx, Config{}, set, []string{dir}); err == nil {
 		t.Error("Run on a cancelled context returned no error")
 	}
 }

@@ -35,7 +35,9 @@ type Set struct {
 	Rules *sigma.RuleSet
 	// Engine holds the compiled CloudTrail detection rules.
 	Engine *detect.Engine
-	// Skipped are rules of other log sources.
+	// Correlations are the correlation rules whose base rules are loaded.
+	Correlations Correlations
+	// Skipped are rules of other log sources (and correlations over them).
 	Skipped []Skipped
 	// Warnings are lint findings that did not reject a rule.
 	Warnings sigma.ErrorList
@@ -94,6 +96,14 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 		return nil, fmt.Errorf("compiling rules: %w", err)
 	}
 	s.Engine = eng
+	compiled := map[string]bool{}
+	for _, r := range eng.Rules() {
+		compiled[r.Info.ID] = true
+	}
+	corr, skipped, cerrs := correlations(all, compiled)
+	s.Correlations = corr
+	s.Skipped = append(s.Skipped, skipped...)
+	errs = append(errs, cerrs...)
 	errs.Sort()
 	return s, errs.Err()
 }

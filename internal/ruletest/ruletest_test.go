@@ -26,7 +26,7 @@ func TestBuiltinRules(t *testing.T) {
 	if len(files) != len(set.Rules.Files) {
 		t.Errorf("%d test files for %d rule files: every rule needs its _test.yml", len(files), len(set.Rules.Files))
 	}
-	results, err := ruletest.Run(ctx, files, set.Rules, hunt.Evaluator{Engine: set.Engine})
+	results, err := ruletest.Run(ctx, files, set.Rules, hunt.Evaluator{Rules: set})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestRunReportsMismatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, err := ruletest.Run(ctx, files, set.Rules, hunt.Evaluator{Engine: set.Engine})
+	results, err := ruletest.Run(ctx, files, set.Rules, hunt.Evaluator{Rules: set})
 	if err != nil {
 		t.Fatal(err)
 	}
