@@ -1,0 +1,227 @@
+package hunt
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trailhound/trailhound/internal/ruleset"
+	"github.com/trailhound/trailhound/internal/signal"
+)
+
+// streamEvent is one CloudTrail record of the generated two-day stream.
+type streamEvent struct {
+	t    time.Time
+	json string
+}
+
+func ev(id string, t time.Time, actor, source, name, region string, params string) streamEvent {
+	return streamEvent{t, fmt.Sprintf(`{"eventVersion":"1.09","eventID":%q,"eventTime":%q,"eventSource":%q,"eventName":%q,"awsRegion":%q,`+
+		`"sourceIPAddress":"198.51.100.9","userAgent":"aws-cli/2.15.0","recipientAccountId":"111122223333",`+
+		`"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/%s","accountId":"111122223333","accessKeyId":"AKIAEXAMPLE%s","userName":%q},`+
+		`"requestParameters":%s}`, id, t.Format(time.RFC3339), source, name, region, actor, strings.ToUpper(actor), actor, params)}
+}
+
+// twoDays is a stream over 2026-11-01 and 2026-11-02 that exercises every correlation type
+// of testdata/rules, including a window that spans midnight.
+func twoDays() []streamEvent {
+	d1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	at := func(h, m, s int) time.Time { return d1.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second) }
+	user := func(n string) string { return fmt.Sprintf(`{"userName":%q}`, n) }
+	admin := func(n string) string {
+		return fmt.Sprintf(`{"userName":%q,"policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}`, n)
+	}
+	run := func(typ string) string { return fmt.Sprintf(`{"instanceType":%q,"minCount":1,"maxCount":1}`, typ) }
+	var out []streamEvent
+	// Benign launches through day 1 teach the account its instance types.
+	for i := range 24 {
+		typ := []string{"t3.micro", "m5.large"}[i%2]
+		out = append(out, ev(fmt.Sprintf("ci-%02d", i), at(i, 7, 0), "ci", "ec2.amazonaws.com", "RunInstances", "us-east-1", run(typ)))
+	}
+	// alice creates three users in five minutes: event_count.
+	for i := range 3 {
+		out = append(out, ev(fmt.Sprintf("alice-%d", i), at(10, i*2, 0), "alice", "iam.amazonaws.com", "CreateUser", "us-east-1", user(fmt.Sprintf("tmp%d", i))))
+	}
+	// bob is created, then made admin: temporal_ordered. carol the other way round: nothing.
+	out = append(out,
+		ev("bob-1", at(12, 0, 0), "admin", "iam.amazonaws.com", "CreateUser", "us-east-1", user("bob")),
+		ev("bob-2", at(12, 2, 0), "admin", "iam.amazonaws.com", "AttachUserPolicy", "us-east-1", admin("bob")),
+		ev("carol-1", at(14, 0, 0), "admin", "iam.amazonaws.com", "AttachUserPolicy", "us-east-1", admin("carol")),
+		ev("carol-2", at(14, 1, 0), "admin", "iam.amazonaws.com", "CreateUser", "us-east-1", user("carol")),
+	)
+	// mallory creates users across midnight.
+	out = append(out,
+		ev("mal-1", at(23, 55, 0), "mallory", "iam.amazonaws.com", "CreateUser", "us-east-1", user("m1")),
+		ev("mal-2", at(23, 58, 0), "mallory", "iam.amazonaws.com", "CreateUser", "us-east-1", user("m2")),
+		ev("mal-3", at(24, 3, 0), "mallory", "iam.amazonaws.com", "CreateUser", "us-east-1", user("m3")),
+	)
+	// Day 2: an attacker launches a new instance type in three regions in two minutes.
+	for i, r := range []string{"us-west-1", "eu-west-1", "ap-south-1"} {
+		out = append(out, ev(fmt.Sprintf("atk-%d", i), at(33, i, 0), "leaked", "ec2.amazonaws.com", "RunInstances", r, run("r6i.metal")))
+	}
+	out = append(out, ev("ci-day2", at(34, 0, 0), "ci", "ec2.amazonaws.com", "RunInstances", "us-east-1", run("t3.micro")))
+	return out
+}
+
+// writeStream writes the events into nfiles JSON Lines files, each event in a random file,
+// in a random order inside it.
+func writeStream(t *testing.T, dir string, events []streamEvent, nfiles int, seed uint64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	files := make([][]string, nfiles)
+	for _, e := range events {
+		i := rng.IntN(nfiles)
+		files[i] = append(files[i], e.json)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, lines := range files {
+		rng.Shuffle(len(lines), func(a, b int) { lines[a], lines[b] = lines[b], lines[a] })
+		name := filepath.Join(dir, fmt.Sprintf("%03d.jsonl", rng.IntN(1000)*1000+i))
+		if err := os.WriteFile(name, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func testRules(t *testing.T) *ruleset.Set {
+	t.Helper()
+	set, err := ruleset.Load(context.Background(), ruleset.Options{Paths: []string{filepath.Join("testdata", "rules")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// brief is what two runs must agree on: the rule, the evidence and its time span.
+func brief(sigs []signal.Signal) []string {
+	var out []string
+	for _, s := range sigs {
+		ids := slices.Clone(s.EventIDs)
+		slices.Sort(ids)
+		out = append(out, fmt.Sprintf("%s %s n=%d %s..%s [%s]", s.Level, s.Title, s.EventCount,
+			s.FirstSeen.Format("01-02T15:04"), s.LastSeen.Format("01-02T15:04"), strings.Join(ids, " ")))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func hunt(t *testing.T, set *ruleset.Set, cfg Config, paths ...string) []signal.Signal {
+	t.Helper()
+	res, err := Run(context.Background(), cfg, set, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Signals
+}
+
+func TestCorrelationsOnTwoDays(t *testing.T) {
+	set := testRules(t)
+	dir := t.TempDir()
+	writeStream(t, dir, twoDays(), 5, 1)
+	got := brief(hunt(t, set, Config{}, dir))
+	want := []string{
+		"critical User created then made admin n=2 11-01T12:00..11-01T12:02 [bob-1 bob-2]",
+		"high Instances launched in many regions n=3 11-02T09:00..11-02T09:02 [atk-0 atk-1 atk-2]",
+		"high Several IAM users created by one actor n=3 11-01T10:00..11-01T10:04 [alice-0 alice-1 alice-2]",
+		"high Several IAM users created by one actor n=3 11-01T23:55..11-02T00:03 [mal-1 mal-2 mal-3]",
+		"medium New instance type in an account n=1 11-02T09:00..11-02T09:00 [atk-0]",
+	}
+	var stateful []string
+	for _, g := range got {
+		if !strings.Contains(g, " IAM user created n=") && !strings.Contains(g, "Instance launch n=") {
+			stateful = append(stateful, g)
+		}
+	}
+	if diff := cmp.Diff(want, stateful); diff != "" {
+		t.Errorf("correlation signals (-want +got):\n%s\nall signals:\n%s", diff, strings.Join(got, "\n"))
+	}
+}
+
+// TestShuffledInputSameSignals: however the events are spread over files and ordered inside
+// them, and however many workers read them, the signals are the same.
+func TestShuffledInputSameSignals(t *testing.T) {
+	set := testRules(t)
+	events := twoDays()
+	var first []string
+	for seed := range uint64(8) {
+		dir := t.TempDir()
+		writeStream(t, dir, events, 2+int(seed)%5, seed)
+		got := brief(hunt(t, set, Config{Workers: 1 + int(seed)%3}, dir))
+		if first == nil {
+			first = got
+			continue
+		}
+		if diff := cmp.Diff(first, got); diff != "" {
+			t.Fatalf("seed %d changed the signals (-first +now):\n%s", seed, diff)
+		}
+	}
+}
+
+// TestStateSplitRunEqualsOneRun: a run over days 1-2 gives the signals of a run over day 1
+// then a run over day 2 with the state file.
+func TestStateSplitRunEqualsOneRun(t *testing.T) {
+	set := testRules(t)
+	events := twoDays()
+	midnight := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	var day1, day2 []streamEvent
+	for _, e := range events {
+		if e.t.Before(midnight) {
+			day1 = append(day1, e)
+		} else {
+			day2 = append(day2, e)
+		}
+	}
+	root := t.TempDir()
+	d1, d2, all := filepath.Join(root, "d1"), filepath.Join(root, "d2"), filepath.Join(root, "all")
+	writeStream(t, d1, day1, 3, 7)
+	writeStream(t, d2, day2, 3, 8)
+	writeStream(t, all, events, 4, 9)
+	one := brief(hunt(t, set, Config{}, all))
+
+	state := filepath.Join(root, "state.json")
+	first := hunt(t, set, Config{StateFile: state}, d1)
+	if _, err := os.Stat(state); err != nil {
+		t.Fatalf("no state file after the first run: %v", err)
+	}
+	second := hunt(t, set, Config{StateFile: state, Flush: true}, d2)
+	split := brief(append(first, second...))
+	if diff := cmp.Diff(one, split); diff != "" {
+		t.Errorf("split run differs from one run (-one +split):\n%s", diff)
+	}
+	// Without the state the second day alone misses what needs day 1.
+	alone := brief(hunt(t, set, Config{}, d2))
+	if cmp.Equal(brief(second), alone) {
+		t.Error("the state file changed nothing in the second run")
+	}
+}
+
+func TestLateEventsAreCounted(t *testing.T) {
+	set := testRules(t)
+	root := t.TempDir()
+	d2 := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+	state := filepath.Join(root, "state.json")
+	first := filepath.Join(root, "a")
+	writeStream(t, first, []streamEvent{ev("x-1", d2, "z", "iam.amazonaws.com", "CreateUser", "us-east-1", `{"userName":"a"}`)}, 1, 1)
+	if _, err := Run(context.Background(), Config{StateFile: state}, set, []string{first}); err != nil {
+		t.Fatal(err)
+	}
+	late := filepath.Join(root, "b")
+	writeStream(t, late, []streamEvent{ev("x-2", d2.Add(-2*time.Hour), "z", "iam.amazonaws.com", "CreateUser", "us-east-1", `{"userName":"b"}`)}, 1, 1)
+	res, err := Run(context.Background(), Config{StateFile: state}, set, []string{late})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.State.Late == 0 {
+		t.Errorf("an event two hours behind the watermark was not counted late: %+v", res.Stats.State)
+	}
+}
