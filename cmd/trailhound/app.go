@@ -48,6 +48,7 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.AddCommand(a.huntCmd(), a.rulesCmd(), a.demoCmd(), a.versionCmd())
+	root.AddCommand(a.benchCmd())
 	return root
 }
 

@@ -3,8 +3,8 @@ package hunt
 import (
 	"context"
 
-	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/event"
+	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
 )
 

@@ -34,7 +34,9 @@ func ev(id string, t time.Time, actor, source, name, region string, params strin
 // of testdata/rules, including a window that spans midnight.
 func twoDays() []streamEvent {
 	d1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	at := func(h, m, s int) time.Time { return d1.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second) }
+	at := func(h, m, s int) time.Time {
+		return d1.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second)
+	}
 	user := func(n string) string { return fmt.Sprintf(`{"userName":%q}`, n) }
 	admin := func(n string) string {
 		return fmt.Sprintf(`{"userName":%q,"policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}`, n)
