@@ -281,6 +281,7 @@ func (e *Engine) observeTime(t int64) {
 // advance moves the watermark to wm and evaluates the buffered hits before it in event-time
 // order.
 func (e *Engine) advance(wm int64) {
+	prev := e.watermark
 	if wm > e.watermark {
 		e.watermark = wm
 	}
@@ -290,10 +291,19 @@ func (e *Engine) advance(wm int64) {
 		e.processPending(p, false)
 	}
 	e.closeAlerts(e.watermark)
-	for _, c := range e.corrs {
-		e.expire(c, e.watermark)
+	// Dropping idle groups only frees memory (a group whose hits are all outside its window
+	// behaves as an absent one), so it runs when the watermark crosses a minute boundary
+	// rather than on every hit: with hundreds of correlations a scan per hit would dominate.
+	// The boundary depends on the watermark alone, so split runs expire exactly as one run.
+	if e.watermark/expireEvery != prev/expireEvery {
+		for _, c := range e.corrs {
+			e.expire(c, e.watermark)
+		}
 	}
 }
+
+// expireEvery is the event-time granularity of idle-group expiry.
+const expireEvery = int64(time.Minute)
 
 func (e *Engine) processPending(p *pending, late bool) {
 	if e.needStart {

@@ -244,7 +244,7 @@ type worker struct {
 	st      *stateful
 	matches []match
 	ev      *event.Event
-	scratch []byte
+	intern  interner
 }
 
 func (w *worker) run(ctx context.Context, in source.Input) error {
@@ -281,7 +281,7 @@ func (w *worker) Event(ev *event.Event) error {
 }
 
 func (w *worker) emit(r *detect.Rule) {
-	w.matches = append(w.matches, w.st.capture(r, w.ev, w.scratch))
+	w.matches = append(w.matches, w.st.capture(r, w.ev, &w.intern))
 }
 
 // Reject records a rejected record (decode.Handler).

@@ -104,8 +104,8 @@ func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
 }
 
 // capture copies, while the event is alive, what the stateful stage needs of it.
-func (s *stateful) capture(r *detect.Rule, ev *event.Event, scratch []byte) match {
-	m := match{rule: r, hdr: ev.Header()}
+func (s *stateful) capture(r *detect.Rule, ev *event.Event, in *interner) match {
+	m := match{rule: r, hdr: in.header(ev)}
 	if m.hdr.EventID == "" {
 		m.hdr.EventID = fmt.Sprintf("%s#%d", m.hdr.Pos.File, m.hdr.Pos.Record)
 	}
@@ -116,23 +116,24 @@ func (s *stateful) capture(r *detect.Rule, ev *event.Event, scratch []byte) matc
 		if m.fields == nil {
 			m.fields = map[string]string{}
 		}
-		m.fields[f] = fieldText(ev, f, scratch)
+		m.fields[f] = fieldText(ev, f, in)
 	}
 	return m
 }
 
 // fieldText is the text of a field: a string's content or a number's JSON text; several
 // values (an array) are joined with commas.
-func fieldText(ev *event.Event, field string, scratch []byte) string {
+func fieldText(ev *event.Event, field string, in *interner) string {
 	var parts []string
 	ev.Lookup(strings.Split(field, "."), func(v *fastjson.Value) bool {
 		switch v.Type() {
 		case fastjson.TypeString:
 			b, _ := v.StringBytes()
-			parts = append(parts, string(b))
+			parts = append(parts, in.get(b))
 		case fastjson.TypeNull:
 		default:
-			parts = append(parts, string(v.MarshalTo(scratch[:0])))
+			in.scratch = v.MarshalTo(in.scratch[:0])
+			parts = append(parts, in.get(in.scratch))
 		}
 		return true
 	})
