@@ -168,7 +168,14 @@ func (c *compiler) compileValue(m *sigma.Matcher, v *sigma.Value) []valueMatcher
 		c.fields[v.Raw] = true
 		return []valueMatcher{fieldRefValue{path: strings.Split(v.Raw, "."), op: op, cased: m.Has(sigma.ModCased)}}
 	case m.Has(sigma.ModCIDR):
-		cidr, err := match.CompileCIDR(v.Raw)
+		list := []string{v.Raw}
+		if m.Has(sigma.ModExpand) {
+			var err error
+			if list, err = c.expand(v); err != nil {
+				return fail("%v", err)
+			}
+		}
+		cidr, err := match.CompileCIDR(list...)
 		if err != nil {
 			return fail("invalid cidr value: %v", err)
 		}

@@ -57,6 +57,7 @@ func runMatchCases(t *testing.T, cases []matchCase) {
 		t.Run(tc.name, func(t *testing.T) {
 			e, err := compileDetection(t, tc.det, Options{Placeholders: map[string][]string{
 				"admins": {"root", "admin*"},
+				"bad_nets": {"140.213.52.0/24", "2001:db8:bad::/48"},
 				"nets":   {"10.0.0.0/8"},
 			}})
 			if err != nil {
@@ -236,6 +237,9 @@ func TestMatchModifiers(t *testing.T) {
 		{"expand", "sel:\n  userIdentity.userName|expand: '%admins%'\ncondition: sel", `{"userIdentity":{"userName":"Administrator"}}`, true},
 		{"expand literal", "sel:\n  userIdentity.userName|expand: '%admins%'\ncondition: sel", `{"userIdentity":{"userName":"root"}}`, true},
 		{"expand no", "sel:\n  userIdentity.userName|expand: '%admins%'\ncondition: sel", `{"userIdentity":{"userName":"bob"}}`, false},
+		{"expand cidr", "sel:\n  sourceIPAddress|expand|cidr: '%bad_nets%'\ncondition: sel", `{"sourceIPAddress":"140.213.52.7"}`, true},
+		{"expand cidr v6", "sel:\n  sourceIPAddress|expand|cidr: '%bad_nets%'\ncondition: sel", `{"sourceIPAddress":"2001:db8:bad::1"}`, true},
+		{"expand cidr no", "sel:\n  sourceIPAddress|expand|cidr: '%bad_nets%'\ncondition: sel", `{"sourceIPAddress":"140.213.53.7"}`, false},
 		{"expand inside text", "sel:\n  userIdentity.arn|expand: 'arn:aws:iam::*:user/%admins%'\ncondition: sel", `{"userIdentity":{"arn":"arn:aws:iam::1:user/root"}}`, true},
 		{"minute", "sel:\n  eventTime|minute: 4\ncondition: sel", `{"eventTime":"2024-02-29T13:04:05Z"}`, true},
 		{"hour", "sel:\n  eventTime|hour: 13\ncondition: sel", `{"eventTime":"2024-02-29T13:04:05Z"}`, true},

@@ -93,7 +93,7 @@ var classNames = map[modClass]string{
 var typeCompanions = map[Modifier][]Modifier{
 	ModExists:   nil,
 	ModRe:       {ModAll, ModReI, ModReM, ModReS},
-	ModCIDR:     {ModNeq},
+	ModCIDR:     {ModNeq, ModExpand},
 	ModFieldRef: {ModContains, ModStartsWith, ModEndsWith, ModNeq, ModCased, ModAll},
 	ModGT:       {ModMinute, ModHour, ModDay, ModWeek, ModMonth, ModYear},
 	ModGTE:      {ModMinute, ModHour, ModDay, ModWeek, ModMonth, ModYear},

@@ -791,7 +791,7 @@ func (p *parser) matcher(keyNode *yaml.Node, field string, parts []keyPart, vals
 		switch {
 		case m.Has(ModRe):
 			p.checkRegexp(m, vals[i], v)
-		case m.Has(ModCIDR):
+		case m.Has(ModCIDR) && !m.Has(ModExpand):
 			if _, err := netip.ParsePrefix(v.Raw); err != nil {
 				if _, err2 := netip.ParseAddr(v.Raw); err2 != nil {
 					p.errorf(v.Pos, "invalid CIDR network %q: %v", v.Raw, err)
