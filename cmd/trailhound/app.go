@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/trailhound/trailhound/internal/ioc"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/rules"
@@ -47,7 +49,7 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.AddCommand(a.huntCmd(), a.rulesCmd(), a.demoCmd(), a.versionCmd())
+	root.AddCommand(a.huntCmd(), a.rulesCmd(), a.iocCmd(), a.demoCmd(), a.versionCmd())
 	root.AddCommand(a.benchCmd())
 	return root
 }
@@ -56,19 +58,42 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 type ruleFlags struct {
 	paths     []string
 	noBuiltin bool
+	iocFlags
+}
+
+// iocFlags select the IOC lists behind |expand placeholders.
+type iocFlags struct {
+	iocs          []string
+	noBuiltinIOCs bool
+}
+
+func (f *iocFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.iocs, "ioc", nil, "IOC list file, or folder of *.txt lists (repeatable); extends the built-in lists used by |expand placeholders")
+	cmd.Flags().BoolVar(&f.noBuiltinIOCs, "no-builtin-iocs", false, "do not load the built-in IOC lists")
+}
+
+func (f *iocFlags) placeholders() (map[string][]string, error) {
+	lists, err := ioc.Load(!f.noBuiltinIOCs, f.iocs...)
+	if err != nil {
+		return nil, fmt.Errorf("loading IOC lists: %w", err)
+	}
+	return lists.Placeholders(), nil
 }
 
 func (f *ruleFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVarP(&f.paths, "rules", "r", nil, "Sigma rule file or folder (repeatable); added to the built-in rules")
 	cmd.Flags().BoolVar(&f.noBuiltin, "no-builtin", false, "do not load the built-in rules")
+	f.iocFlags.add(cmd)
 }
 
-func (f *ruleFlags) options() ruleset.Options {
+func (f *ruleFlags) options() (ruleset.Options, error) {
 	o := ruleset.Options{Paths: f.paths}
 	if !f.noBuiltin {
 		o.Builtin = rules.FS
 	}
-	return o
+	var err error
+	o.Placeholders, err = f.placeholders()
+	return o, err
 }
 
 // isTerminal reports whether w is a terminal, and its width (80 when unknown).

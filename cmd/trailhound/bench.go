@@ -279,7 +279,11 @@ func (a *app) benchChild(cmd *cobra.Command, f benchFlags, paths []string) error
 		}
 	case benchHunt:
 		start := time.Now()
-		set, err := a.loadRules(cmd, f.rules.options())
+		opts, err := f.rules.options()
+		if err != nil {
+			return err
+		}
+		set, err := a.loadRules(cmd, opts)
 		if err != nil {
 			return err
 		}

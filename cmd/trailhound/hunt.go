@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailhound/trailhound/internal/decode"
+	"github.com/trailhound/trailhound/internal/enrich"
 	"github.com/trailhound/trailhound/internal/hunt"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/sigma"
@@ -45,6 +46,7 @@ func (a *app) huntCmd() *cobra.Command {
 		flush   bool
 		late    time.Duration
 		group   time.Duration
+		geoip   []string
 	)
 	cmd := &cobra.Command{
 		Use:   "hunt PATH...",
@@ -66,15 +68,28 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 			if err != nil {
 				return err
 			}
-			set, err := a.loadRules(cmd, rf.options())
+			opts, err := rf.options()
 			if err != nil {
 				return err
 			}
+			set, err := a.loadRules(cmd, opts)
+			if err != nil {
+				return err
+			}
+			enr, err := enrich.Open(enrich.Config{GeoIP: enrich.GeoIPPaths(geoip, os.Getenv(enrich.EnvGeoIP))})
+			if err != nil {
+				return err
+			}
+			defer enr.Close()
+			for _, u := range enr.Unavailable(set.Engine.Fields()) {
+				fmt.Fprintf(a.stderr, "warning: rules reading %s are INACTIVE: %s\n", u.Field, u.Reason)
+			}
 			cfg := hunt.Config{
-				Workers: workers,
-				Decode:  decode.Options{MaxEventBytes: maxSize},
-				Source:  source.Options{Stdin: a.stdin, AllFiles: all},
-				Logger:  a.logger,
+				Workers:  workers,
+				Decode:   decode.Options{MaxEventBytes: maxSize},
+				Source:   source.Options{Stdin: a.stdin, AllFiles: all},
+				Logger:   a.logger,
+				Enricher: enr,
 
 				StateFile:   state,
 				Flush:       flush,
@@ -92,6 +107,9 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 				return err
 			}
 			if !quiet {
+				if sum := enr.Summary(); sum != "" {
+					fmt.Fprintln(a.stderr, sum)
+				}
 				if err := res.Stats.WriteSummary(a.stderr); err != nil {
 					return err
 				}
@@ -113,6 +131,7 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "do not print the summary")
 	cmd.Flags().IntVar(&workers, "workers", 0, "files decoded in parallel (default: number of CPUs)")
 	cmd.Flags().IntVar(&maxSize, "max-event-bytes", decode.DefaultMaxEventBytes, "reject records larger than this")
+	cmd.Flags().StringArrayVar(&geoip, "geoip", nil, "MaxMind DB (.mmdb) giving ASN or country for source IPs (repeatable; default $TRAILHOUND_GEOIP, ':'-separated)")
 	cmd.Flags().StringVar(&state, "state", "", "load stateful-rule state from FILE before the run and save it after (atomically), so consecutive runs act as one")
 	cmd.Flags().BoolVar(&flush, "flush", false, "with --state: close every open window and signal at the end of this run")
 	cmd.Flags().DurationVar(&late, "lateness", 15*time.Minute, "allowed lateness of events behind the latest event time (across runs with --state)")

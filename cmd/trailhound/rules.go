@@ -37,7 +37,11 @@ func (a *app) rulesListCmd() *cobra.Command {
 		Short: "List loaded rules: id, title, level, ATT&CK, source file",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			set, err := ruleset.Load(cmd.Context(), rf.options())
+			opts, err := rf.options()
+			if err != nil {
+				return err
+			}
+			set, err := ruleset.Load(cmd.Context(), opts)
 			var el sigma.ErrorList
 			if err != nil && !errors.As(err, &el) {
 				return err
@@ -109,11 +113,16 @@ func displayFile(f string) string {
 }
 
 func (a *app) rulesLintCmd() *cobra.Command {
+	var iocs iocFlags
 	cmd := &cobra.Command{
 		Use:   "lint [PATH...]",
 		Short: "Report every error of every rule, with file:line:col (built-in rules when no path)",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := ruleset.Options{Paths: args}
+			ph, err := iocs.placeholders()
+			if err != nil {
+				return err
+			}
+			opts := ruleset.Options{Paths: args, Placeholders: ph}
 			if len(args) == 0 {
 				opts.Builtin = rules.FS
 			}
@@ -137,10 +146,12 @@ func (a *app) rulesLintCmd() *cobra.Command {
 			return nil
 		},
 	}
+	iocs.add(cmd)
 	return cmd
 }
 
 func (a *app) rulesTestCmd() *cobra.Command {
+	var iocs iocFlags
 	cmd := &cobra.Command{
 		Use:   "test [PATH...]",
 		Short: "Run the *_test.yml files beside rules (built-in rules when no path)",
@@ -151,14 +162,18 @@ func (a *app) rulesTestCmd() *cobra.Command {
 				files []*ruletest.File
 				err   error
 			)
+			ph, err := iocs.placeholders()
+			if err != nil {
+				return err
+			}
 			if len(args) == 0 {
-				set, err = ruleset.Load(ctx, ruleset.Options{Builtin: rules.FS})
+				set, err = ruleset.Load(ctx, ruleset.Options{Builtin: rules.FS, Placeholders: ph})
 				if err != nil {
 					return err
 				}
 				files, err = ruletest.Load(rules.FS, ".")
 			} else {
-				set, err = ruleset.Load(ctx, ruleset.Options{Paths: args})
+				set, err = ruleset.Load(ctx, ruleset.Options{Paths: args, Placeholders: ph})
 				if err != nil {
 					return err
 				}
@@ -195,5 +210,6 @@ func (a *app) rulesTestCmd() *cobra.Command {
 			return nil
 		},
 	}
+	iocs.add(cmd)
 	return cmd
 }

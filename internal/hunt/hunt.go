@@ -22,6 +22,7 @@ import (
 	"github.com/trailhound/trailhound/internal/correlate"
 	"github.com/trailhound/trailhound/internal/decode"
 	"github.com/trailhound/trailhound/internal/detect"
+	"github.com/trailhound/trailhound/internal/enrich"
 	"github.com/trailhound/trailhound/internal/event"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
@@ -41,6 +42,9 @@ type Config struct {
 	KeepRejections int
 	// Logger receives progress at debug level; nil discards.
 	Logger *slog.Logger
+	// Enricher, when set, adds the trailhound.* fields (actor, IP kind, ASN, country, key
+	// type, user-agent family) to every event before the rules see it.
+	Enricher *enrich.Enricher
 
 	// GroupWindow groups repeated matches of one detection rule by one actor in one account:
 	// a match within GroupWindow of the previous one updates the same signal. 0 means 1h; a
@@ -166,6 +170,9 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	for range cfg.Workers {
 		g.Go(func() error {
 			w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st}
+			if cfg.Enricher != nil {
+				w.enr = cfg.Enricher.NewState()
+			}
 			for in := range inputs {
 				if err := w.run(gctx, in); err != nil {
 					return err
@@ -245,6 +252,7 @@ type worker struct {
 	matches []match
 	ev      *event.Event
 	intern  interner
+	enr     *enrich.State
 }
 
 func (w *worker) run(ctx context.Context, in source.Input) error {
@@ -275,6 +283,9 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 // Event evaluates one event (decode.Handler).
 func (w *worker) Event(ev *event.Event) error {
 	w.stats.Evaluated++
+	if w.enr != nil {
+		w.enr.Enrich(ev)
+	}
 	w.ev = ev
 	w.m.Match(ev, w.emit)
 	return nil

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailhound/trailhound/internal/ioc"
+)
+
+func (a *app) iocCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "ioc", Short: "Show the IOC lists rules reach through |expand placeholders"}
+	var (
+		f      iocFlags
+		values bool
+	)
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List loaded IOC lists: placeholder, entries, sources (-v: the values)",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			set, err := ioc.Load(!f.noBuiltinIOCs, f.iocs...)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "PLACEHOLDER\tENTRIES\tSOURCES")
+			for _, l := range set.Lists() {
+				fmt.Fprintf(tw, "%%%s%%\t%d\t%s\n", l.Name, len(l.Values), strings.Join(l.Sources, ", "))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if values || a.verbose {
+				for _, l := range set.Lists() {
+					fmt.Fprintf(a.stdout, "\n%%%s%%:\n", l.Name)
+					for _, v := range l.Values {
+						fmt.Fprintf(a.stdout, "  %s\n", v)
+					}
+				}
+			}
+			return nil
+		},
+	}
+	f.add(list)
+	list.Flags().BoolVar(&values, "values", false, "print every value")
+	cmd.AddCommand(list)
+	return cmd
+}
