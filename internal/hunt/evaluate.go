@@ -3,6 +3,7 @@ package hunt
 import (
 	"context"
 
+	"github.com/trailhound/trailhound/internal/enrich"
 	"github.com/trailhound/trailhound/internal/event"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
@@ -25,6 +26,16 @@ func (e Evaluator) Evaluate(ctx context.Context, events []*event.Event) ([]signa
 		return nil, err
 	}
 	w := &worker{m: e.Rules.Engine.NewMatcher(), st: st}
+	// Rule tests see the same trailhound.* fields as a hunt; without databases that is the
+	// actor, key type, IP kind and user-agent family.
+	enr := cfg.Enricher
+	if enr == nil {
+		if enr, err = enrich.Open(enrich.Config{}); err != nil {
+			return nil, err
+		}
+		defer enr.Close()
+	}
+	w.enr = enr.NewState()
 	for _, ev := range events {
 		if err := ctx.Err(); err != nil {
 			return nil, err
