@@ -56,9 +56,9 @@ func runMatchCases(t *testing.T, cases []matchCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e, err := compileDetection(t, tc.det, Options{Placeholders: map[string][]string{
-				"admins": {"root", "admin*"},
+				"admins":   {"root", "admin*"},
 				"bad_nets": {"140.213.52.0/24", "2001:db8:bad::/48"},
-				"nets":   {"10.0.0.0/8"},
+				"nets":     {"10.0.0.0/8"},
 			}})
 			if err != nil {
 				t.Fatalf("compiling: %v", err)
