@@ -51,6 +51,7 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 	root.SetErr(a.stderr)
 	root.AddCommand(a.huntCmd(), a.rulesCmd(), a.iocCmd(), a.demoCmd(), a.versionCmd())
 	root.AddCommand(a.benchCmd())
+	root.AddCommand(a.simulateCmd())
 	return root
 }
 
