@@ -2,16 +2,17 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trailhound/trailhound/internal/hunt"
+	"github.com/trailhound/trailhound/internal/ioc"
 	"github.com/trailhound/trailhound/internal/ruleset"
-	"github.com/trailhound/trailhound/internal/sample"
 	"github.com/trailhound/trailhound/internal/signal"
-	"github.com/trailhound/trailhound/internal/source"
+	"github.com/trailhound/trailhound/internal/simulate"
 	"github.com/trailhound/trailhound/rules"
 )
 
@@ -19,15 +20,20 @@ func (a *app) demoCmd() *cobra.Command {
 	var (
 		dir  string
 		keep bool
+		seed uint64
+		days int
 		of   outputFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Write a sample CloudTrail bucket with a leaked-key attack, then hunt it",
-		Long: `demo writes a day of CloudTrail for account 111122223333 in CloudTrail's S3 layout
-(AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz): benign developers, CI and
-admins, plus an attacker using a leaked access key. It then hunts the folder with the
-built-in rules and prints the signals, exactly as "trailhound hunt <dir>" would.`,
+		Short: "Simulate a week of CloudTrail with two leaked-key attacks, then hunt it",
+		Long: `demo writes a week of CloudTrail for two accounts in CloudTrail's S3 layout
+(AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz, late and unordered deliveries):
+developers, CI, admins and monitoring, plus the two published leaked-key attacks
+(persistence with admin users and a console session; crypto-mining on ECS in 17 regions)
+with fresh random names. It then hunts the folder with the built-in rules and prints the
+signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is written to
+<dir>/ground-truth.json.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
@@ -40,10 +46,15 @@ built-in rules and prints the signals, exactly as "trailhound hunt <dir>" would.
 					defer os.RemoveAll(tmp)
 				}
 			}
-			if err := os.CopyFS(dir, sample.FS()); err != nil {
-				return fmt.Errorf("writing the sample to %s: %w", dir, err)
+			if !cmd.Flags().Changed("seed") {
+				seed = rand.Uint64() % 1_000_000
 			}
-			fmt.Fprintf(a.stderr, "sample CloudTrail written to %s\n", filepath.Join(dir, "AWSLogs"))
+			gt, err := simulate.Generate(cmd.Context(), simulate.Options{Seed: seed, Days: days}, simulate.NewDirSink(dir))
+			if err != nil {
+				return fmt.Errorf("simulating: %w", err)
+			}
+			logs := filepath.Join(dir, "AWSLogs")
+			fmt.Fprintf(a.stderr, "simulated %d events (seed %d) in %s\n", gt.Stats.Events, seed, logs)
 			format, err := a.resolveFormat(of.format)
 			if err != nil {
 				return err
@@ -52,22 +63,42 @@ built-in rules and prints the signals, exactly as "trailhound hunt <dir>" would.
 			if err != nil {
 				return fmt.Errorf("--min-level: %w", err)
 			}
-			set, err := a.loadRules(cmd, ruleset.Options{Builtin: rules.FS})
+			lists, err := ioc.Load(true)
 			if err != nil {
 				return err
 			}
-			res, err := hunt.Run(cmd.Context(), hunt.Config{Logger: a.logger, Source: source.Options{}}, set, []string{dir})
+			set, err := a.loadRules(cmd, ruleset.Options{Builtin: rules.FS, Placeholders: lists.Placeholders()})
+			if err != nil {
+				return err
+			}
+			res, err := hunt.Run(cmd.Context(), hunt.Config{Logger: a.logger}, set, []string{logs})
 			if err != nil {
 				return err
 			}
 			if err := a.writeSignals(format, of, min, res.Signals); err != nil {
 				return err
 			}
+			hidden := 0
+			for _, s := range res.Signals {
+				if s.Level < min {
+					hidden++
+				}
+			}
+			if hidden > 0 {
+				fmt.Fprintf(a.stderr, "%d lower-level signals not shown (--min-level low or informational shows them)\n", hidden)
+			}
+			if keep || cmd.Flags().Changed("dir") {
+				fmt.Fprintf(a.stderr, "next: trailhound hunt %s    (answer key: %s)\n", logs, filepath.Join(dir, simulate.GroundTruthFile))
+			}
 			return res.Stats.WriteSummary(a.stderr)
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", "", "write the sample here (kept) instead of a temporary folder")
+	cmd.Flags().StringVar(&dir, "dir", "", "write the data here (kept) instead of a temporary folder")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary folder")
+	cmd.Flags().Uint64Var(&seed, "seed", 0, "random seed (default: a new one each run; printed so a run can be repeated)")
+	cmd.Flags().IntVar(&days, "days", 7, "days of activity to simulate")
 	of.add(cmd)
+	cmd.Flags().Lookup("min-level").DefValue = "medium"
+	_ = cmd.Flags().Set("min-level", "medium")
 	return cmd
 }

@@ -77,7 +77,7 @@ func sharedDir(t *testing.T) string {
 }
 
 func TestDemo(t *testing.T) {
-	r := runCLI(t, nil, "demo", "-f", "jsonl")
+	r := runCLI(t, nil, "demo", "--seed", "3", "--days", "3", "-f", "jsonl")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -105,9 +105,10 @@ func TestDemo(t *testing.T) {
 
 func TestHuntJSONLKeys(t *testing.T) {
 	dir := t.TempDir()
-	if r := runCLI(t, nil, "demo", "--dir", dir, "-f", "jsonl"); r.code != 0 {
+	if r := runCLI(t, nil, "demo", "--seed", "5", "--days", "2", "--dir", dir, "-f", "jsonl"); r.code != 0 {
 		t.Fatalf("demo: exit %d: %s", r.code, r.stderr)
 	}
+	dir = filepath.Join(dir, "AWSLogs")
 	r := runCLI(t, nil, "hunt", "-f", "jsonl", dir)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
