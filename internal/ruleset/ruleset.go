@@ -11,6 +11,7 @@ import (
 	"io/fs"
 
 	"github.com/trailhound/trailhound/internal/detect"
+	"github.com/trailhound/trailhound/internal/ioc"
 	"github.com/trailhound/trailhound/internal/sigma"
 )
 
@@ -20,7 +21,8 @@ type Options struct {
 	Builtin fs.FS
 	// Paths are the user's rule files and folders.
 	Paths []string
-	// Placeholders are the lists for |expand placeholders.
+	// Placeholders are the lists for |expand placeholders. Nil means the built-in IOC lists
+	// (internal/ioc); an empty, non-nil map means none.
 	Placeholders map[string][]string
 }
 
@@ -47,6 +49,13 @@ type Set struct {
 // sigma.ErrorList alongside a Set holding every rule that did load, so callers choose
 // whether to go on (hunt warns) or stop (lint fails).
 func Load(ctx context.Context, opts Options) (*Set, error) {
+	if opts.Placeholders == nil {
+		lists, err := ioc.Load(true)
+		if err != nil {
+			return nil, fmt.Errorf("loading built-in IOC lists: %w", err)
+		}
+		opts.Placeholders = lists.Placeholders()
+	}
 	var files []*sigma.File
 	var errs sigma.ErrorList
 	collect := func(rs *sigma.RuleSet, err error) error {
