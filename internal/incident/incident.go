@@ -17,9 +17,11 @@ const (
 	IAMLoginProfile ResourceType = "iam:login-profile"
 	IAMRole         ResourceType = "iam:role"
 	// IAMPolicyAttachment is a managed policy attached to a user, group or role; Name is the
-	// policy ARN and Details["principal_type"]/["principal"] say to what.
+	// policy ARN and Details["principal_type"]/["principal"] say to what; ID is
+	// "PRINCIPAL_TYPE/PRINCIPAL POLICY_ARN", so that Key tells attachments apart.
 	IAMPolicyAttachment ResourceType = "iam:policy-attachment"
-	// IAMInlinePolicy is an inline policy put on a user, group or role.
+	// IAMInlinePolicy is an inline policy put on a user, group or role; Name is the policy
+	// name, Details as for IAMPolicyAttachment, ID "PRINCIPAL_TYPE/PRINCIPAL POLICY_NAME".
 	IAMInlinePolicy  ResourceType = "iam:inline-policy"
 	EC2KeyPair       ResourceType = "ec2:key-pair"
 	EC2SecurityGroup ResourceType = "ec2:security-group"
@@ -27,12 +29,15 @@ const (
 	// to_port, cidr (or cidr_ipv6).
 	EC2SecurityGroupRule ResourceType = "ec2:security-group-rule"
 	// EC2Instance is a launch request; Details: instance_type, count; ID is the instance id
-	// when the launch succeeded, empty when it failed (Failed set).
+	// when the launch succeeded, empty when it failed (Failed set; Name is then the eventID
+	// of the refused request, so that two refused launches stay two resources).
 	EC2Instance       ResourceType = "ec2:instance"
 	ECSCluster        ResourceType = "ecs:cluster"
 	ECSTaskDefinition ResourceType = "ecs:task-definition"
 	// ECSService: Details: cluster, task_definition, desired_count, launch_type, cpu, memory
-	// (from the task definition when known), public_ip.
+	// (from the task definition when known), public_ip (assignPublicIp: ENABLED or DISABLED).
+	// ECSTaskDefinition: ID and Name are family:revision; Details: family, cpu, memory,
+	// images (comma-separated), network_mode, requires_compatibilities.
 	ECSService     ResourceType = "ecs:service"
 	LambdaFunction ResourceType = "lambda:function"
 )
@@ -51,6 +56,10 @@ type Resource struct {
 	CreatedBy     string    `json:"created_by"`
 	CreatedAt     time.Time `json:"created_at"`
 	CreateEventID string    `json:"create_event_id"`
+	// Changed is set when the identity changed a resource it did not create (UpdateService,
+	// UpdateLoginProfile, UpdateAccessKey…): CreatedBy/CreatedAt/CreateEventID then name the
+	// change, and the cleanup is a revert rather than a deletion.
+	Changed bool `json:"changed,omitempty"`
 	// Failed is set when the creating call failed (errorCode), e.g. a refused RunInstances.
 	Failed    bool   `json:"failed,omitempty"`
 	ErrorCode string `json:"error_code,omitempty"`
