@@ -1,0 +1,167 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trailhound/trailhound/internal/casefile"
+	"github.com/trailhound/trailhound/internal/enrich"
+	"github.com/trailhound/trailhound/internal/hunt"
+	"github.com/trailhound/trailhound/internal/investigate"
+	"github.com/trailhound/trailhound/internal/remediate"
+	"github.com/trailhound/trailhound/internal/source"
+)
+
+func (a *app) investigateCmd() *cobra.Command {
+	var (
+		rf       ruleFlags
+		start    investigate.Start
+		format   string
+		planFile string
+		dotFile  string
+		prices   string
+		geoip    []string
+		limit    int
+	)
+	cmd := &cobra.Command{
+		Use:   "investigate PATH... (--signal ID | --access-key KEY | --arn ARN | --user NAME | --ip ADDR)",
+		Short: "Follow an attacker from one signal or identity to the whole incident",
+		Long: `investigate reads the logs, hunts them, and from the starting point computes the scope:
+the starting identity plus every identity it created or obtained (IAM users and their console
+sessions, access keys, roles created or assumed, session and federation tokens), across all
+accounts and regions in the data. It reports the timeline, the identity graph, the resources
+created or changed and whether they were deleted, the data touched, the blind spots of the
+logs, the ATT&CK matrix, an estimated hourly cost of the attacker's infrastructure and a
+reviewable remediation script (never executed by trailhound).`,
+		Example: `  trailhound investigate ./AWSLogs --signal 3637daca04229f9f7238
+  trailhound investigate ./AWSLogs --access-key AKIAEXAMPLE -f markdown --plan cleanup.sh > incident.md
+  trailhound investigate ./AWSLogs --user aws_dev4821 --dot graph.dot`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, paths []string) error {
+			n := 0
+			for _, s := range []string{start.Signal, start.AccessKey, start.ARN, start.User, start.IP} {
+				if s != "" {
+					n++
+				}
+			}
+			if n != 1 {
+				return fmt.Errorf("give exactly one starting point: --signal, --access-key, --arn, --user or --ip")
+			}
+			ctx := cmd.Context()
+			opts, err := rf.options()
+			if err != nil {
+				return err
+			}
+			set, err := a.loadRules(cmd, opts)
+			if err != nil {
+				return err
+			}
+			enr, err := enrich.Open(enrich.Config{GeoIP: enrich.GeoIPPaths(geoip, os.Getenv(enrich.EnvGeoIP))})
+			if err != nil {
+				return err
+			}
+			defer enr.Close()
+			src := source.Options{Stdin: a.stdin}
+			res, err := hunt.Run(ctx, hunt.Config{Logger: a.logger, Enricher: enr, Source: src}, set, paths)
+			if err != nil {
+				return err
+			}
+			idx, err := investigate.Load(ctx, paths, investigate.LoadOptions{Enricher: enr, Source: src, Logger: a.logger})
+			if err != nil {
+				return err
+			}
+			rep, err := investigate.Investigate(ctx, idx, start, res.Signals, investigate.Options{})
+			if errors.Is(err, investigate.ErrNotFound) {
+				return &exitError{code: 1, msg: err.Error()}
+			}
+			if err != nil {
+				return err
+			}
+			pr, err := remediate.DefaultPrices()
+			if err != nil {
+				return err
+			}
+			if prices != "" {
+				over, err := remediate.LoadPrices(prices)
+				if err != nil {
+					return err
+				}
+				pr = pr.Merge(over)
+			}
+			c := casefile.Case{
+				Report: rep,
+				Cost:   remediate.EstimateCost(rep.Resources, pr, rep.Summary.LastSeen),
+				Plan:   remediate.BuildPlan(rep.Resources, remediate.PlanOptions{Original: originals(rep), Title: "trailhound investigate " + strings.Join(paths, " ")}),
+			}
+			if planFile != "" {
+				if err := writeFile(planFile, c.Plan.WriteScript); err != nil {
+					return err
+				}
+				c.PlanFile = planFile
+			}
+			if dotFile != "" {
+				if err := writeFile(dotFile, rep.Graph.WriteDOT); err != nil {
+					return err
+				}
+			}
+			ro := casefile.Options{TimelineLimit: limit}
+			switch format {
+			case "json":
+				return writeCaseJSON(a.stdout, c)
+			case "markdown", "md":
+				return casefile.WriteMarkdown(a.stdout, c, ro)
+			case "text", "":
+				return casefile.WriteText(a.stdout, c, ro)
+			}
+			return fmt.Errorf("unknown format %q (want text, json or markdown)", format)
+		},
+	}
+	rf.add(cmd)
+	f := cmd.Flags()
+	f.StringVar(&start.Signal, "signal", "", "start from a signal id (or a unique prefix), as printed by hunt")
+	f.StringVar(&start.AccessKey, "access-key", "", "start from an access key id (AKIA…, ASIA…)")
+	f.StringVar(&start.ARN, "arn", "", "start from a principal ARN (user, role, assumed-role session, root)")
+	f.StringVar(&start.User, "user", "", "start from an IAM user name")
+	f.StringVar(&start.IP, "ip", "", "start from every identity that called from this source IP (the scope never grows by IP)")
+	f.StringVarP(&format, "format", "f", "text", "output: text, json (the whole scope) or markdown (an incident report)")
+	f.StringVar(&planFile, "plan", "", "write the remediation script to FILE (review it; trailhound never runs it)")
+	f.StringVar(&dotFile, "dot", "", "write the identity graph as Graphviz DOT to FILE")
+	f.StringVar(&prices, "prices", "", "price table overriding the built-in estimate (same JSON format)")
+	f.StringArrayVar(&geoip, "geoip", nil, "MaxMind DB (.mmdb) for ASN/country (repeatable; default $TRAILHOUND_GEOIP)")
+	f.IntVar(&limit, "timeline-limit", 200, "timeline rows in text and markdown (-1: all)")
+	return cmd
+}
+
+// originals are the identities the incident started from: they belong to legitimate owners,
+// so the plan deactivates their keys but never deletes them.
+func originals(rep *investigate.Report) []remediate.Identity {
+	var out []remediate.Identity
+	owner := remediate.Identity{}
+	for _, id := range rep.Identities {
+		if id.How != "starting point" || id.Kind == "access-key" {
+			continue
+		}
+		ri := remediate.Identity{ARN: id.ID}
+		if parts := strings.SplitN(id.ID, ":", 6); len(parts) == 6 {
+			ri.Account = parts[4]
+		}
+		if i := strings.Index(id.ID, ":user/"); i >= 0 {
+			ri.UserName = id.ID[i+len(":user/"):]
+		}
+		if owner.Account == "" {
+			owner = ri
+		}
+		out = append(out, ri)
+	}
+	// A starting access key belongs to the starting principal (when there is one).
+	for _, id := range rep.Identities {
+		if id.How == "starting point" && id.Kind == "access-key" {
+			out = append(out, remediate.Identity{Account: owner.Account, UserName: owner.UserName, ARN: owner.ARN, AccessKeyID: id.ID})
+		}
+	}
+	return out
+}

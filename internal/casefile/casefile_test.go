@@ -1,0 +1,133 @@
+package casefile
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/trailhound/trailhound/internal/incident"
+	"github.com/trailhound/trailhound/internal/investigate"
+	"github.com/trailhound/trailhound/internal/remediate"
+	"github.com/trailhound/trailhound/internal/signal"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// evil is attacker-controlled text: ANSI, bidi override, Markdown and a spreadsheet formula.
+const evil = "=HYPERLINK(\"http://x\")|`rm`\x1b[31m\u202e**bold**<script>\n# heading"
+
+func sampleCase() Case {
+	t0 := time.Date(2026, 11, 17, 2, 57, 50, 0, time.UTC)
+	rep := &investigate.Report{
+		Start:   investigate.Start{User: "aws_dev7093"},
+		Summary: investigate.Summary{Events: 2, Accounts: []string{"111122223333"}, Regions: []string{"us-east-1"}, SourceIPs: []string{"140.213.52.7"}, FirstSeen: t0, LastSeen: t0.Add(time.Minute)},
+		Identities: []investigate.Identity{
+			{Kind: "principal", ID: "arn:aws:iam::111122223333:user/leaked", How: "starting point"},
+			{Kind: "principal", ID: "arn:aws:iam::111122223333:user/" + evil, How: "created IAM user", By: "arn:aws:iam::111122223333:user/leaked", EventID: "e-1", From: t0},
+		},
+		Signals: []investigate.SignalRef{{ID: "abc", Title: "User created then made admin", Level: signal.LevelHigh, Techniques: []string{"T1136.003"}, Tactics: []string{"persistence"}, FirstSeen: t0}},
+		Timeline: []investigate.Entry{
+			{Time: t0, EventID: "e-1", Account: "111122223333", Region: "us-east-1", API: "iam:CreateUser", Outcome: "ok", SourceIP: "140.213.52.7", Identity: "arn:aws:iam::111122223333:user/leaked",
+				Signals: []investigate.SignalMark{{ID: "abc", Title: "User created then made admin", Level: signal.LevelHigh}}},
+			{Time: t0.Add(time.Minute), EventID: "e-2", Account: "111122223333", Region: "us-west-1", API: "ec2:RunInstances", Outcome: "Client.PendingVerification", SourceIP: "140.213.52.7", Identity: "arn:aws:iam::111122223333:user/leaked"},
+		},
+		Graph: &investigate.Graph{
+			Nodes: []investigate.Node{{ID: "u1", Kind: "user", Label: "leaked"}, {ID: "u2", Kind: "user", Label: evil}},
+			Edges: []investigate.Edge{{From: "u1", To: "u2", Kind: "created", EventID: "e-1", Time: t0}},
+		},
+		Resources: []incident.Resource{
+			{Type: incident.IAMUser, Account: "111122223333", Region: "global", Name: evil, CreatedBy: "arn:aws:iam::111122223333:user/leaked", CreatedAt: t0, CreateEventID: "e-1"},
+			{Type: incident.EC2Instance, Account: "111122223333", Region: "us-west-1", Name: "e-2", Failed: true, ErrorCode: "Client.PendingVerification", CreatedAt: t0.Add(time.Minute), CreateEventID: "e-2", Details: map[string]string{"instance_type": "r6i.metal", "count": "2"}},
+		},
+		Data: investigate.Data{S3: []investigate.S3Bucket{{Account: "111122223333", Bucket: "prod-data", Calls: map[string]int{"GetObject": 3}, Objects: []investigate.S3Object{{Key: evil, Reads: 3}}, ObjectCount: 1}}},
+		BlindSpots: []investigate.BlindSpot{{Kind: "no-s3-data-events", Account: "111122223333", Detail: "no S3 object-level events"}},
+		Matrix:     investigate.Matrix{Tactics: []investigate.TacticColumn{{Tactic: "persistence", Techniques: []investigate.Technique{{ID: "T1136.003", Signals: 1}}}}},
+	}
+	prices, err := remediate.DefaultPrices()
+	if err != nil {
+		panic(err)
+	}
+	return Case{
+		Report: rep,
+		Cost:   remediate.EstimateCost(rep.Resources, prices, rep.Summary.LastSeen),
+		Plan:   remediate.BuildPlan(rep.Resources, remediate.PlanOptions{Title: "test"}),
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", name, diff)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	c := sampleCase()
+	var text, md bytes.Buffer
+	if err := WriteText(&text, c, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMarkdown(&md, c, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "case.txt.golden", text.Bytes())
+	golden(t, "case.md.golden", md.Bytes())
+}
+
+func TestAttackerTextIsNeutralised(t *testing.T) {
+	c := sampleCase()
+	var text, md bytes.Buffer
+	if err := WriteText(&text, c, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMarkdown(&md, c, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String()} {
+		if strings.ContainsAny(out, "\x1b\u202e") {
+			t.Errorf("%s output carries raw escape or bidi characters", name)
+		}
+	}
+	for _, line := range strings.Split(md.String(), "\n") {
+		if strings.HasPrefix(line, "| ") {
+			cells := strings.Split(strings.TrimSuffix(strings.TrimPrefix(line, "| "), " |"), " | ")
+			for _, c := range cells {
+				if strings.HasPrefix(c, "=") || strings.HasPrefix(c, "+") || strings.HasPrefix(c, "@") {
+					t.Errorf("markdown cell starts like a formula: %q", c)
+				}
+				if strings.Contains(strings.ReplaceAll(c, `\|`, ""), "|") {
+					t.Errorf("unescaped pipe splits a cell: %q", c)
+				}
+			}
+		}
+		if line == "# heading" {
+			t.Error("attacker text made a heading")
+		}
+	}
+}
+
+func TestCodeFenceCannotBeClosed(t *testing.T) {
+	var b bytes.Buffer
+	m := &mdWriter{w: &b}
+	m.code("sh", "echo '```'\n```\nrm -rf /")
+	out := b.String()
+	if !strings.HasPrefix(out, "````sh\n") || !strings.HasSuffix(out, "\n````\n\n") {
+		t.Errorf("fence not longer than the text's backtick runs:\n%s", out)
+	}
+}
