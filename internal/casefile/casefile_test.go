@@ -45,7 +45,7 @@ func sampleCase() Case {
 			{Type: incident.IAMUser, Account: "111122223333", Region: "global", Name: evil, CreatedBy: "arn:aws:iam::111122223333:user/leaked", CreatedAt: t0, CreateEventID: "e-1"},
 			{Type: incident.EC2Instance, Account: "111122223333", Region: "us-west-1", Name: "e-2", Failed: true, ErrorCode: "Client.PendingVerification", CreatedAt: t0.Add(time.Minute), CreateEventID: "e-2", Details: map[string]string{"instance_type": "r6i.metal", "count": "2"}},
 		},
-		Data: investigate.Data{S3: []investigate.S3Bucket{{Account: "111122223333", Bucket: "prod-data", Calls: map[string]int{"GetObject": 3}, Objects: []investigate.S3Object{{Key: evil, Reads: 3}}, ObjectCount: 1}}},
+		Data:       investigate.Data{S3: []investigate.S3Bucket{{Account: "111122223333", Bucket: "prod-data", Calls: map[string]int{"GetObject": 3}, Objects: []investigate.S3Object{{Key: evil, Reads: 3}}, ObjectCount: 1}}},
 		BlindSpots: []investigate.BlindSpot{{Kind: "no-s3-data-events", Account: "111122223333", Detail: "no S3 object-level events"}},
 		Matrix:     investigate.Matrix{Tactics: []investigate.TacticColumn{{Tactic: "persistence", Techniques: []investigate.Technique{{ID: "T1136.003", Signals: 1}}}}},
 	}
