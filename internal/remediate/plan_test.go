@@ -1,0 +1,213 @@
+package remediate
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trailhound/trailhound/internal/incident"
+)
+
+// TestPlanDecisions: one resource (or a few) in, the commands and skips that must come out.
+func TestPlanDecisions(t *testing.T) {
+	const acct = "111122223333"
+	at := time.Date(2026, 11, 17, 9, 0, 0, 0, time.UTC)
+	res := func(typ incident.ResourceType, region, id, name string, details map[string]string) incident.Resource {
+		return incident.Resource{Type: typ, Account: acct, Region: region, ID: id, Name: name, Details: details,
+			CreatedBy: "arn:aws:iam::111122223333:user/mallory", CreatedAt: at, CreateEventID: "e1"}
+	}
+	changed := func(r incident.Resource) incident.Resource { r.Changed = true; return r }
+	deleted := func(r incident.Resource) incident.Resource {
+		r.Deleted, r.DeletedAt, r.DeleteEventID = true, at.Add(time.Hour), "e2"
+		return r
+	}
+	withARN := func(r incident.Resource, arn string) incident.Resource { r.ARN = arn; return r }
+	orig := []Identity{{ARN: "arn:aws:iam::111122223333:user/alice", AccessKeyID: "AKIAALICE"}}
+	tests := []struct {
+		name      string
+		in        []incident.Resource
+		opts      PlanOptions
+		wantLines []string
+		wantSkips []string // substrings of Step.Skip
+		notLines  []string // substrings no command may contain
+	}{{
+		name:      "original user is never deleted",
+		in:        []incident.Resource{res(incident.IAMUser, "global", "", "alice", nil)},
+		opts:      PlanOptions{Original: orig},
+		wantLines: []string{"aws iam update-access-key --user-name 'alice' --access-key-id 'AKIAALICE' --status Inactive"},
+		wantSkips: []string{"legitimate identity: not deleted"},
+		notLines:  []string{"delete-user"},
+	}, {
+		name: "key the attacker created on a legitimate user is deleted",
+		in:   []incident.Resource{res(incident.IAMAccessKey, "global", "AKIANEW", "alice", map[string]string{"user": "alice"})},
+		opts: PlanOptions{Original: orig},
+		wantLines: []string{
+			"aws iam update-access-key --user-name 'alice' --access-key-id 'AKIANEW' --status Inactive",
+			"aws iam delete-access-key --user-name 'alice' --access-key-id 'AKIANEW'",
+		},
+		notLines: []string{"delete-access-key --user-name 'alice' --access-key-id 'AKIAALICE'"},
+	}, {
+		name:      "changed key is deactivated only",
+		in:        []incident.Resource{changed(res(incident.IAMAccessKey, "global", "AKIAOLD", "bob", map[string]string{"user": "bob", "status": "Active"}))},
+		wantLines: []string{"aws iam update-access-key --user-name 'bob' --access-key-id 'AKIAOLD' --status Inactive"},
+		notLines:  []string{"delete-access-key"},
+	}, {
+		name:      "leaked key listed as a resource is deactivated once",
+		in:        []incident.Resource{changed(res(incident.IAMAccessKey, "global", "AKIAALICE", "alice", map[string]string{"user": "alice"}))},
+		opts:      PlanOptions{Original: orig},
+		wantLines: []string{"aws iam update-access-key --user-name 'alice' --access-key-id 'AKIAALICE' --status Inactive"},
+		wantSkips: []string{"deactivated above"},
+	}, {
+		name:      "key without user name belongs to its creator",
+		in:        []incident.Resource{res(incident.IAMAccessKey, "global", "AKIASELF", "", nil)},
+		wantLines: []string{"aws iam delete-access-key --user-name 'mallory' --access-key-id 'AKIASELF'"},
+	}, {
+		name:      "temporary leaked key cannot be deactivated",
+		opts:      PlanOptions{Original: []Identity{{Account: acct, UserName: "alice", AccessKeyID: "ASIATEMP"}}},
+		wantSkips: []string{"temporary credentials"},
+	}, {
+		name:      "changed login profile is left to the owner",
+		in:        []incident.Resource{changed(res(incident.IAMLoginProfile, "global", "", "bob", nil))},
+		wantSkips: []string{"changed the password"},
+		notLines:  []string{"delete-login-profile"},
+	}, {
+		name: "role policies and inline policies",
+		in: []incident.Resource{
+			res(incident.IAMPolicyAttachment, "global", "", "arn:aws:iam::aws:policy/ReadOnlyAccess", map[string]string{"principal_type": "role", "principal": "r1"}),
+			res(incident.IAMInlinePolicy, "global", "", "p1", map[string]string{"principal_type": "group", "principal": "g1"}),
+			res(incident.IAMRole, "global", "", "r1", nil),
+		},
+		wantLines: []string{
+			"aws iam detach-role-policy --role-name 'r1' --policy-arn 'arn:aws:iam::aws:policy/ReadOnlyAccess'",
+			"aws iam delete-group-policy --group-name 'g1' --policy-name 'p1'",
+			"aws iam delete-role --role-name 'r1'",
+		},
+	}, {
+		name: "service of a deleted cluster",
+		in: []incident.Resource{
+			deleted(res(incident.ECSCluster, "eu-north-1", "c1", "c1", nil)),
+			res(incident.ECSService, "eu-north-1", "s1", "s1", map[string]string{"cluster": "c1"}),
+		},
+		wantSkips: []string{"already deleted", "its cluster is already deleted"},
+		notLines:  []string{"ecs"},
+	}, {
+		name: "service in a cluster the attacker did not create: no wait, no cluster deletion",
+		in:   []incident.Resource{res(incident.ECSService, "eu-north-1", "s1", "s1", map[string]string{"cluster": "prod"})},
+		wantLines: []string{
+			"aws ecs update-service --cluster 'prod' --service 's1' --desired-count 0 --region 'eu-north-1'",
+			"aws ecs delete-service --cluster 'prod' --service 's1' --force --region 'eu-north-1'",
+		},
+		notLines: []string{"wait", "delete-cluster"},
+	}, {
+		name:      "task definition without revision",
+		in:        []incident.Resource{res(incident.ECSTaskDefinition, "us-east-2", "fam", "fam", nil)},
+		wantSkips: []string{"revision unknown"},
+	}, {
+		name:      "task definition named by ARN",
+		in:        []incident.Resource{withARN(res(incident.ECSTaskDefinition, "us-east-2", "", "", nil), "arn:aws:ecs:us-east-2:111122223333:task-definition/fam:3")},
+		wantLines: []string{"aws ecs deregister-task-definition --task-definition 'fam:3' --region 'us-east-2'"},
+	}, {
+		name: "rule of a deleted group; source-group and icmp rules",
+		in: []incident.Resource{
+			deleted(res(incident.EC2SecurityGroup, "us-west-1", "sg-1", "g", nil)),
+			res(incident.EC2SecurityGroupRule, "us-west-1", "", "", map[string]string{"group_id": "sg-1", "protocol": "tcp", "from_port": "22", "to_port": "22", "cidr": "0.0.0.0/0"}),
+			res(incident.EC2SecurityGroupRule, "us-west-1", "", "", map[string]string{"group_id": "sg-2", "protocol": "tcp", "from_port": "0", "to_port": "65535", "cidr": "sg-9"}),
+			res(incident.EC2SecurityGroupRule, "us-west-1", "", "", map[string]string{"group_id": "sg-2", "protocol": "icmp", "from_port": "-1", "to_port": "-1", "cidr": "10.0.0.0/8"}),
+			res(incident.EC2SecurityGroupRule, "us-west-1", "", "", map[string]string{"group_id": "sg-2", "protocol": "udp", "from_port": "1000", "to_port": "2000", "cidr": "1.2.3.4/32"}),
+		},
+		wantLines: []string{
+			`aws ec2 revoke-security-group-ingress --group-id 'sg-2' --ip-permissions '[{"IpProtocol":"tcp","FromPort":0,"ToPort":65535,"UserIdGroupPairs":[{"GroupId":"sg-9"}]}]' --region 'us-west-1'`,
+			`aws ec2 revoke-security-group-ingress --group-id 'sg-2' --ip-permissions '[{"IpProtocol":"icmp","FromPort":-1,"ToPort":-1,"IpRanges":[{"CidrIp":"10.0.0.0/8"}]}]' --region 'us-west-1'`,
+			"aws ec2 revoke-security-group-ingress --group-id 'sg-2' --protocol 'udp' --port '1000-2000' --cidr '1.2.3.4/32' --region 'us-west-1'",
+		},
+		wantSkips: []string{"its security group is already deleted"},
+		notLines:  []string{"'sg-1'"},
+	}, {
+		name: "key pair by name, instance without id, unknown type",
+		in: []incident.Resource{
+			res(incident.EC2KeyPair, "us-west-1", "", "k1", nil),
+			res(incident.EC2Instance, "us-west-1", "", "e1", map[string]string{"instance_type": "t3.micro"}),
+			res("sqs:queue", "us-west-1", "q", "q", nil),
+		},
+		wantLines: []string{"aws ec2 delete-key-pair --key-name 'k1' --region 'us-west-1'"},
+		wantSkips: []string{"no instance id", "no cleanup known"},
+		notLines:  []string{"terminate-instances"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := BuildPlan(tt.in, tt.opts)
+			var lines, skips []string
+			for _, s := range p.Sections {
+				for _, st := range s.Steps {
+					if st.Line != "" {
+						lines = append(lines, st.Line)
+					}
+					if st.Skip != "" {
+						skips = append(skips, st.Skip)
+					}
+				}
+			}
+			for _, want := range tt.wantLines {
+				if !contains(lines, want, true) {
+					t.Errorf("no command %q in\n%s", want, strings.Join(lines, "\n"))
+				}
+			}
+			for _, want := range tt.wantSkips {
+				if !contains(skips, want, false) {
+					t.Errorf("no skip %q in %q", want, skips)
+				}
+			}
+			for _, bad := range tt.notLines {
+				if contains(lines, bad, false) {
+					t.Errorf("a command contains %q:\n%s", bad, strings.Join(lines, "\n"))
+				}
+			}
+			if n := len(lines) + len(skips); n < len(tt.in) {
+				t.Errorf("%d steps for %d resources: every resource must show in the plan", n, len(tt.in))
+			}
+		})
+	}
+}
+
+func contains(list []string, s string, exact bool) bool {
+	for _, x := range list {
+		if (exact && x == s) || (!exact && strings.Contains(x, s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestShellQuote: sh reads every quoted string back unchanged.
+func TestShellQuote(t *testing.T) {
+	needSh(t)
+	for _, s := range []string{"", "plain", "x'; rm -rf / #", "''", `\'`, "$(id)", "`id`", "a b\tc", "*", "~root", "!!", "é€"} {
+		out, err := exec.Command("/bin/sh", "-c", "printf '%s' "+shellQuote(s)).Output()
+		if err != nil {
+			t.Fatalf("sh on %q: %v", s, err)
+		}
+		if string(out) != s {
+			t.Errorf("shellQuote(%q) read back as %q", s, out)
+		}
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"aws-cli7xq2", "aws-cli7xq2"},
+		{"a\nb", `a\x0ab`},
+		{"a\r#b", `a\x0d#b`},
+		{"\x1b[31mred", `\x1b[31mred`},
+		{"ok\u202eevil", `ok\u202eevil`},
+		{"line\u2028sep", `line\u2028sep`},
+		{`back\slash`, `back\\slash`},
+		{"bad\xffutf8", `bad\xffutf8`},
+		{"café", "café"},
+	}
+	for _, tt := range tests {
+		if got := printable(tt.in); got != tt.want {
+			t.Errorf("printable(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
