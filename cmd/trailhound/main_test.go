@@ -230,3 +230,97 @@ func TestHuntPublicRulesOnSharedData(t *testing.T) {
 		t.Errorf("only %d signals from 795 public rules over the shared data", n)
 	}
 }
+
+// TestInvestigateSeedAttacks runs simulate, hunt and investigate as a responder would and
+// checks the scope of both seed attacks against the simulator's answer key.
+func TestInvestigateSeedAttacks(t *testing.T) {
+	dir := t.TempDir()
+	if r := runCLI(t, nil, "simulate", "--out", dir, "--seed", "11", "--days", "5", "--events-per-day", "3000"); r.code != 0 {
+		t.Fatalf("simulate: exit %d: %s", r.code, r.stderr)
+	}
+	logs := filepath.Join(dir, "AWSLogs")
+	r := runCLI(t, nil, "hunt", "-q", "-f", "jsonl", logs)
+	if r.code != 0 {
+		t.Fatalf("hunt: exit %d: %s", r.code, r.stderr)
+	}
+	byTitle := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var s struct{ ID, Title string }
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatal(err)
+		}
+		byTitle[s.Title] = s.ID
+	}
+	admin := byTitle["AWS IAM User Created Then Made Administrator Within 10 Minutes"]
+	mining := byTitle["AWS ECS Task Definition Uses a Known Cryptomining Image"]
+	if admin == "" || mining == "" {
+		t.Fatalf("missing seed-attack signals in %v", byTitle)
+	}
+
+	plan := filepath.Join(dir, "plan.sh")
+	r = runCLI(t, nil, "investigate", logs, "--signal", admin, "-f", "json", "--plan", plan)
+	if r.code != 0 {
+		t.Fatalf("investigate: exit %d: %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Identities []struct{ Kind, ID, How string }
+		Resources  []struct {
+			Type, Region, Name, ID string
+			Failed                 bool
+		}
+		Data struct{ S3 []struct{ Bucket string } }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	users, keys := 0, 0
+	for _, id := range rep.Identities {
+		switch {
+		case id.How == "created IAM user":
+			users++
+		case id.How == "created access key":
+			keys++
+		}
+	}
+	if users != 3 || keys != 2 {
+		t.Errorf("scope of attack 1: %d created users, %d created keys; want 3 and 2: %+v", users, keys, rep.Identities)
+	}
+	failed, westWest := 0, 0
+	for _, res := range rep.Resources {
+		if res.Region == "us-west-1" {
+			westWest++
+		}
+		if res.Type == "ec2:instance" && res.Failed {
+			failed++
+		}
+	}
+	if failed != 2 || westWest < 4 {
+		t.Errorf("us-west-1: %d resources, %d failed launches; want key pair, group, rule and 2 refused launches", westWest, failed)
+	}
+	if len(rep.Data.S3) == 0 {
+		t.Error("no S3 reads in scope")
+	}
+	script, err := os.ReadFile(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(script), "exit 1 # REVIEW GUARD") || !strings.Contains(string(script), "aws iam delete-user") {
+		t.Errorf("plan lacks the guard or user deletions:\n%s", script)
+	}
+
+	r = runCLI(t, nil, "investigate", logs, "--signal", mining, "-f", "markdown")
+	if r.code != 0 {
+		t.Fatalf("investigate: exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"# Incident report", "## Estimated cost", "ecs:service", "aws ecs delete-cluster"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("markdown report lacks %q", want)
+		}
+	}
+	if n := strings.Count(r.stdout, "| ecs:cluster |"); n != 17 {
+		t.Errorf("%d ECS clusters in the report, want 17", n)
+	}
+	if r := runCLI(t, nil, "investigate", logs, "--user", "nobody-here"); r.code != 1 || !strings.Contains(r.stderr, "nobody-here") {
+		t.Errorf("unknown start: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
