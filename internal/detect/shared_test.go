@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/trailhound/trailhound/internal/event"
+	"github.com/trailhound/trailhound/internal/ioc"
 	"github.com/trailhound/trailhound/internal/sigma"
 	"github.com/valyala/fastjson"
 )
@@ -183,7 +184,12 @@ func loadRules(tb testing.TB, dirs ...string) *Engine {
 			rules = append(rules, r)
 		}
 	}
-	e, err := Compile(rules, Options{})
+	// The built-in rules reach the built-in IOC lists through |expand.
+	lists, err := ioc.Load(true)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e, err := Compile(rules, Options{Placeholders: lists.Placeholders()})
 	var list sigma.ErrorList
 	if err != nil && !errors.As(err, &list) {
 		tb.Fatalf("compiling rules: %v", err)
