@@ -32,7 +32,7 @@ type demoResult struct {
 func demoEfficacy(t *testing.T) demoResult {
 	t.Helper()
 	dir := t.TempDir()
-	gt, err := simulate.Generate(context.Background(), simulate.Options{Seed: 20261126, EventsPerDay: 8000}, simulate.NewDirSink(dir))
+	gt, err := simulate.Generate(context.Background(), simulate.Options{Seed: 20261126}, simulate.NewDirSink(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
