@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -116,6 +117,27 @@ type Stats struct {
 	State correlate.Stats
 	// StateFile is where the state was saved ("" when not kept).
 	StateFile string
+	// Accounts counts, per account (recipientAccountId), the events read and the S3 data
+	// events among them: an account with none has no S3 data events in its trail, so object
+	// reads are invisible (the summary says so).
+	Accounts map[string]AccountStats
+}
+
+// AccountStats are the per-account counts of a run.
+type AccountStats struct {
+	Events, S3DataEvents int
+}
+
+// blindS3 lists the accounts with enough events to judge and no S3 data event, sorted.
+func (s Stats) blindS3() []string {
+	var out []string
+	for a, st := range s.Accounts {
+		if a != "" && st.Events >= 100 && st.S3DataEvents == 0 {
+			out = append(out, a)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Result is what a hunt found.
@@ -140,7 +162,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	g, gctx := errgroup.WithContext(ctx)
 
 	var mu sync.Mutex
-	total := Stats{RejectedBy: map[decode.Reason]int{}, Signals: map[signal.Level]int{}}
+	total := Stats{RejectedBy: map[decode.Reason]int{}, Signals: map[signal.Level]int{}, Accounts: map[string]AccountStats{}}
 	var matches []match
 
 	g.Go(func() error {
@@ -189,6 +211,12 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 				total.RejectedBy[r] += n
 			}
 			total.Rejections = append(total.Rejections, w.stats.Rejections...)
+			for a, st := range w.accounts {
+				t := total.Accounts[a]
+				t.Events += st.Events
+				t.S3DataEvents += st.S3DataEvents
+				total.Accounts[a] = t
+			}
 			matches = append(matches, w.matches...)
 			return nil
 		})
@@ -244,15 +272,41 @@ func dedupMatches(ms []match) []match {
 
 // worker decodes and evaluates one input at a time; it is owned by one goroutine.
 type worker struct {
-	dec     *decode.Decoder
-	m       *detect.Matcher
-	keep    int
-	stats   Stats
-	st      *stateful
-	matches []match
-	ev      *event.Event
-	intern  interner
-	enr     *enrich.State
+	dec      *decode.Decoder
+	m        *detect.Matcher
+	keep     int
+	stats    Stats
+	st       *stateful
+	matches  []match
+	ev       *event.Event
+	intern   interner
+	enr      *enrich.State
+	accounts map[string]*AccountStats
+}
+
+// count keeps the per-account counts; it does not allocate once an account is known.
+func (w *worker) count(ev *event.Event) {
+	acct := ev.Str("recipientAccountId")
+	st := w.accounts[string(acct)]
+	if st == nil {
+		if w.accounts == nil {
+			w.accounts = map[string]*AccountStats{}
+		}
+		st = &AccountStats{}
+		w.accounts[string(acct)] = st
+	}
+	st.Events++
+	if string(ev.Str("eventSource")) == "s3.amazonaws.com" && (string(ev.Str("eventCategory")) == "Data" || s3DataEvents[string(ev.Str("eventName"))]) {
+		st.S3DataEvents++
+	}
+}
+
+// s3DataEvents are the object-level S3 calls CloudTrail logs only as data events (old
+// records have no eventCategory).
+var s3DataEvents = map[string]bool{
+	"GetObject": true, "PutObject": true, "HeadObject": true, "DeleteObject": true, "DeleteObjects": true,
+	"CopyObject": true, "ListObjects": true, "ListObjectsV2": true, "GetObjectAcl": true, "UploadPart": true,
+	"CreateMultipartUpload": true, "CompleteMultipartUpload": true, "RestoreObject": true, "SelectObjectContent": true,
 }
 
 func (w *worker) run(ctx context.Context, in source.Input) error {
@@ -283,6 +337,7 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 // Event evaluates one event (decode.Handler).
 func (w *worker) Event(ev *event.Event) error {
 	w.stats.Evaluated++
+	w.count(ev)
 	if w.enr != nil {
 		w.enr.Enrich(ev)
 	}
@@ -391,6 +446,9 @@ func (s Stats) WriteSummary(w io.Writer) error {
 		if s.StateFile != "" {
 			bw.printf(", saved to %s", sanitize(s.StateFile))
 		}
+	}
+	if blind := s.blindS3(); len(blind) > 0 {
+		bw.printf("\nblind spot: no S3 data events in the logs of account(s) %s: object reads and writes are invisible to rules and investigations (enable S3 data events on the trail)", strings.Join(blind, ", "))
 	}
 	bw.printf("\nelapsed: %s, %.0f events/s\n", s.Elapsed.Round(time.Millisecond), rate)
 	return bw.err

@@ -221,3 +221,34 @@ func TestWriteSummaryGolden(t *testing.T) {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
 }
+
+func TestBlindS3(t *testing.T) {
+	st := Stats{Accounts: map[string]AccountStats{
+		"111122223333": {Events: 500},                  // blind
+		"444455556666": {Events: 500, S3DataEvents: 3}, // has data events
+		"777788889999": {Events: 20},                   // too few events to judge
+	}}
+	if got := st.blindS3(); !cmp.Equal(got, []string{"111122223333"}) {
+		t.Errorf("blindS3() = %v", got)
+	}
+	var b bytes.Buffer
+	if err := st.WriteSummary(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "no S3 data events in the logs of account(s) 111122223333") {
+		t.Errorf("summary lacks the blind spot:\n%s", b.String())
+	}
+}
+
+func TestAccountsCounted(t *testing.T) {
+	set := builtin(t)
+	s3 := `{"eventVersion":"1.09","eventID":"d-1","eventTime":"2026-11-20T09:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"111122223333"}`
+	in := bytes.NewReader([]byte(loginEvent("a-1", "Yes") + "\n" + s3 + "\n"))
+	res, err := Run(context.Background(), Config{Source: sourceStdin(in)}, set, []string{"-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Stats.Accounts["111122223333"]; got != (AccountStats{Events: 2, S3DataEvents: 1}) {
+		t.Errorf("account stats = %+v", got)
+	}
+}
