@@ -44,7 +44,7 @@ func (e Evaluator) Evaluate(ctx context.Context, events []*event.Event) ([]signa
 			return nil, err
 		}
 	}
-	sigs, err := st.run(dedupMatches(w.matches))
+	sigs, err := st.run(ctx, dedupMatches(w.matches))
 	if err != nil {
 		return nil, err
 	}

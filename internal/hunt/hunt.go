@@ -234,7 +234,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	if len(total.Rejections) > cfg.KeepRejections {
 		total.Rejections = total.Rejections[:cfg.KeepRejections]
 	}
-	sigs, err := st.run(dedupMatches(matches))
+	sigs, err := st.run(ctx, dedupMatches(matches))
 	if err != nil {
 		return nil, err
 	}

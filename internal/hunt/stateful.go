@@ -2,14 +2,15 @@ package hunt
 
 import (
 	"cmp"
-	"errors"
+	"context"
 	"fmt"
-	"io/fs"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/valyala/fastjson"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/trailhound/trailhound/internal/correlate"
 	"github.com/trailhound/trailhound/internal/detect"
@@ -38,18 +39,33 @@ type match struct {
 // stateful turns matches into signals: repeated matches of a rule by one actor in one
 // account within the group window become one signal, correlation rules are evaluated in
 // event time, and the state can be carried from one run to the next.
+//
+// The work is split over a fixed number of independent engines (shards): the Sigma
+// correlations, whose rules may depend on each other, share shard 0; the grouping of each
+// detection rule goes to the shard its id hashes to. Shards run in parallel over the same
+// time-ordered matches, and the assignment depends on rule ids only, so a state file
+// written by one run fits the next.
 type stateful struct {
 	cfg     Config
-	eng     *correlate.Engine // nil when nothing is stateful
+	shards  []*correlate.Engine // nil entries hold nothing
 	info    map[string]signal.RuleInfo
 	helpers map[string]bool
 	fields  map[string][]string // detection rule id -> fields to capture
-	direct  []signal.Signal     // signals that bypass the engine
+}
+
+// numShards is fixed (not the number of CPUs) so that state files stay compatible.
+const numShards = 4
+
+func shardOf(ruleID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(ruleID))
+	return 1 + int(h.Sum32()%(numShards-1))
 }
 
 func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
 	s := &stateful{cfg: cfg, info: map[string]signal.RuleInfo{}, helpers: set.Correlations.Helpers, fields: map[string][]string{}}
-	corrs := slices.Clone(set.Correlations.Rules)
+	corrs := make([][]correlate.Correlation, numShards)
+	corrs[0] = slices.Clone(set.Correlations.Rules)
 	for id, info := range set.Correlations.Info {
 		s.info[id] = info
 	}
@@ -59,7 +75,8 @@ func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
 				continue
 			}
 			id := groupPrefix + r.Info.ID
-			corrs = append(corrs, correlate.Correlation{
+			n := shardOf(r.Info.ID)
+			corrs[n] = append(corrs[n], correlate.Correlation{
 				ID: id, Type: correlate.EventCount, Rules: []string{r.Info.ID},
 				GroupBy:   []string{fieldAccount, fieldActor},
 				Timespan:  cfg.GroupWindow,
@@ -69,35 +86,38 @@ func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
 			s.info[id] = r.Info
 		}
 	}
-	if len(corrs) == 0 {
-		return s, nil
-	}
-	eng, err := correlate.New(correlate.Config{
-		Correlations: corrs,
-		Lateness:     cfg.Lateness,
-		MaxEventIDs:  cfg.MaxEventIDs,
-		MaxHeaders:   cfg.MaxEventIDs,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("setting up correlations: %w", err)
-	}
-	s.eng = eng
-	for _, c := range eng.Correlations() {
-		for _, rule := range c.Rules {
-			for _, name := range append(slices.Clone(c.GroupBy), c.ValueFields...) {
-				f := name
-				if a, ok := c.Aliases[name][rule]; ok {
-					f = a
-				}
-				if !slices.Contains(s.fields[rule], f) {
-					s.fields[rule] = append(s.fields[rule], f)
+	s.shards = make([]*correlate.Engine, numShards)
+	for i, cs := range corrs {
+		if len(cs) == 0 {
+			continue
+		}
+		eng, err := correlate.New(correlate.Config{
+			Correlations: cs,
+			Lateness:     cfg.Lateness,
+			MaxEventIDs:  cfg.MaxEventIDs,
+			MaxHeaders:   cfg.MaxEventIDs,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("setting up correlations: %w", err)
+		}
+		s.shards[i] = eng
+		for _, c := range eng.Correlations() {
+			for _, rule := range c.Rules {
+				for _, name := range append(slices.Clone(c.GroupBy), c.ValueFields...) {
+					f := name
+					if a, ok := c.Aliases[name][rule]; ok {
+						f = a
+					}
+					if !slices.Contains(s.fields[rule], f) {
+						s.fields[rule] = append(s.fields[rule], f)
+					}
 				}
 			}
 		}
 	}
 	if cfg.StateFile != "" {
-		if err := eng.LoadFile(cfg.StateFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("loading state %s: %w", cfg.StateFile, err)
+		if err := loadState(cfg.StateFile, s.shards); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
@@ -142,38 +162,67 @@ func fieldText(ev *event.Event, field string, in *interner) string {
 
 // run evaluates the matches in event-time order (so the result does not depend on the
 // order files were read in) and returns the signals, plus the engine's stats.
-func (s *stateful) run(matches []match) ([]signal.Signal, error) {
+func (s *stateful) run(ctx context.Context, matches []match) ([]signal.Signal, error) {
 	slices.SortFunc(matches, func(a, b match) int {
 		return cmp.Or(a.hdr.EventTime.Compare(b.hdr.EventTime), cmp.Compare(a.hdr.EventID, b.hdr.EventID), cmp.Compare(a.rule.Index, b.rule.Index))
 	})
 	var sigs []signal.Signal
-	var alerts []correlate.Alert
 	for _, m := range matches {
 		id := m.rule.Info.ID
-		if s.eng == nil || m.hdr.EventTime.IsZero() || (!s.eng.Wants(id)) {
+		if m.hdr.EventTime.IsZero() || !s.wanted(id) {
 			// No window can hold an event without a time: it is its own signal.
 			if !s.helpers[id] {
 				sigs = append(sigs, signal.FromEvent(m.rule.Info, m.hdr))
 			}
+		}
+	}
+	out := make([][]signal.Signal, len(s.shards))
+	g, _ := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, s.cfg.Workers))
+	for i, eng := range s.shards {
+		if eng == nil {
 			continue
 		}
-		h := correlate.Hit{Rule: id, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: m.hdr}
-		alerts = append(alerts, s.eng.Observe(h, m.fieldFunc())...)
-	}
-	if s.eng != nil {
-		if s.cfg.StateFile == "" || s.cfg.Flush {
-			alerts = append(alerts, s.eng.Flush()...)
-		}
-		if s.cfg.StateFile != "" {
-			if err := s.eng.SaveFile(s.cfg.StateFile); err != nil {
-				return nil, fmt.Errorf("saving state: %w", err)
+		g.Go(func() error {
+			var alerts []correlate.Alert
+			for _, m := range matches {
+				id := m.rule.Info.ID
+				if m.hdr.EventTime.IsZero() || !eng.Wants(id) {
+					continue
+				}
+				h := correlate.Hit{Rule: id, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: m.hdr}
+				alerts = append(alerts, eng.Observe(h, m.fieldFunc())...)
 			}
+			if s.cfg.StateFile == "" || s.cfg.Flush {
+				alerts = append(alerts, eng.Flush()...)
+			}
+			for _, a := range alerts {
+				out[i] = append(out[i], s.toSignal(a))
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if s.cfg.StateFile != "" {
+		if err := saveState(s.cfg.StateFile, s.shards); err != nil {
+			return nil, err
 		}
 	}
-	for _, a := range alerts {
-		sigs = append(sigs, s.toSignal(a))
+	for _, o := range out {
+		sigs = append(sigs, o...)
 	}
 	return sigs, nil
+}
+
+func (s *stateful) wanted(rule string) bool {
+	for _, eng := range s.shards {
+		if eng != nil && eng.Wants(rule) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m match) fieldFunc() correlate.FieldFunc {
@@ -230,10 +279,29 @@ func correlationSummary(a correlate.Alert) string {
 	return b.String()
 }
 
-// stats reports the engine's state for the summary.
+// stats reports the engines' state for the summary, summed over the shards.
 func (s *stateful) stats() correlate.Stats {
-	if s.eng == nil {
-		return correlate.Stats{}
+	var t correlate.Stats
+	for _, eng := range s.shards {
+		if eng == nil {
+			continue
+		}
+		st := eng.Stats()
+		t.Groups += st.Groups
+		t.Values += st.Values
+		t.Hits += st.Hits
+		t.Buffered += st.Buffered
+		t.OpenAlerts += st.OpenAlerts
+		t.Late += st.Late
+		t.Duplicates += st.Duplicates
+		t.Invalid += st.Invalid
+		t.EvictedGroups += st.EvictedGroups
+		t.DroppedHits += st.DroppedHits
+		t.DroppedValues += st.DroppedValues
+		t.Bytes += st.Bytes
+		if st.Watermark.After(t.Watermark) {
+			t.Watermark = st.Watermark
+		}
 	}
-	return s.eng.Stats()
+	return t
 }

@@ -227,3 +227,23 @@ func TestLateEventsAreCounted(t *testing.T) {
 		t.Errorf("an event two hours behind the watermark was not counted late: %+v", res.Stats.State)
 	}
 }
+
+func TestStateFileErrors(t *testing.T) {
+	set := testRules(t)
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"not ours":  "{\"hello\": 1}\n",
+		"truncated": "trailhound-state 1 4\n100\nabc",
+		"shards":    "trailhound-state 1 3\n0\n0\n0\n",
+		"version":   "trailhound-state 9 4\n",
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_"))
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Run(context.Background(), Config{StateFile: path}, set, []string{dir})
+		if err == nil || !strings.Contains(err.Error(), "loading state") {
+			t.Errorf("%s: err = %v, want a loading-state error", name, err)
+		}
+	}
+}
