@@ -2,29 +2,15 @@ package casefile
 
 import (
 	"fmt"
+	"github.com/trailhound/trailhound/internal/safetext"
 	"io"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
-// visible makes control, bidi and zero-width characters visible as \uXXXX, so attacker text
-// cannot move the cursor, recolour the terminal or reorder what the reader sees.
-func visible(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == utf8.RuneError:
-			b.WriteString(`\ufffd`)
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0),
-			unicode.Is(unicode.Bidi_Control, r), r == 0x200b, r == 0x200c, r == 0x200d, r == 0x2060, r == 0xfeff:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// visible makes control, bidi and zero-width characters visible (safetext.Printable), so
+// attacker text cannot move the cursor, recolour the terminal or reorder what the reader sees.
+func visible(s string) string { return safetext.Printable(s) }
 
 // mdCell escapes a value for a Markdown table cell: Markdown and HTML syntax is
 // backslash-escaped, pipes cannot end the cell, and a cell a spreadsheet would take for a

@@ -26,6 +26,7 @@ import (
 	"github.com/trailhound/trailhound/internal/enrich"
 	"github.com/trailhound/trailhound/internal/event"
 	"github.com/trailhound/trailhound/internal/ruleset"
+	"github.com/trailhound/trailhound/internal/safetext"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/internal/source"
 )
@@ -465,17 +466,7 @@ func positionString(p event.Position) string {
 
 // sanitize keeps file names and details (which can hold attacker-controlled bytes) from
 // writing control sequences to the terminal.
-func sanitize(s string) string {
-	out := make([]rune, 0, len(s))
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			out = append(out, []rune(fmt.Sprintf("\\x%02x", r))...)
-			continue
-		}
-		out = append(out, r)
-	}
-	return string(out)
-}
+func sanitize(s string) string { return safetext.Printable(s) }
 
 type errWriter struct {
 	w   io.Writer

@@ -1,40 +1,16 @@
 package remediate
 
 import (
-	"fmt"
+	"github.com/trailhound/trailhound/internal/safetext"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// printable returns s safe to show in a terminal or a shell comment: every rune that is not
-// graphic (control characters such as newline and ESC, Unicode line separators, bidi
-// overrides, zero-width characters) and every invalid byte is written as a \x or \u escape,
-// and a backslash as two. An attacker-chosen name can then neither end a shell comment nor
-// drive the terminal nor reorder what a reviewer sees.
-func printable(s string) string {
-	if isPlain(s) && !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\':
-			b.WriteString(`\\`)
-		case isPlainRune(r):
-			b.WriteRune(r)
-		case r < 0x80:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-		i += n
-	}
-	return b.String()
-}
+// printable returns s safe to show in a terminal or a shell comment (see
+// safetext.Printable): an attacker-chosen name can neither end a shell comment nor drive the
+// terminal nor reorder what a reviewer sees.
+func printable(s string) string { return safetext.Printable(s) }
 
 // isPlain reports whether s is valid UTF-8 made of graphic runes and spaces only.
 func isPlain(s string) bool {
