@@ -68,22 +68,11 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 			if err != nil {
 				return err
 			}
-			opts, err := rf.options()
-			if err != nil {
-				return err
-			}
-			set, err := a.loadRules(cmd, opts)
-			if err != nil {
-				return err
-			}
-			enr, err := enrich.Open(enrich.Config{GeoIP: enrich.GeoIPPaths(geoip, os.Getenv(enrich.EnvGeoIP))})
+			set, enr, err := a.rulesAndEnricher(cmd, rf, geoip)
 			if err != nil {
 				return err
 			}
 			defer enr.Close()
-			for _, u := range enr.Unavailable(set.Engine.Fields()) {
-				fmt.Fprintf(a.stderr, "warning: rules reading %s are INACTIVE: %s\n", u.Field, u.Reason)
-			}
 			cfg := hunt.Config{
 				Workers:  workers,
 				Decode:   decode.Options{MaxEventBytes: maxSize},
@@ -208,4 +197,25 @@ func writeFile(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// rulesAndEnricher loads the rules and opens the enrichment databases a run needs, warning
+// about rules whose enrichment fields no database provides. The caller closes the enricher.
+func (a *app) rulesAndEnricher(cmd *cobra.Command, rf ruleFlags, geoip []string) (*ruleset.Set, *enrich.Enricher, error) {
+	opts, err := rf.options()
+	if err != nil {
+		return nil, nil, err
+	}
+	set, err := a.loadRules(cmd, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	enr, err := enrich.Open(enrich.Config{GeoIP: enrich.GeoIPPaths(geoip, os.Getenv(enrich.EnvGeoIP))})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, u := range enr.Unavailable(set.Engine.Fields()) {
+		fmt.Fprintf(a.stderr, "warning: rules reading %s are INACTIVE: %s\n", u.Field, u.Reason)
+	}
+	return set, enr, nil
 }

@@ -3,13 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trailhound/trailhound/internal/casefile"
-	"github.com/trailhound/trailhound/internal/enrich"
 	"github.com/trailhound/trailhound/internal/hunt"
 	"github.com/trailhound/trailhound/internal/investigate"
 	"github.com/trailhound/trailhound/internal/remediate"
@@ -52,15 +50,7 @@ reviewable remediation script (never executed by trailhound).`,
 				return fmt.Errorf("give exactly one starting point: --signal, --access-key, --arn, --user or --ip")
 			}
 			ctx := cmd.Context()
-			opts, err := rf.options()
-			if err != nil {
-				return err
-			}
-			set, err := a.loadRules(cmd, opts)
-			if err != nil {
-				return err
-			}
-			enr, err := enrich.Open(enrich.Config{GeoIP: enrich.GeoIPPaths(geoip, os.Getenv(enrich.EnvGeoIP))})
+			set, enr, err := a.rulesAndEnricher(cmd, rf, geoip)
 			if err != nil {
 				return err
 			}
