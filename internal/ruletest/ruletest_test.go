@@ -119,3 +119,24 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: a test file of any content parses or fails with an error, never panics, and
+// every event it yields is a JSON object.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("cases:\n  - name: x\n    events: [{eventName: A}]\n    expect: []\n"))
+	f.Add([]byte("cases: [{name: y, events: [], expect: [{event_ids: [a, b]}]}]"))
+	f.Add([]byte("cases:\n  - &a {name: z}\n  - *a\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := ruletest.Parse("f_test.yml", data)
+		if err != nil {
+			return
+		}
+		for _, c := range file.Cases {
+			for _, ev := range c.Events {
+				if ev.Value == nil || ev.Value.Type().String() != "object" {
+					t.Fatalf("case %q yields a non-object event", c.Name)
+				}
+			}
+		}
+	})
+}
