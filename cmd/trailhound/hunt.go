@@ -47,6 +47,7 @@ func (a *app) huntCmd() *cobra.Command {
 		late    time.Duration
 		group   time.Duration
 		geoip   []string
+		maxM    int
 	)
 	cmd := &cobra.Command{
 		Use:   "hunt PATH...",
@@ -84,6 +85,7 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 				Flush:       flush,
 				Lateness:    late,
 				GroupWindow: group,
+				MaxMatches:  maxM,
 			}
 			if group == 0 {
 				cfg.GroupWindow = -1
@@ -121,6 +123,7 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 	cmd.Flags().IntVar(&workers, "workers", 0, "files decoded in parallel (default: number of CPUs)")
 	cmd.Flags().IntVar(&maxSize, "max-event-bytes", decode.DefaultMaxEventBytes, "reject records larger than this")
 	cmd.Flags().StringArrayVar(&geoip, "geoip", nil, "MaxMind DB (.mmdb) giving ASN or country for source IPs (repeatable; default $TRAILHOUND_GEOIP, ':'-separated)")
+	cmd.Flags().IntVar(&maxM, "max-matches", 200_000, "rule matches held in memory before they are spilled, sorted, to temporary files (bounds memory on large inputs)")
 	cmd.Flags().StringVar(&state, "state", "", "load stateful-rule state from FILE before the run and save it after (atomically), so consecutive runs act as one")
 	cmd.Flags().BoolVar(&flush, "flush", false, "with --state: close every open window and signal at the end of this run")
 	cmd.Flags().DurationVar(&late, "lateness", 15*time.Minute, "allowed lateness of events behind the latest event time (across runs with --state)")

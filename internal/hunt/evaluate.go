@@ -25,7 +25,7 @@ func (e Evaluator) Evaluate(ctx context.Context, events []*event.Event) ([]signa
 	if err != nil {
 		return nil, err
 	}
-	w := &worker{m: e.Rules.Engine.NewMatcher(), st: st}
+	w := &worker{m: e.Rules.Engine.NewMatcher(), st: st, maxMatches: cfg.MaxMatches, spillDir: cfg.SpillDir}
 	// Rule tests see the same trailhound.* fields as a hunt; without databases that is the
 	// actor, key type, IP kind and user-agent family.
 	enr := cfg.Enricher
@@ -44,7 +44,7 @@ func (e Evaluator) Evaluate(ctx context.Context, events []*event.Event) ([]signa
 			return nil, err
 		}
 	}
-	sigs, err := st.run(ctx, dedupMatches(w.matches))
+	sigs, err := st.run(ctx, append(w.runs, run{mem: w.matches}), e.Rules.Engine.Rules())
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -66,6 +67,12 @@ type Config struct {
 	StateFile string
 	// Flush closes every open window and signal at the end of the run even with StateFile.
 	Flush bool
+	// MaxMatches is how many rule matches are held in memory, over all workers, before a
+	// worker spills its matches to a sorted temporary file (they must be ordered by event
+	// time before the stateful stage). 0 means 200,000 (roughly 60 MB).
+	MaxMatches int
+	// SpillDir is where spilled matches go; "" means the system's temporary folder.
+	SpillDir string
 }
 
 func (c Config) withDefaults() Config {
@@ -89,6 +96,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Lateness == 0 {
 		c.Lateness = 15 * time.Minute
+	}
+	if c.MaxMatches <= 0 {
+		c.MaxMatches = 200_000
 	}
 	return c
 }
@@ -118,6 +128,9 @@ type Stats struct {
 	State correlate.Stats
 	// StateFile is where the state was saved ("" when not kept).
 	StateFile string
+	// SpilledRuns counts the sorted runs of matches written to disk to stay within
+	// Config.MaxMatches.
+	SpilledRuns int
 	// Accounts counts, per account (recipientAccountId), the events read and the S3 data
 	// events among them: an account with none has no S3 data events in its trail, so object
 	// reads are invisible (the summary says so).
@@ -164,7 +177,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 
 	var mu sync.Mutex
 	total := Stats{RejectedBy: map[decode.Reason]int{}, Signals: map[signal.Level]int{}, Accounts: map[string]AccountStats{}}
-	var matches []match
+	var runs []run
 
 	g.Go(func() error {
 		defer close(inputs)
@@ -192,12 +205,21 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	})
 	for range cfg.Workers {
 		g.Go(func() error {
-			w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st}
+			w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st,
+				maxMatches: max(1, cfg.MaxMatches/cfg.Workers), spillDir: cfg.SpillDir}
 			if cfg.Enricher != nil {
 				w.enr = cfg.Enricher.NewState()
 			}
+			defer func() {
+				for _, r := range w.runs {
+					if r.path != "" && w.failed {
+						os.Remove(r.path)
+					}
+				}
+			}()
 			for in := range inputs {
 				if err := w.run(gctx, in); err != nil {
+					w.failed = true
 					return err
 				}
 			}
@@ -218,7 +240,9 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 				t.S3DataEvents += st.S3DataEvents
 				total.Accounts[a] = t
 			}
-			matches = append(matches, w.matches...)
+			runs = append(runs, w.runs...)
+			total.SpilledRuns += len(w.runs)
+			runs = append(runs, run{mem: w.matches})
 			return nil
 		})
 	}
@@ -235,7 +259,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	if len(total.Rejections) > cfg.KeepRejections {
 		total.Rejections = total.Rejections[:cfg.KeepRejections]
 	}
-	sigs, err := st.run(ctx, dedupMatches(matches))
+	sigs, err := st.run(ctx, runs, eng.Rules())
 	if err != nil {
 		return nil, err
 	}
@@ -250,27 +274,6 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	return &Result{Signals: sigs, Stats: total}, nil
 }
 
-// dedupMatches drops repeated matches: the same rule on the same eventID (trails ship
-// duplicates, inputs overlap) counts once. Events without an eventID are kept apart by
-// their position.
-func dedupMatches(ms []match) []match {
-	type key struct {
-		rule int
-		id   string
-	}
-	seen := make(map[key]bool, len(ms))
-	out := ms[:0]
-	for _, m := range ms {
-		k := key{m.rule.Index, m.hdr.EventID}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, m)
-	}
-	return out
-}
-
 // worker decodes and evaluates one input at a time; it is owned by one goroutine.
 type worker struct {
 	dec      *decode.Decoder
@@ -283,6 +286,26 @@ type worker struct {
 	intern   interner
 	enr      *enrich.State
 	accounts map[string]*AccountStats
+
+	maxMatches int
+	spillDir   string
+	runs       []run // matches already spilled to disk, each sorted
+	failed     bool
+}
+
+// spillIfFull writes the worker's matches to a sorted run file once they pass its share of
+// the memory budget.
+func (w *worker) spillIfFull() error {
+	if len(w.matches) < w.maxMatches {
+		return nil
+	}
+	r, err := spill(w.spillDir, w.matches)
+	if err != nil {
+		return err
+	}
+	w.runs = append(w.runs, r)
+	w.matches = nil
+	return nil
 }
 
 // count keeps the per-account counts; it does not allocate once an account is known.
@@ -344,7 +367,7 @@ func (w *worker) Event(ev *event.Event) error {
 	}
 	w.ev = ev
 	w.m.Match(ev, w.emit)
-	return nil
+	return w.spillIfFull()
 }
 
 func (w *worker) emit(r *detect.Rule) {

@@ -1,7 +1,6 @@
 package hunt
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
@@ -79,7 +78,7 @@ func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
 			corrs[n] = append(corrs[n], correlate.Correlation{
 				ID: id, Type: correlate.EventCount, Rules: []string{r.Info.ID},
 				GroupBy:   []string{fieldAccount, fieldActor},
-				Timespan:  cfg.GroupWindow,
+				Timespan:  time.Second, // gte 1 fires on every hit: no window to keep; KeepAlive groups
 				Condition: correlate.Condition{{Op: correlate.GTE, Value: 1}},
 				KeepAlive: cfg.GroupWindow, MaxDuration: cfg.MaxSignalDuration,
 			})
@@ -160,38 +159,32 @@ func fieldText(ev *event.Event, field string, in *interner) string {
 	return strings.Join(parts, ",")
 }
 
-// run evaluates the matches in event-time order (so the result does not depend on the
-// order files were read in) and returns the signals, plus the engine's stats.
-func (s *stateful) run(ctx context.Context, matches []match) ([]signal.Signal, error) {
-	slices.SortFunc(matches, func(a, b match) int {
-		return cmp.Or(a.hdr.EventTime.Compare(b.hdr.EventTime), cmp.Compare(a.hdr.EventID, b.hdr.EventID), cmp.Compare(a.rule.Index, b.rule.Index))
-	})
-	var sigs []signal.Signal
-	for _, m := range matches {
-		id := m.rule.Info.ID
-		if m.hdr.EventTime.IsZero() || !s.wanted(id) {
-			// No window can hold an event without a time: it is its own signal.
-			if !s.helpers[id] {
-				sigs = append(sigs, signal.FromEvent(m.rule.Info, m.hdr))
-			}
-		}
-	}
+// run evaluates the matches of the runs in event-time order (so the result does not depend
+// on the order files were read in) and returns the signals. The merged stream is fanned out
+// in batches to the shards, which work in parallel.
+func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([]signal.Signal, error) {
+	const batchSize = 1024
+	g, gctx := errgroup.WithContext(ctx)
+	var chans []chan []match
 	out := make([][]signal.Signal, len(s.shards))
-	g, _ := errgroup.WithContext(ctx)
-	g.SetLimit(max(1, s.cfg.Workers))
 	for i, eng := range s.shards {
 		if eng == nil {
 			continue
 		}
+		ch := make(chan []match, 4)
+		chans = append(chans, ch)
 		g.Go(func() error {
 			var alerts []correlate.Alert
-			for _, m := range matches {
-				id := m.rule.Info.ID
-				if m.hdr.EventTime.IsZero() || !eng.Wants(id) {
-					continue
+			for b := range ch {
+				for j := range b {
+					m := &b[j]
+					id := m.rule.Info.ID
+					if m.hdr.EventTime.IsZero() || !eng.Wants(id) {
+						continue
+					}
+					h := correlate.Hit{Rule: id, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: m.hdr}
+					alerts = append(alerts, eng.Observe(h, m.fieldFunc())...)
 				}
-				h := correlate.Hit{Rule: id, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: m.hdr}
-				alerts = append(alerts, eng.Observe(h, m.fieldFunc())...)
 			}
 			if s.cfg.StateFile == "" || s.cfg.Flush {
 				alerts = append(alerts, eng.Flush()...)
@@ -202,7 +195,44 @@ func (s *stateful) run(ctx context.Context, matches []match) ([]signal.Signal, e
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	var sigs []signal.Signal
+	batch := make([]match, 0, batchSize)
+	send := func() error {
+		for _, ch := range chans {
+			select {
+			case ch <- batch:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		batch = make([]match, 0, batchSize)
+		return nil
+	}
+	err := merge(runs, rules, func(m *match) error {
+		id := m.rule.Info.ID
+		if m.hdr.EventTime.IsZero() || !s.wanted(id) {
+			// No window can hold an event without a time: it is its own signal.
+			if !s.helpers[id] {
+				sigs = append(sigs, signal.FromEvent(m.rule.Info, m.hdr))
+			}
+			return nil
+		}
+		batch = append(batch, *m)
+		if len(batch) == batchSize {
+			return send()
+		}
+		return nil
+	})
+	if err == nil && len(batch) > 0 {
+		err = send()
+	}
+	for _, ch := range chans {
+		close(ch)
+	}
+	if werr := g.Wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
 		return nil, err
 	}
 	if s.cfg.StateFile != "" {

@@ -247,3 +247,33 @@ func TestStateFileErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSpillSameSignals: with a tiny memory budget every worker spills sorted runs to disk;
+// the merged stream gives exactly the signals of the in-memory path, and no run file stays.
+func TestSpillSameSignals(t *testing.T) {
+	set := testRules(t)
+	dir := t.TempDir()
+	writeStream(t, dir, twoDays(), 6, 3)
+	want := brief(hunt(t, set, Config{}, dir))
+	spillDir := t.TempDir()
+	for _, workers := range []int{1, 3} {
+		res, err := Run(context.Background(), Config{Workers: workers, MaxMatches: 2, SpillDir: spillDir}, set, []string{dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Stats.SpilledRuns < 5 {
+			t.Errorf("workers=%d: %d runs spilled; the budget of 2 matches should force many", workers, res.Stats.SpilledRuns)
+		}
+		got := brief(res.Signals)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("workers=%d: spilled run differs (-memory +spilled):\n%s", workers, diff)
+		}
+	}
+	left, err := os.ReadDir(spillDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Errorf("%d spill files left behind", len(left))
+	}
+}
