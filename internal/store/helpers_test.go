@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trailhound/trailhound/internal/decode"
+	"github.com/trailhound/trailhound/internal/event"
+	"github.com/trailhound/trailhound/internal/simulate"
+	"github.com/trailhound/trailhound/internal/source"
+	"github.com/valyala/fastjson"
+)
+
+// parseEvent turns JSON text into an event (for hand-written cases).
+func parseEvent(t testing.TB, raw string) *event.Event {
+	t.Helper()
+	v, err := fastjson.Parse(raw)
+	if err != nil {
+		t.Fatalf("parsing %s: %v", raw, err)
+	}
+	return &event.Event{Raw: []byte(raw), Value: v, Pos: event.Position{File: "hand.json"}}
+}
+
+// ev writes a minimal CloudTrail record.
+type ev struct {
+	id, time, acct, region, name, arn, typ, key, ip, err string
+}
+
+func (e ev) json() string {
+	if e.typ == "" {
+		e.typ = "IAMUser"
+	}
+	if e.region == "" {
+		e.region = "us-east-1"
+	}
+	if e.name == "" {
+		e.name = "ListBuckets"
+	}
+	s := fmt.Sprintf(`{"eventVersion":"1.08","userIdentity":{"type":%q,"arn":%q,"accountId":%q,"accessKeyId":%q},`+
+		`"eventTime":%q,"eventSource":"s3.amazonaws.com","eventName":%q,"awsRegion":%q,"sourceIPAddress":%q,`+
+		`"userAgent":"aws-cli/2.0","eventID":%q,"recipientAccountId":%q`,
+		e.typ, e.arn, e.acct, e.key, e.time, e.name, e.region, e.ip, e.id, e.acct)
+	if e.err != "" {
+		s += fmt.Sprintf(`,"errorCode":%q`, e.err)
+	}
+	return s + "}"
+}
+
+// simulated generates (once per process and parameters) a simulated history and returns its
+// folder. Benchmarks keep it under $TRAILHOUND_BENCH_DIR when set, so that it survives runs.
+func simulated(tb testing.TB, days, perDay int) string {
+	tb.Helper()
+	root := os.Getenv("TRAILHOUND_BENCH_DIR")
+	if root == "" {
+		root = filepath.Join(os.TempDir(), "trailhound-store-corpus")
+	}
+	dir := filepath.Join(root, fmt.Sprintf("sim-%d-%d", days, perDay))
+	if _, err := os.Stat(filepath.Join(dir, ".done")); err == nil {
+		return dir
+	}
+	os.RemoveAll(dir)
+	if _, err := simulate.Generate(context.Background(), simulate.Options{Seed: 11, Days: days, EventsPerDay: perDay}, simulate.NewDirSink(dir)); err != nil {
+		tb.Fatalf("simulate: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".done"), nil, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
+
+// decodeAll returns every event's raw JSON by eventID (first delivery wins) and the count of
+// records read.
+func decodeAll(tb testing.TB, dir string) (map[string]string, int) {
+	tb.Helper()
+	out := map[string]string{}
+	n := 0
+	d := decode.New(decode.Options{})
+	err := source.Walk(context.Background(), []string{dir}, source.Options{}, func(in source.Input) error {
+		if in.Kind != source.KindLog {
+			return nil
+		}
+		rc, err := in.Open()
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		_, err = d.Decode(context.Background(), in.Name, rc, decode.HandlerFuncs{EventFunc: func(e *event.Event) error {
+			n++
+			id := string(e.Str("eventID"))
+			if _, ok := out[id]; !ok {
+				out[id] = string(e.Raw)
+			}
+			return nil
+		}})
+		return err
+	})
+	if err != nil {
+		tb.Fatalf("decoding %s: %v", dir, err)
+	}
+	return out, n
+}
+
+// isTmp reports whether a file name is a temporary one.
+func isTmp(name string) bool { return strings.HasSuffix(name, tmpSuffix) }

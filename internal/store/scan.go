@@ -1,0 +1,490 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/trailhound/trailhound/internal/event"
+	"github.com/valyala/fastjson"
+)
+
+// Filter selects events. An event matches when it matches every group that is set:
+//   - who: any of Actors, UserNames, AccessKeys, SourceIPs;
+//   - Accounts;
+//   - the time range [Since, Until).
+//
+// The zero Filter matches every event.
+type Filter struct {
+	// Actors are normalised principals (event.Actor). A role ARN
+	// (arn:aws:iam::ACCT:role/NAME) also matches every session of the role (ARN#session).
+	Actors []string
+	// UserNames are IAM user names: they match actors arn:aws:iam::ACCT:user/[PATH/]NAME in
+	// any account.
+	UserNames []string
+	// AccessKeys are userIdentity.accessKeyId values.
+	AccessKeys []string
+	// SourceIPs are sourceIPAddress values (addresses or AWS service names).
+	SourceIPs []string
+	// Accounts are account ids (recipientAccountId, else userIdentity.accountId).
+	Accounts []string
+	// Since and Until bound eventTime; zero means unbounded. Until is exclusive.
+	Since, Until time.Time
+}
+
+func (f Filter) hasWho() bool {
+	return len(f.Actors)+len(f.UserNames)+len(f.AccessKeys)+len(f.SourceIPs) > 0
+}
+
+// Ref locates a stored event: the segment's sequence number and the row within it.
+type Ref struct {
+	Segment uint32 `json:"segment"`
+	Row     uint32 `json:"row"`
+}
+
+// Record is the indexed form of a stored event: its header fields (Header.Pos is where it was
+// first read from) and where its raw JSON is. The strings are shared with the store's
+// dictionaries: do not modify them.
+type Record struct {
+	Ref Ref
+	event.Header
+}
+
+// Scan calls fn, from the calling goroutine, for every stored event matching f, in commit
+// order (segment by segment, and in insertion order within a segment). It reads only the
+// index columns. An error from fn stops the scan and is returned.
+func (s *Store) Scan(ctx context.Context, f Filter, fn func(Record) error) error {
+	for _, sg := range s.snapshot() {
+		recs, err := s.scanSegment(ctx, sg, f)
+		if err != nil {
+			return err
+		}
+		for i := range recs {
+			if err := fn(recs[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Events calls fn for every stored event matching f, like Scan, with the event decoded from
+// its raw JSON. The event is valid only during the call (see package event).
+func (s *Store) Events(ctx context.Context, f Filter, fn func(Record, *event.Event) error) error {
+	var p fastjson.Parser
+	for _, sg := range s.snapshot() {
+		recs, err := s.scanSegment(ctx, sg, f)
+		if err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			continue
+		}
+		rows := make([]uint32, len(recs))
+		for i, r := range recs {
+			rows[i] = r.Ref.Row
+		}
+		i := 0
+		err = s.rawRows(ctx, sg, rows, func(_ uint32, raw []byte) error {
+			v, err := p.ParseBytes(raw)
+			if err != nil {
+				return fmt.Errorf("segment %s row %d: parsing event: %w", sg.name, recs[i].Ref.Row, err)
+			}
+			ev := event.Event{Raw: raw, Value: v, Pos: recs[i].Pos}
+			err = fn(recs[i], &ev)
+			i++
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dictMatch returns, for the dictionary, which codes satisfy keep; and whether any does.
+func dictMatch(dict []string, keep func(string) bool) ([]bool, bool) {
+	m := make([]bool, len(dict))
+	any := false
+	for i, s := range dict {
+		if s != "" && keep(s) {
+			m[i], any = true, true
+		}
+	}
+	return m, any
+}
+
+// actorMatcher returns the predicate of Filter.Actors and Filter.UserNames on actor strings.
+func actorMatcher(f Filter) func(string) bool {
+	actors := map[string]bool{}
+	for _, a := range f.Actors {
+		actors[a] = true
+	}
+	return func(a string) bool {
+		if actors[a] {
+			return true
+		}
+		if role, _, ok := strings.Cut(a, "#"); ok && actors[role] {
+			return true
+		}
+		if len(f.UserNames) > 0 {
+			if _, rest, ok := strings.Cut(a, ":user/"); ok && strings.HasPrefix(a, "arn:") {
+				name := rest[strings.LastIndexByte(rest, '/')+1:]
+				return slices.Contains(f.UserNames, name)
+			}
+		}
+		return false
+	}
+}
+
+func setMatcher(vals []string) func(string) bool {
+	m := make(map[string]bool, len(vals))
+	for _, v := range vals {
+		m[v] = true
+	}
+	return func(s string) bool { return m[s] }
+}
+
+// scanSegment returns the records of sg matching f.
+func (s *Store) scanSegment(ctx context.Context, sg *segment, f Filter) ([]Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("scanning store: %w", err)
+	}
+	if !f.Since.IsZero() && sg.ft.MaxTime < f.Since.UnixNano() || !f.Until.IsZero() && sg.ft.MinTime >= f.Until.UnixNano() {
+		return nil, nil
+	}
+	if err := sg.load(s.dec); err != nil {
+		return nil, err
+	}
+	type cond struct {
+		col  int
+		keep []bool
+	}
+	var who, acct []cond
+	if f.hasWho() {
+		anyWho := false
+		add := func(col int, on bool, keep func(string) bool) {
+			if !on {
+				return
+			}
+			if m, ok := dictMatch(sg.dict, keep); ok {
+				who = append(who, cond{col, m})
+				anyWho = true
+			}
+		}
+		add(colActor, len(f.Actors)+len(f.UserNames) > 0, actorMatcher(f))
+		add(colKey, len(f.AccessKeys) > 0, setMatcher(f.AccessKeys))
+		add(colIP, len(f.SourceIPs) > 0, setMatcher(f.SourceIPs))
+		if !anyWho {
+			return nil, nil
+		}
+	}
+	if len(f.Accounts) > 0 {
+		m, ok := dictMatch(sg.dict, setMatcher(f.Accounts))
+		if !ok {
+			return nil, nil
+		}
+		acct = append(acct, cond{colAccount, m})
+	}
+	cols := map[int]*column{}
+	get := func(c int) (*column, error) {
+		if col, ok := cols[c]; ok {
+			return col, nil
+		}
+		col, err := sg.column(s.dec, strColNames[c], len(sg.dict))
+		if err != nil {
+			return nil, err
+		}
+		cols[c] = col
+		return col, nil
+	}
+	for _, c := range append(who, acct...) {
+		if _, err := get(c.col); err != nil {
+			return nil, err
+		}
+	}
+	var times *column
+	if !f.Since.IsZero() || !f.Until.IsZero() {
+		var err error
+		if times, err = sg.column(s.dec, secTime, 0); err != nil {
+			return nil, err
+		}
+	}
+	var rows []uint32
+	for i := range sg.ft.Events {
+		if len(who) > 0 {
+			ok := false
+			for _, c := range who {
+				if c.keep[cols[c.col].at(i)] {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				continue
+			}
+		}
+		if len(acct) > 0 && !acct[0].keep[cols[colAccount].at(i)] {
+			continue
+		}
+		if times != nil {
+			t := int64(times.at(i))
+			if !f.Since.IsZero() && t < f.Since.UnixNano() || !f.Until.IsZero() && t >= f.Until.UnixNano() {
+				continue
+			}
+		}
+		rows = append(rows, uint32(i))
+	}
+	if err := columnErr(cols, times); err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	for c := range numStrCols {
+		if _, err := get(c); err != nil {
+			return nil, err
+		}
+	}
+	if times == nil {
+		var err error
+		if times, err = sg.column(s.dec, secTime, 0); err != nil {
+			return nil, err
+		}
+	}
+	return s.records(sg, rows, cols, times)
+}
+
+// columnErr returns the first read error of the columns.
+func columnErr(cols map[int]*column, more ...*column) error {
+	for c := range numStrCols {
+		if col := cols[c]; col != nil && col.err != nil {
+			return col.err
+		}
+	}
+	for _, col := range more {
+		if col != nil && col.err != nil {
+			return col.err
+		}
+	}
+	return nil
+}
+
+// records builds the records of the given rows (ascending) from the string columns (all in
+// cols) and the time column.
+func (s *Store) records(sg *segment, rows []uint32, cols map[int]*column, times *column) ([]Record, error) {
+	recCol, err := sg.column(s.dec, secRecord, 0)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := sg.idColumn(s.dec)
+	if err != nil {
+		return nil, err
+	}
+	seq := sg.seq()
+	out := make([]Record, len(rows))
+	str := func(c int, r int) string { return sg.dict[cols[c].at(r)] }
+	for i, row := range rows {
+		r := int(row)
+		out[i] = Record{Ref: Ref{Segment: seq, Row: row}, Header: event.Header{
+			EventID:     ids.at(r),
+			EventTime:   time.Unix(0, int64(times.at(r))).UTC(),
+			EventSource: str(colSource, r),
+			EventName:   str(colName, r),
+			AccountID:   str(colAccount, r),
+			Region:      str(colRegion, r),
+			SourceIP:    str(colIP, r),
+			UserAgent:   str(colUA, r),
+			AccessKeyID: str(colKey, r),
+			ErrorCode:   str(colErr, r),
+			Actor:       str(colActor, r),
+			Pos:         event.Position{File: str(colFile, r), Record: int(recCol.at(r))},
+		}}
+	}
+	if err := columnErr(cols, times, recCol); err != nil {
+		return nil, err
+	}
+	if ids.err != nil {
+		return nil, ids.err
+	}
+	return out, nil
+}
+
+// seq returns the sequence number in the segment's name.
+func (sg *segment) seq() uint32 { return sg.num }
+
+// rawRows calls fn with the raw JSON of each row (ascending), decompressing each block once.
+// The bytes are valid only during the call.
+func (s *Store) rawRows(ctx context.Context, sg *segment, rows []uint32, fn func(row uint32, raw []byte) error) error {
+	if err := sg.load(s.dec); err != nil {
+		return err
+	}
+	blk, err := sg.column(s.dec, secBlock, len(sg.blocks))
+	if err != nil {
+		return err
+	}
+	offs, err := sg.column(s.dec, secOffset, 0)
+	if err != nil {
+		return err
+	}
+	lens, err := sg.column(s.dec, secLength, 0)
+	if err != nil {
+		return err
+	}
+	cur, curN := []byte(nil), -1
+	for _, row := range rows {
+		r := int(row)
+		b, o, l := int(blk.at(r)), offs.at(r), lens.at(r)
+		if err := columnErr(nil, blk, offs, lens); err != nil {
+			return err
+		}
+		if b != curN {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("reading events: %w", err)
+			}
+			if b >= len(sg.blocks) {
+				return fmt.Errorf("segment %s row %d: block %d out of range", sg.name, r, b)
+			}
+			br := sg.blocks[b]
+			if cur, err = sg.frame(s.dec, br.off, br.clen, br.raw); err != nil {
+				return fmt.Errorf("segment %s: reading block %d: %w", sg.name, b, err)
+			}
+			curN = b
+		}
+		if o+l > uint64(len(cur)) {
+			return fmt.Errorf("segment %s row %d: event outside its block", sg.name, r)
+		}
+		if err := fn(row, cur[o:o+l]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Raw calls fn with the raw JSON of each referenced event, grouped by segment (in commit
+// order) and by row. References to unknown segments or rows are errors. The bytes are valid
+// only during the call.
+func (s *Store) Raw(ctx context.Context, refs []Ref, fn func(Ref, []byte) error) error {
+	bySeg := map[uint32][]uint32{}
+	for _, r := range refs {
+		bySeg[r.Segment] = append(bySeg[r.Segment], r.Row)
+	}
+	for _, sg := range s.snapshot() {
+		seq := sg.seq()
+		rows := bySeg[seq]
+		if len(rows) == 0 {
+			continue
+		}
+		delete(bySeg, seq)
+		slices.Sort(rows)
+		rows = slices.Compact(rows)
+		if int(rows[len(rows)-1]) >= sg.ft.Events {
+			return fmt.Errorf("segment %s: no row %d", sg.name, rows[len(rows)-1])
+		}
+		err := s.rawRows(ctx, sg, rows, func(row uint32, raw []byte) error { return fn(Ref{seq, row}, raw) })
+		if err != nil {
+			return err
+		}
+	}
+	for seq := range bySeg {
+		return fmt.Errorf("reading events: no segment %d", seq)
+	}
+	return nil
+}
+
+// RawByID returns the JSON text of the stored events with the given eventIDs (ids not stored
+// are left out), like investigate.Index.Raw but from the store, so it works after the
+// original logs are gone.
+func (s *Store) RawByID(ctx context.Context, eventIDs []string) (map[string]json.RawMessage, error) {
+	want := make(map[uint64]bool, len(eventIDs))
+	for _, id := range eventIDs {
+		want[hashID([]byte(id))] = true
+	}
+	out := make(map[string]json.RawMessage, len(eventIDs))
+	for _, sg := range s.snapshot() {
+		b, err := sg.section(s.dec, secHash)
+		if err != nil {
+			return nil, err
+		}
+		var rows []uint32
+		for i := 0; (i+1)*8 <= len(b); i++ {
+			if want[binary.LittleEndian.Uint64(b[i*8:])] {
+				rows = append(rows, uint32(i))
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		ids, err := sg.idColumn(s.dec)
+		if err != nil {
+			return nil, err
+		}
+		wantID := map[uint32]string{}
+		for _, r := range rows {
+			if id := ids.at(int(r)); slices.Contains(eventIDs, id) {
+				wantID[r] = id
+			}
+		}
+		if ids.err != nil {
+			return nil, ids.err
+		}
+		err = s.rawRows(ctx, sg, rows, func(row uint32, raw []byte) error {
+			if id, ok := wantID[row]; ok {
+				out[id] = append(json.RawMessage(nil), raw...)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Parts returns the number of committed segments: the parts PartEvents reads, which can be
+// read concurrently. Parts only grow while a store is open.
+func (s *Store) Parts() int { return len(s.snapshot()) }
+
+// PartEvents calls fn, from the calling goroutine, for every event of segment part (0 ≤ part
+// < Parts()), in insertion order, decoded from its raw JSON; Pos is where the event was
+// first read. The event is valid only during the call.
+func (s *Store) PartEvents(ctx context.Context, part int, fn func(*event.Event) error) error {
+	segs := s.snapshot()
+	if part < 0 || part >= len(segs) {
+		return fmt.Errorf("reading events: no part %d of %d", part, len(segs))
+	}
+	sg := segs[part]
+	if err := sg.load(s.dec); err != nil {
+		return err
+	}
+	files, err := sg.column(s.dec, strColNames[colFile], len(sg.dict))
+	if err != nil {
+		return err
+	}
+	recCol, err := sg.column(s.dec, secRecord, 0)
+	if err != nil {
+		return err
+	}
+	rows := make([]uint32, sg.ft.Events)
+	for i := range rows {
+		rows[i] = uint32(i)
+	}
+	var p fastjson.Parser
+	var ev event.Event
+	return s.rawRows(ctx, sg, rows, func(row uint32, raw []byte) error {
+		v, err := p.ParseBytes(raw)
+		if err != nil {
+			return fmt.Errorf("segment %s row %d: parsing event: %w", sg.name, row, err)
+		}
+		f, rec := files.at(int(row)), recCol.at(int(row))
+		if err := columnErr(nil, files, recCol); err != nil {
+			return err
+		}
+		ev = event.Event{Raw: raw, Value: v, Pos: event.Position{File: sg.dict[f], Record: int(rec)}}
+		return fn(&ev)
+	})
+}

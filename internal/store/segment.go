@@ -1,0 +1,381 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+const (
+	segMagic     = "THSEG001"
+	segEndMagic  = "THSEGEND"
+	trailerBytes = 4 + 4 + len(segEndMagic)
+)
+
+// Dictionary-encoded string columns, in the order of their sections.
+const (
+	colAccount = iota
+	colRegion
+	colSource
+	colName
+	colActor
+	colKey
+	colIP
+	colUA
+	colErr
+	colFile
+	numStrCols
+)
+
+var strColNames = [numStrCols]string{"account", "region", "source", "name", "actor", "key", "ip", "ua", "error", "file"}
+
+// Names of the other sections.
+const (
+	secDict   = "dict"   // uvarint length + bytes, per string; code 0 is ""
+	secHash   = "hash"   // uint64 LE per event
+	secID     = "id"     // uvarint length + bytes, per event
+	secTime   = "time"   // int64 LE Unix ns per event
+	secRecord = "record" // uint32 LE: record index in the original file
+	secBlock  = "block"  // fixed width: block number
+	secOffset = "offset" // uint32 LE: offset in the decompressed block
+	secLength = "length" // uint32 LE: length of the raw JSON
+	secBlocks = "blocks" // per block: file offset, compressed length, raw length (uint64 LE each)
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// Rows are stored in groups of groupRows: each row-oriented section is one zstd frame per
+// group, so a lookup that matches a few rows decompresses only their groups.
+const (
+	groupShift = 14
+	groupRows  = 1 << groupShift
+	groupMask  = groupRows - 1
+)
+
+// section locates the zstd frames (chunks) of one section in a segment file: one for the
+// dictionary and the block table, one per row group for the columns.
+type section struct {
+	Chunks [][3]int64 `json:"chunks"`          // file offset, compressed length, raw length
+	Width  int        `json:"width,omitempty"` // bytes per value of fixed-width columns
+}
+
+// footer is the table of contents of a segment.
+type footer struct {
+	Events   int                `json:"events"`
+	Blocks   int                `json:"blocks"`
+	MinTime  int64              `json:"min_time"`
+	MaxTime  int64              `json:"max_time"`
+	Sections map[string]section `json:"sections"`
+}
+
+// blockRef locates one compressed block.
+type blockRef struct{ off, clen, raw int64 }
+
+// segment is a committed segment file, opened for reading. Its file is read with ReadAt only,
+// so it is safe for concurrent use.
+type segment struct {
+	name string
+	num  uint32 // sequence number, from the name
+	meta segmentMeta
+	f    *os.File
+	ft   footer
+
+	once   sync.Once
+	dict   []string
+	blocks []blockRef
+	err    error
+}
+
+// openSegment opens a committed segment and reads its footer.
+func openSegment(path string, meta segmentMeta) (*segment, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening segment: %w", err)
+	}
+	ft, err := readFooter(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("opening segment %s: %w", meta.Name, err)
+	}
+	num, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(meta.Name, segPrefix), segSuffix), 10, 32)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("opening segment %s: bad name", meta.Name)
+	}
+	return &segment{name: meta.Name, num: uint32(num), meta: meta, f: f, ft: ft}, nil
+}
+
+func readFooter(f *os.File) (footer, error) {
+	var ft footer
+	fi, err := f.Stat()
+	if err != nil {
+		return ft, err
+	}
+	size := fi.Size()
+	if size < int64(len(segMagic)+trailerBytes) {
+		return ft, errors.New("truncated segment")
+	}
+	tr := make([]byte, trailerBytes)
+	if _, err := f.ReadAt(tr, size-int64(trailerBytes)); err != nil {
+		return ft, fmt.Errorf("reading trailer: %w", err)
+	}
+	if string(tr[8:]) != segEndMagic {
+		return ft, errors.New("truncated segment: no end marker")
+	}
+	n := int64(binary.LittleEndian.Uint32(tr))
+	if n > size-int64(trailerBytes+len(segMagic)) {
+		return ft, errors.New("corrupt segment: bad footer length")
+	}
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, size-int64(trailerBytes)-n); err != nil {
+		return ft, fmt.Errorf("reading footer: %w", err)
+	}
+	if crc32.Checksum(b, crcTable) != binary.LittleEndian.Uint32(tr[4:]) {
+		return ft, errors.New("corrupt segment: footer checksum mismatch")
+	}
+	if err := json.Unmarshal(b, &ft); err != nil {
+		return ft, fmt.Errorf("decoding footer: %w", err)
+	}
+	return ft, nil
+}
+
+func (sg *segment) close() error { return sg.f.Close() }
+
+// section reads and decompresses every chunk of a section, concatenated.
+func (sg *segment) section(dec *zstd.Decoder, name string) ([]byte, error) {
+	sec, ok := sg.ft.Sections[name]
+	if !ok {
+		return nil, fmt.Errorf("segment %s: no section %q", sg.name, name)
+	}
+	var out []byte
+	for _, c := range sec.Chunks {
+		b, err := sg.frame(dec, c[0], c[1], c[2])
+		if err != nil {
+			return nil, fmt.Errorf("segment %s: reading %s: %w", sg.name, name, err)
+		}
+		if out == nil {
+			out = b
+		} else {
+			out = append(out, b...)
+		}
+	}
+	return out, nil
+}
+
+// frame reads and decompresses the zstd frame at off.
+func (sg *segment) frame(dec *zstd.Decoder, off, clen, raw int64) ([]byte, error) {
+	c := make([]byte, clen)
+	if _, err := sg.f.ReadAt(c, off); err != nil {
+		return nil, err
+	}
+	out, err := dec.DecodeAll(c, make([]byte, 0, raw))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(out)) != raw {
+		return nil, fmt.Errorf("decompressed %d bytes, want %d", len(out), raw)
+	}
+	return out, nil
+}
+
+// meta loads (once) the dictionary and the block table.
+func (sg *segment) load(dec *zstd.Decoder) error {
+	sg.once.Do(func() {
+		b, err := sg.section(dec, secDict)
+		if err != nil {
+			sg.err = err
+			return
+		}
+		sg.dict, err = decodeStrings(b, -1)
+		if err != nil {
+			sg.err = fmt.Errorf("segment %s: dictionary: %w", sg.name, err)
+			return
+		}
+		b, err = sg.section(dec, secBlocks)
+		if err != nil {
+			sg.err = err
+			return
+		}
+		if len(b) != sg.ft.Blocks*24 {
+			sg.err = fmt.Errorf("segment %s: block table of %d bytes for %d blocks", sg.name, len(b), sg.ft.Blocks)
+			return
+		}
+		sg.blocks = make([]blockRef, sg.ft.Blocks)
+		for i := range sg.blocks {
+			p := b[i*24:]
+			sg.blocks[i] = blockRef{int64(binary.LittleEndian.Uint64(p)), int64(binary.LittleEndian.Uint64(p[8:])), int64(binary.LittleEndian.Uint64(p[16:]))}
+		}
+	})
+	return sg.err
+}
+
+// column is a fixed-width column whose row groups are read and decompressed on first use.
+// It is owned by one goroutine. A read error is kept in err (the value read is then 0): check
+// it after a loop.
+type column struct {
+	sg     *segment
+	dec    *zstd.Decoder
+	name   string
+	sec    section
+	w      int
+	dictN  uint64 // when not 0, every value must be below it (dictionary codes)
+	groups [][]byte
+	err    error
+}
+
+// rowsIn returns the number of rows of group g.
+func (sg *segment) rowsIn(g int) int { return min(groupRows, sg.ft.Events-g*groupRows) }
+
+func (sg *segment) groups() int { return (sg.ft.Events + groupRows - 1) / groupRows }
+
+// column returns the fixed-width column name; dictN, when not 0, bounds its values.
+func (sg *segment) column(dec *zstd.Decoder, name string, dictN int) (*column, error) {
+	sec, ok := sg.ft.Sections[name]
+	if !ok || sec.Width == 0 || len(sec.Chunks) != sg.groups() {
+		return nil, fmt.Errorf("segment %s: no column %q", sg.name, name)
+	}
+	return &column{sg: sg, dec: dec, name: name, sec: sec, w: sec.Width, dictN: uint64(dictN), groups: make([][]byte, len(sec.Chunks))}, nil
+}
+
+func (c *column) at(i int) uint64 {
+	b := c.groups[i>>groupShift]
+	if b == nil {
+		b = c.load(i >> groupShift)
+	}
+	j := i & groupMask
+	switch c.w {
+	case 1:
+		return uint64(b[j])
+	case 2:
+		return uint64(binary.LittleEndian.Uint16(b[j*2:]))
+	case 4:
+		return uint64(binary.LittleEndian.Uint32(b[j*4:]))
+	default:
+		return binary.LittleEndian.Uint64(b[j*8:])
+	}
+}
+
+// load reads group g, checking its size and codes; on error it keeps the error and returns
+// zeros.
+func (c *column) load(g int) []byte {
+	n := c.sg.rowsIn(g)
+	ch := c.sec.Chunks[g]
+	b, err := c.sg.frame(c.dec, ch[0], ch[1], ch[2])
+	if err == nil && len(b) != n*c.w {
+		err = fmt.Errorf("%d bytes for %d rows of width %d", len(b), n, c.w)
+	}
+	if err == nil && c.dictN != 0 {
+		c.groups[g] = b
+		for j := range n {
+			if c.at(g<<groupShift+j) >= c.dictN {
+				err = errors.New("dictionary code out of range")
+				break
+			}
+		}
+	}
+	if err != nil {
+		if c.err == nil {
+			c.err = fmt.Errorf("segment %s: column %s, rows %d+: %w", c.sg.name, c.name, g<<groupShift, err)
+		}
+		b = make([]byte, n*c.w)
+	}
+	c.groups[g] = b
+	return b
+}
+
+// idColumn is the eventID column, read by row group like column.
+type idColumn struct {
+	sg     *segment
+	dec    *zstd.Decoder
+	sec    section
+	groups [][]string
+	err    error
+}
+
+func (sg *segment) idColumn(dec *zstd.Decoder) (*idColumn, error) {
+	sec, ok := sg.ft.Sections[secID]
+	if !ok || len(sec.Chunks) != sg.groups() {
+		return nil, fmt.Errorf("segment %s: no id column", sg.name)
+	}
+	return &idColumn{sg: sg, dec: dec, sec: sec, groups: make([][]string, len(sec.Chunks))}, nil
+}
+
+func (c *idColumn) at(i int) string {
+	g := i >> groupShift
+	ids := c.groups[g]
+	if ids == nil {
+		n := c.sg.rowsIn(g)
+		ch := c.sec.Chunks[g]
+		b, err := c.sg.frame(c.dec, ch[0], ch[1], ch[2])
+		if err == nil {
+			ids, err = decodeStrings(b, n)
+		}
+		if err != nil {
+			if c.err == nil {
+				c.err = fmt.Errorf("segment %s: id column, rows %d+: %w", c.sg.name, g<<groupShift, err)
+			}
+			ids = make([]string, n)
+		}
+		c.groups[g] = ids
+	}
+	return ids[i&groupMask]
+}
+
+// widthFor returns the bytes needed to store values up to max.
+func widthFor(max uint64) int {
+	switch {
+	case max <= 0xff:
+		return 1
+	case max <= 0xffff:
+		return 2
+	case max <= 0xffffffff:
+		return 4
+	default:
+		return 8
+	}
+}
+
+// appendFixed appends v in w bytes, little endian.
+func appendFixed(dst []byte, v uint64, w int) []byte {
+	switch w {
+	case 1:
+		return append(dst, byte(v))
+	case 2:
+		return binary.LittleEndian.AppendUint16(dst, uint16(v))
+	case 4:
+		return binary.LittleEndian.AppendUint32(dst, uint32(v))
+	default:
+		return binary.LittleEndian.AppendUint64(dst, v)
+	}
+}
+
+// decodeStrings splits uvarint-length-prefixed strings; n < 0 means as many as there are.
+func decodeStrings(b []byte, n int) ([]string, error) {
+	var out []string
+	if n >= 0 {
+		out = make([]string, 0, n)
+	}
+	// One string backs all: the dictionary is held as long as the segment.
+	all := string(b)
+	for p := 0; p < len(b); {
+		l, k := binary.Uvarint(b[p:])
+		if k <= 0 || uint64(len(b)-p-k) < l {
+			return nil, errors.New("bad string length")
+		}
+		p += k
+		out = append(out, all[p:p+int(l)])
+		p += int(l)
+	}
+	if n >= 0 && len(out) != n {
+		return nil, fmt.Errorf("%d strings, want %d", len(out), n)
+	}
+	return out, nil
+}

@@ -1,0 +1,493 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/trailhound/trailhound/internal/event"
+	"github.com/trailhound/trailhound/internal/signal"
+)
+
+func openT(t *testing.T, dir string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(dir, opts)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", dir, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func writerT(t *testing.T, s *Store) *Writer {
+	t.Helper()
+	w, err := s.Writer()
+	if err != nil {
+		t.Fatalf("Writer: %v", err)
+	}
+	return w
+}
+
+// allRaw reads every stored event back through PartEvents.
+func allRaw(t *testing.T, s *Store) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for i := range s.Parts() {
+		err := s.PartEvents(context.Background(), i, func(e *event.Event) error {
+			id := string(e.Str("eventID"))
+			if _, dup := out[id]; dup {
+				t.Errorf("event %s stored twice", id)
+			}
+			out[id] = string(e.Raw)
+			if e.Pos.File == "" {
+				t.Errorf("event %s: no original position", id)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("PartEvents(%d): %v", i, err)
+		}
+	}
+	return out
+}
+
+func TestRoundTripAndDedup(t *testing.T) {
+	logs := simulated(t, 2, 3000)
+	want, read := decodeAll(t, logs)
+	if read == len(want) {
+		t.Logf("the corpus has no duplicate deliveries (%d events)", read)
+	}
+	dir := t.TempDir()
+	ctx := context.Background()
+	// Small blocks and segments so that several of each are crossed.
+	opts := Options{BlockSize: 16 << 10, SegmentEvents: 2500}
+	s := openT(t, dir, opts)
+	st, err := writerT(t, s).AddPaths(ctx, []string{logs}, IngestOptions{})
+	if err != nil {
+		t.Fatalf("AddPaths: %v", err)
+	}
+	if st.Added != len(want) || st.Added+st.Duplicates != read {
+		t.Errorf("AddPaths: added %d, duplicates %d; want %d added of %d read", st.Added, st.Duplicates, len(want), read)
+	}
+	if diff := cmp.Diff(want, allRaw(t, s)); diff != "" {
+		t.Errorf("stored events differ from the logs (-want +got):\n%s", diff)
+	}
+	if got := s.Stats(); got.Events != len(want) || got.Segments < 2 {
+		t.Errorf("Stats = %+v, want %d events in several segments", got, len(want))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	// Re-running over the same files adds nothing.
+	s = openT(t, dir, opts)
+	before := s.Stats()
+	st, err = writerT(t, s).AddPaths(ctx, []string{logs}, IngestOptions{Workers: 1})
+	if err != nil {
+		t.Fatalf("AddPaths again: %v", err)
+	}
+	if st.Added != 0 || st.Duplicates != read {
+		t.Errorf("AddPaths again: added %d, duplicates %d; want 0 and %d", st.Added, st.Duplicates, read)
+	}
+	if after := s.Stats(); after.Events != before.Events || after.Segments != before.Segments {
+		t.Errorf("Stats after re-run = %+v, want %+v", after, before)
+	}
+
+	// RawByID serves evidence without the logs.
+	var ids []string
+	for id := range want {
+		ids = append(ids, id)
+		if len(ids) == 5 {
+			break
+		}
+	}
+	got, err := s.RawByID(ctx, append(ids, "no-such-id"))
+	if err != nil {
+		t.Fatalf("RawByID: %v", err)
+	}
+	if len(got) != len(ids) {
+		t.Errorf("RawByID returned %d events, want %d", len(got), len(ids))
+	}
+	for _, id := range ids {
+		if string(got[id]) != want[id] {
+			t.Errorf("RawByID(%s) = %.80s, want %.80s", id, got[id], want[id])
+		}
+	}
+}
+
+func TestDedupWithinRunAndWithoutID(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{})
+	w := writerT(t, s)
+	a := ev{id: "a", time: "2026-01-01T00:00:00Z", arn: "arn:aws:iam::1:user/u"}.json()
+	noID := ev{time: "2026-01-01T00:00:01Z", arn: "arn:aws:iam::1:user/u"}.json()
+	for _, c := range []struct {
+		raw  string
+		want bool
+	}{{a, true}, {a, false}, {noID, true}, {noID, false}} {
+		got, err := w.Add(parseEvent(t, c.raw))
+		if err != nil || got != c.want {
+			t.Errorf("Add(%.40s) = %v, %v; want %v", c.raw, got, err, c.want)
+		}
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Stats().Events; got != 2 {
+		t.Errorf("Events = %d, want 2", got)
+	}
+}
+
+func TestFilters(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, t.TempDir(), Options{SegmentEvents: 3})
+	w := writerT(t, s)
+	evs := []ev{
+		{id: "1", time: "2026-01-01T00:00:00Z", acct: "111", arn: "arn:aws:iam::111:user/alice", key: "AKIAALICE", ip: "1.1.1.1"},
+		{id: "2", time: "2026-01-01T01:00:00Z", acct: "111", arn: "arn:aws:iam::111:user/dev/bob", key: "AKIABOB", ip: "2.2.2.2"},
+		{id: "3", time: "2026-01-02T00:00:00Z", acct: "222", typ: "AssumedRole", arn: "arn:aws:sts::222:assumed-role/Admin/s1", key: "ASIAS1", ip: "1.1.1.1"},
+		{id: "4", time: "2026-01-02T01:00:00Z", acct: "222", typ: "AssumedRole", arn: "arn:aws:sts::222:assumed-role/Admin/s2", key: "ASIAS2", ip: "3.3.3.3"},
+		{id: "5", time: "2026-01-03T00:00:00Z", acct: "222", arn: "arn:aws:iam::222:user/alice", key: "AKIAALICE2", ip: "3.3.3.3", err: "AccessDenied"},
+		{id: "6", time: "2026-01-03T01:00:00Z", acct: "111", arn: "arn:aws:iam::111:user/alice", key: "AKIAALICE", ip: "4.4.4.4"},
+	}
+	for _, e := range evs {
+		if _, err := w.Add(parseEvent(t, e.json())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	day := func(d int) time.Time { return time.Date(2026, 1, d, 0, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name string
+		f    Filter
+		want []string
+	}{
+		{"all", Filter{}, []string{"1", "2", "3", "4", "5", "6"}},
+		{"actor", Filter{Actors: []string{"arn:aws:iam::111:user/alice"}}, []string{"1", "6"}},
+		{"role matches its sessions", Filter{Actors: []string{"arn:aws:iam::222:role/Admin"}}, []string{"3", "4"}},
+		{"one session", Filter{Actors: []string{"arn:aws:iam::222:role/Admin#s2"}}, []string{"4"}},
+		{"user name in any account and path", Filter{UserNames: []string{"alice", "bob"}}, []string{"1", "2", "5", "6"}},
+		{"access key", Filter{AccessKeys: []string{"ASIAS1", "AKIABOB"}}, []string{"2", "3"}},
+		{"ip", Filter{SourceIPs: []string{"3.3.3.3"}}, []string{"4", "5"}},
+		{"who is a union", Filter{AccessKeys: []string{"AKIABOB"}, SourceIPs: []string{"4.4.4.4"}}, []string{"2", "6"}},
+		{"account", Filter{Accounts: []string{"222"}}, []string{"3", "4", "5"}},
+		{"ip and account", Filter{SourceIPs: []string{"1.1.1.1"}, Accounts: []string{"111"}}, []string{"1"}},
+		{"time", Filter{Since: day(2), Until: day(3)}, []string{"3", "4"}},
+		{"time and user", Filter{UserNames: []string{"alice"}, Since: day(3)}, []string{"5", "6"}},
+		{"unknown key", Filter{AccessKeys: []string{"AKIANONE"}}, nil},
+		{"unknown account", Filter{Accounts: []string{"999"}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			err := s.Scan(ctx, tt.f, func(r Record) error { got = append(got, r.EventID); return nil })
+			if err != nil {
+				t.Fatalf("Scan: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Scan(%+v) (-want +got):\n%s", tt.f, diff)
+			}
+			var gotEv []string
+			err = s.Events(ctx, tt.f, func(r Record, e *event.Event) error {
+				if id := string(e.Str("eventID")); id != r.EventID {
+					t.Errorf("Events: record %s has the raw JSON of %s", r.EventID, id)
+				}
+				gotEv = append(gotEv, r.EventID)
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("Events: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, gotEv); diff != "" {
+				t.Errorf("Events(%+v) (-want +got):\n%s", tt.f, diff)
+			}
+		})
+	}
+	// The record carries the header fields.
+	var got []Record
+	s.Scan(ctx, Filter{AccessKeys: []string{"AKIAALICE2"}}, func(r Record) error { got = append(got, r); return nil })
+	want := event.Header{EventID: "5", EventTime: day(3), EventSource: "s3.amazonaws.com", EventName: "ListBuckets",
+		AccountID: "222", Region: "us-east-1", SourceIP: "3.3.3.3", UserAgent: "aws-cli/2.0", AccessKeyID: "AKIAALICE2",
+		ErrorCode: "AccessDenied", Actor: "arn:aws:iam::222:user/alice", Pos: event.Position{File: "hand.json"}}
+	if len(got) != 1 {
+		t.Fatalf("Scan by key: %d records, want 1", len(got))
+	}
+	if diff := cmp.Diff(want, got[0].Header); diff != "" {
+		t.Errorf("record header (-want +got):\n%s", diff)
+	}
+	var raw string
+	if err := s.Raw(ctx, []Ref{got[0].Ref}, func(_ Ref, b []byte) error { raw = string(b); return nil }); err != nil {
+		t.Fatalf("Raw: %v", err)
+	}
+	if raw != evs[4].json() {
+		t.Errorf("Raw = %s, want %s", raw, evs[4].json())
+	}
+	if err := s.Raw(ctx, []Ref{{Segment: 99}}, func(Ref, []byte) error { return nil }); err == nil {
+		t.Error("Raw of an unknown segment: no error")
+	}
+}
+
+// TestCrashHelper is the writer process TestCrashSafety kills.
+func TestCrashHelper(t *testing.T) {
+	dir := os.Getenv("TRAILHOUND_STORE_CRASH_DIR")
+	if dir == "" {
+		t.Skip("run by TestCrashSafety")
+	}
+	s, err := Open(dir, Options{BlockSize: 4 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.Writer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(from, to int) {
+		for i := from; i < to; i++ {
+			e := ev{id: fmt.Sprintf("ev-%05d", i), time: "2026-01-01T00:00:00Z", arn: "arn:aws:iam::1:user/u", ip: "1.1.1.1"}
+			if _, err := w.Add(parseEvent(t, e.json())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	add(0, 1000)
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	add(1000, 3000) // several blocks reach the temporary segment file
+	w.seg.wait()
+	os.Exit(3) // killed: no Commit, no Close
+}
+
+func TestCrashSafety(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$")
+	cmd.Env = append(os.Environ(), "TRAILHOUND_STORE_CRASH_DIR="+dir)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("writer process: %v\n%s", err, out)
+	}
+	// A truncated segment that never made it into the manifest, as a crash mid-rename leaves.
+	if err := os.WriteFile(filepath.Join(dir, "seg-000777.ths"), []byte(segMagic+"garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(dir)
+	tmp := 0
+	for _, e := range ents {
+		if isTmp(e.Name()) {
+			tmp++
+		}
+	}
+	if tmp == 0 {
+		t.Errorf("the killed writer left no temporary segment; the test does not test anything")
+	}
+
+	ro := openT(t, dir, Options{ReadOnly: true})
+	if got := ro.Stats().Events; got != 1000 {
+		t.Errorf("read-only after crash: %d events, want the 1000 committed", got)
+	}
+	if n := len(allRaw(t, ro)); n != 1000 {
+		t.Errorf("read-only after crash: read %d events, want 1000", n)
+	}
+
+	s := openT(t, dir, Options{})
+	ents, _ = os.ReadDir(dir)
+	for _, e := range ents {
+		if isTmp(e.Name()) || e.Name() == "seg-000777.ths" {
+			t.Errorf("orphan %s not removed by the next writer", e.Name())
+		}
+	}
+	w := writerT(t, s)
+	added := 0
+	for i := range 3000 {
+		e := ev{id: fmt.Sprintf("ev-%05d", i), time: "2026-01-01T00:00:00Z", arn: "arn:aws:iam::1:user/u"}
+		ok, err := w.Add(parseEvent(t, e.json()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			added++
+		}
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if added != 2000 || s.Stats().Events != 3000 {
+		t.Errorf("re-adding after crash: added %d (want 2000), store holds %d (want 3000)", added, s.Stats().Events)
+	}
+}
+
+func TestCorruptCommittedSegment(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, Options{})
+	w := writerT(t, s)
+	w.Add(parseEvent(t, ev{id: "1", time: "2026-01-01T00:00:00Z"}.json()))
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	p := filepath.Join(dir, "seg-000001.ths")
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(p, fi.Size()-3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{ReadOnly: true}); err == nil {
+		t.Error("Open of a store whose committed segment is truncated: no error")
+	}
+}
+
+func TestLock(t *testing.T) {
+	dir := t.TempDir()
+	openT(t, dir, Options{})
+	if _, err := Open(dir, Options{}); !errors.Is(err, ErrLocked) {
+		t.Errorf("second writer: err = %v, want ErrLocked", err)
+	}
+	ro := openT(t, dir, Options{ReadOnly: true})
+	if _, err := ro.Writer(); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("Writer of a read-only store: err = %v, want ErrReadOnly", err)
+	}
+	if _, err := Open(filepath.Join(dir, "missing"), Options{ReadOnly: true}); err == nil {
+		t.Error("read-only Open of a missing store: no error")
+	}
+}
+
+func TestConcurrentReadersAndWriter(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, t.TempDir(), Options{BlockSize: 4 << 10})
+	w := writerT(t, s)
+	const writers, perWriter = 4, 1500
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWriter {
+				e := ev{id: fmt.Sprintf("w%d-%d", g, i), time: "2026-01-01T00:00:00Z", arn: fmt.Sprintf("arn:aws:iam::1:user/u%d", g), ip: "1.1.1.1"}
+				if _, err := w.Add(parseEvent(t, e.json())); err != nil {
+					t.Error(err)
+					return
+				}
+				if i%500 == 499 {
+					if err := w.Commit(); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			last := 0
+			for range 20 {
+				n := 0
+				err := s.Events(ctx, Filter{UserNames: []string{"u1"}}, func(r Record, e *event.Event) error {
+					if r.Actor != "arn:aws:iam::1:user/u1" {
+						t.Errorf("record of %s", r.Actor)
+					}
+					n++
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if n < last {
+					t.Errorf("a reader saw %d events after %d", n, last)
+				}
+				last = n
+			}
+		}()
+	}
+	wg.Wait()
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Stats().Events; got != writers*perWriter {
+		t.Errorf("Events = %d, want %d", got, writers*perWriter)
+	}
+}
+
+func TestSignals(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, Options{})
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := signal.Signal{ID: "a", RuleID: "r1", Title: "A", Level: signal.LevelHigh, FirstSeen: t0, LastSeen: t0, EventIDs: []string{"1"}, EventCount: 1,
+		Techniques: []string{}, Tactics: []string{}, Regions: []string{}, SourceIPs: []string{}}
+	b := a
+	b.ID, b.Level = "b", signal.LevelLow
+	for _, c := range []struct {
+		in   []signal.Signal
+		want int
+	}{{[]signal.Signal{b, a}, 2}, {[]signal.Signal{a}, 0}} {
+		n, err := s.AddSignals(c.in)
+		if err != nil || n != c.want {
+			t.Errorf("AddSignals = %d, %v; want %d", n, err, c.want)
+		}
+	}
+	s.Close()
+	ro := openT(t, dir, Options{ReadOnly: true})
+	got, err := ro.Signals()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]signal.Signal{a, b}, got); diff != "" {
+		t.Errorf("Signals (-want +got):\n%s", diff)
+	}
+	if !slices.Equal([]string{got[0].ID, got[1].ID}, []string{"a", "b"}) {
+		t.Errorf("order %s, %s", got[0].ID, got[1].ID)
+	}
+}
+
+func TestRowGroups(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, t.TempDir(), Options{BlockSize: 8 << 10})
+	w := writerT(t, s)
+	const n = 2*groupRows + 100
+	for i := range n {
+		key := "AKIABULK"
+		if i%groupRows == 7 {
+			key = "AKIARARE"
+		}
+		e := ev{id: fmt.Sprintf("id-%06d", i), time: "2026-01-01T00:00:00Z", arn: "arn:aws:iam::1:user/u", key: key}
+		if _, err := w.Add(parseEvent(t, e.json())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err := s.Events(ctx, Filter{AccessKeys: []string{"AKIARARE"}}, func(r Record, e *event.Event) error {
+		if string(e.Str("eventID")) != r.EventID {
+			t.Errorf("record %s has the raw JSON of %s", r.EventID, e.Str("eventID"))
+		}
+		got = append(got, r.EventID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"id-000007", fmt.Sprintf("id-%06d", groupRows+7), fmt.Sprintf("id-%06d", 2*groupRows+7)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Events across row groups (-want +got):\n%s", diff)
+	}
+	raw, err := s.RawByID(ctx, want)
+	if err != nil || len(raw) != 3 {
+		t.Errorf("RawByID = %d events, %v; want 3", len(raw), err)
+	}
+}

@@ -1,0 +1,509 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"github.com/trailhound/trailhound/internal/event"
+)
+
+// Writer adds events to a store. There is one per Store (Store.Writer). It is safe for
+// concurrent use: Add may be called from many goroutines (hunt's decode workers), Commit from
+// any. Events are durable only once Commit returns.
+type Writer struct {
+	s    *Store
+	mu   sync.Mutex
+	seen *hashSet
+	seg  *segWriter
+	err  error // sticky: the first write error
+	// added counts events added since Open, across commits.
+	added, dups int
+}
+
+// Writer returns the store's writer, loading the eventID hashes of every segment for dedup
+// the first time.
+func (s *Store) Writer() (*Writer, error) {
+	if s.opts.ReadOnly {
+		return nil, ErrReadOnly
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("store is closed")
+	}
+	if s.writer != nil {
+		return s.writer, nil
+	}
+	n := 0
+	for _, m := range s.man.Segments {
+		n += m.Events
+	}
+	seen := newHashSet(n + n/4 + 1<<16)
+	for _, sg := range s.segs {
+		b, err := sg.section(s.dec, secHash)
+		if err != nil {
+			return nil, fmt.Errorf("loading event ids: %w", err)
+		}
+		for p := 0; p+8 <= len(b); p += 8 {
+			seen.add(binary.LittleEndian.Uint64(b[p:]))
+		}
+	}
+	s.writer = &Writer{s: s, seen: seen}
+	return s.writer, nil
+}
+
+// WriterStats counts what a Writer did since the store was opened.
+type WriterStats struct {
+	// Added events are new; Duplicates were already stored (or added twice).
+	Added, Duplicates int
+	// Pending events are added but not committed.
+	Pending int
+}
+
+// Stats returns the counts of the writer.
+func (w *Writer) Stats() WriterStats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	st := WriterStats{Added: w.added, Duplicates: w.dups}
+	if w.seg != nil {
+		st.Pending = len(w.seg.hash)
+	}
+	return st
+}
+
+// Add stores ev unless an event with its eventID is already stored (then added is false).
+// Events without an eventID are deduplicated by their exact JSON text. Add copies what it
+// keeps; ev may be reused when it returns.
+func (w *Writer) Add(ev *event.Event) (added bool, err error) {
+	id := ev.Str("eventID")
+	var h uint64
+	if len(id) > 0 {
+		h = hashID(id)
+	} else {
+		h = hashID(ev.Raw)
+	}
+	w.mu.Lock()
+	if w.err != nil {
+		w.mu.Unlock()
+		return false, w.err
+	}
+	if !w.seen.add(h) {
+		w.dups++
+		w.mu.Unlock()
+		return false, nil
+	}
+	if w.seg == nil {
+		if err := w.startSegment(); err != nil {
+			w.err = err
+			w.mu.Unlock()
+			return false, err
+		}
+	}
+	sg := w.seg
+	job := sg.add(ev, h, id)
+	w.added++
+	if len(sg.hash) >= w.s.opts.SegmentEvents {
+		if job != nil {
+			sg.compress(job)
+		}
+		err := w.commitLocked()
+		w.mu.Unlock()
+		return true, err
+	}
+	w.mu.Unlock()
+	if job != nil {
+		sg.compress(job)
+	}
+	return true, nil
+}
+
+// Commit makes every event added so far durable and visible to readers: it finishes the
+// current segment, syncs it and adds it to the manifest.
+func (w *Writer) Commit() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.commitLocked()
+}
+
+func (w *Writer) commitLocked() error {
+	if w.err != nil {
+		return w.err
+	}
+	sg := w.seg
+	if sg == nil {
+		return nil
+	}
+	w.seg = nil
+	meta, err := sg.finish()
+	if err == nil {
+		err = w.s.addSegment(meta)
+	}
+	if err != nil {
+		sg.discard()
+		w.err = fmt.Errorf("committing segment %s: %w", sg.name, err)
+		return w.err
+	}
+	w.s.opts.Logger.Debug("segment committed", "name", meta.Name, "events", meta.Events, "bytes", meta.Bytes)
+	return nil
+}
+
+// abort discards the uncommitted segment (Store.Close).
+func (w *Writer) abort() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.seg != nil {
+		w.seg.wait()
+		w.seg.discard()
+		w.seg = nil
+	}
+	if w.err == nil {
+		w.err = errors.New("store is closed")
+	}
+	return nil
+}
+
+// startSegment creates the temporary file of the next segment.
+func (w *Writer) startSegment() error {
+	s := w.s
+	s.mu.Lock()
+	seq := s.man.NextSeq
+	s.man.NextSeq++
+	s.mu.Unlock()
+	name := fmt.Sprintf("%s%06d%s", segPrefix, seq, segSuffix)
+	path := filepath.Join(s.dir, name)
+	f, err := os.OpenFile(path+tmpSuffix, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("creating segment: %w", err)
+	}
+	if _, err := f.WriteString(segMagic); err != nil {
+		f.Close()
+		return fmt.Errorf("creating segment: %w", err)
+	}
+	w.seg = newSegWriter(s, name, path, f)
+	return nil
+}
+
+// addSegment opens a finished segment and lists it in the manifest.
+func (s *Store) addSegment(meta segmentMeta) error {
+	sg, err := openSegment(filepath.Join(s.dir, meta.Name), meta)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.man
+	m.Segments = append(m.Segments[:len(m.Segments):len(m.Segments)], meta)
+	if err := s.writeManifest(m); err != nil {
+		sg.close()
+		return err
+	}
+	s.man = m
+	s.segs = append(s.segs[:len(s.segs):len(s.segs)], sg)
+	return nil
+}
+
+// blockJob is a full block of raw JSON waiting to be compressed and written.
+type blockJob struct {
+	n   int // block number
+	raw []byte
+}
+
+// segWriter builds one segment: blocks stream to the temporary file as they fill (compressed
+// by up to GOMAXPROCS goroutines the segWriter owns), the index columns stay in memory until
+// finish. Its fields other than the file state are guarded by Writer.mu.
+type segWriter struct {
+	s          *Store
+	name, path string
+
+	dict map[string]uint32
+	strs []string
+
+	hash             []uint64
+	ids              []byte
+	idCuts           []int // offsets in ids where row groups start (after the first)
+	times            []int64
+	strCols          [numStrCols][]uint32
+	recs, offs, lens []uint32
+	blk              []uint32
+	cur              []byte // the block being filled
+	nBlocks          int
+	minT, maxT       int64
+	rawBytes         int64
+
+	// File state, guarded by fileMu.
+	fileMu sync.Mutex
+	f      *os.File
+	off    int64
+	blocks []blockRef // by block number
+	ferr   error
+
+	wg  sync.WaitGroup
+	sem chan struct{}
+}
+
+func newSegWriter(s *Store, name, path string, f *os.File) *segWriter {
+	return &segWriter{
+		s: s, name: name, path: path, f: f, off: int64(len(segMagic)),
+		dict: map[string]uint32{"": 0}, strs: []string{""},
+		sem: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
+	}
+}
+
+// code returns the dictionary code of b, adding it if new.
+func (sg *segWriter) code(b []byte) uint32 {
+	if c, ok := sg.dict[string(b)]; ok {
+		return c
+	}
+	c := uint32(len(sg.strs))
+	s := string(b)
+	sg.strs = append(sg.strs, s)
+	sg.dict[s] = c
+	return c
+}
+
+// codeStr is code for a string.
+func (sg *segWriter) codeStr(s string) uint32 {
+	if c, ok := sg.dict[s]; ok {
+		return c
+	}
+	c := uint32(len(sg.strs))
+	sg.strs = append(sg.strs, s)
+	sg.dict[s] = c
+	return c
+}
+
+// add appends the index row and the raw JSON of ev. When that fills the current block, it
+// returns the block for compression, to be passed to compress once Writer.mu is released.
+func (sg *segWriter) add(ev *event.Event, h uint64, id []byte) *blockJob {
+	if len(sg.hash) > 0 && len(sg.hash)%groupRows == 0 {
+		sg.idCuts = append(sg.idCuts, len(sg.ids))
+	}
+	sg.hash = append(sg.hash, h)
+	sg.ids = binary.AppendUvarint(sg.ids, uint64(len(id)))
+	sg.ids = append(sg.ids, id...)
+	var t int64
+	if tt, err := event.ParseTime(ev.Str("eventTime")); err == nil {
+		t = tt.UnixNano()
+	}
+	if len(sg.times) == 0 || t < sg.minT {
+		sg.minT = t
+	}
+	if len(sg.times) == 0 || t > sg.maxT {
+		sg.maxT = t
+	}
+	sg.times = append(sg.times, t)
+	acct := ev.Str("recipientAccountId")
+	if len(acct) == 0 {
+		acct = ev.Str("userIdentity", "accountId")
+	}
+	c := &sg.strCols
+	c[colAccount] = append(c[colAccount], sg.code(acct))
+	c[colRegion] = append(c[colRegion], sg.code(ev.Str("awsRegion")))
+	c[colSource] = append(c[colSource], sg.code(ev.Str("eventSource")))
+	c[colName] = append(c[colName], sg.code(ev.Str("eventName")))
+	c[colActor] = append(c[colActor], sg.codeStr(event.Actor(ev.Value)))
+	c[colKey] = append(c[colKey], sg.code(ev.Str("userIdentity", "accessKeyId")))
+	c[colIP] = append(c[colIP], sg.code(ev.Str("sourceIPAddress")))
+	c[colUA] = append(c[colUA], sg.code(ev.Str("userAgent")))
+	c[colErr] = append(c[colErr], sg.code(ev.Str("errorCode")))
+	c[colFile] = append(c[colFile], sg.codeStr(ev.Pos.File))
+	sg.recs = append(sg.recs, uint32(ev.Pos.Record))
+	sg.blk = append(sg.blk, uint32(sg.nBlocks))
+	sg.offs = append(sg.offs, uint32(len(sg.cur)))
+	sg.lens = append(sg.lens, uint32(len(ev.Raw)))
+	sg.rawBytes += int64(len(ev.Raw))
+	if sg.cur == nil {
+		sg.cur = make([]byte, 0, sg.s.opts.BlockSize+sg.s.opts.BlockSize/4)
+	}
+	sg.cur = append(sg.cur, ev.Raw...)
+	if len(sg.cur) >= sg.s.opts.BlockSize {
+		return sg.seal()
+	}
+	return nil
+}
+
+// seal closes the current block. The caller holds Writer.mu.
+func (sg *segWriter) seal() *blockJob {
+	if len(sg.cur) == 0 {
+		return nil
+	}
+	j := &blockJob{n: sg.nBlocks, raw: sg.cur}
+	sg.nBlocks++
+	sg.cur = nil
+	sg.wg.Add(1)
+	return j
+}
+
+// compress compresses and writes one block on a goroutine of its own, at most GOMAXPROCS at
+// a time; it blocks while that many are running. finish waits for them.
+func (sg *segWriter) compress(j *blockJob) {
+	sg.sem <- struct{}{}
+	go func() {
+		defer sg.wg.Done()
+		defer func() { <-sg.sem }()
+		c := sg.s.enc.EncodeAll(j.raw, make([]byte, 0, len(j.raw)/4))
+		sg.fileMu.Lock()
+		defer sg.fileMu.Unlock()
+		if sg.ferr != nil {
+			return
+		}
+		if _, err := sg.f.Write(c); err != nil {
+			sg.ferr = fmt.Errorf("writing block: %w", err)
+			return
+		}
+		for len(sg.blocks) <= j.n {
+			sg.blocks = append(sg.blocks, blockRef{})
+		}
+		sg.blocks[j.n] = blockRef{off: sg.off, clen: int64(len(c)), raw: int64(len(j.raw))}
+		sg.off += int64(len(c))
+	}()
+}
+
+// wait waits for the blocks being compressed.
+func (sg *segWriter) wait() { sg.wg.Wait() }
+
+// finish writes the last block, the index sections and the footer, syncs the file and
+// renames it into place. The caller holds Writer.mu.
+func (sg *segWriter) finish() (segmentMeta, error) {
+	if j := sg.seal(); j != nil {
+		sg.compress(j)
+	}
+	sg.wait()
+	if sg.ferr != nil {
+		return segmentMeta{}, sg.ferr
+	}
+	n := len(sg.hash)
+	ft := footer{Events: n, Blocks: sg.nBlocks, MinTime: sg.minT, MaxTime: sg.maxT, Sections: map[string]section{}}
+	// put writes one section: raw cut at the given chunk boundaries (none: one chunk).
+	put := func(name string, raw []byte, width int, cuts []int) error {
+		sec := section{Width: width}
+		for i := 0; i <= len(cuts); i++ {
+			from, to := 0, len(raw)
+			if i > 0 {
+				from = cuts[i-1]
+			}
+			if i < len(cuts) {
+				to = cuts[i]
+			}
+			c := sg.s.enc.EncodeAll(raw[from:to], make([]byte, 0, (to-from)/2+64))
+			if _, err := sg.f.Write(c); err != nil {
+				return fmt.Errorf("writing %s: %w", name, err)
+			}
+			sec.Chunks = append(sec.Chunks, [3]int64{sg.off, int64(len(c)), int64(to - from)})
+			sg.off += int64(len(c))
+		}
+		ft.Sections[name] = sec
+		return nil
+	}
+	// groupCuts returns the chunk boundaries of a fixed-width column: one chunk per row group.
+	groupCuts := func(w int) []int {
+		var cuts []int
+		for r := groupRows; r < n; r += groupRows {
+			cuts = append(cuts, r*w)
+		}
+		return cuts
+	}
+	fixed := func(name string, vals []uint32, w int) error {
+		if w == 0 {
+			var m uint32
+			for _, v := range vals {
+				m = max(m, v)
+			}
+			w = widthFor(uint64(m))
+		}
+		b := make([]byte, 0, len(vals)*w)
+		for _, v := range vals {
+			b = appendFixed(b, uint64(v), w)
+		}
+		return put(name, b, w, groupCuts(w))
+	}
+	var dict []byte
+	for _, s := range sg.strs {
+		dict = binary.AppendUvarint(dict, uint64(len(s)))
+		dict = append(dict, s...)
+	}
+	if err := put(secDict, dict, 0, nil); err != nil {
+		return segmentMeta{}, err
+	}
+	b := make([]byte, 0, 8*n)
+	for _, h := range sg.hash {
+		b = binary.LittleEndian.AppendUint64(b, h)
+	}
+	if err := put(secHash, b, 8, groupCuts(8)); err != nil {
+		return segmentMeta{}, err
+	}
+	b = b[:0]
+	for _, t := range sg.times {
+		b = binary.LittleEndian.AppendUint64(b, uint64(t))
+	}
+	if err := put(secTime, b, 8, groupCuts(8)); err != nil {
+		return segmentMeta{}, err
+	}
+	if err := put(secID, sg.ids, 0, sg.idCuts); err != nil {
+		return segmentMeta{}, err
+	}
+	for i, col := range sg.strCols {
+		if err := fixed(strColNames[i], col, 0); err != nil {
+			return segmentMeta{}, err
+		}
+	}
+	for _, c := range []struct {
+		name string
+		vals []uint32
+		w    int
+	}{{secRecord, sg.recs, 4}, {secBlock, sg.blk, 0}, {secOffset, sg.offs, 4}, {secLength, sg.lens, 4}} {
+		if err := fixed(c.name, c.vals, c.w); err != nil {
+			return segmentMeta{}, err
+		}
+	}
+	bt := make([]byte, 0, 24*len(sg.blocks))
+	for _, r := range sg.blocks {
+		bt = binary.LittleEndian.AppendUint64(bt, uint64(r.off))
+		bt = binary.LittleEndian.AppendUint64(bt, uint64(r.clen))
+		bt = binary.LittleEndian.AppendUint64(bt, uint64(r.raw))
+	}
+	if err := put(secBlocks, bt, 0, nil); err != nil {
+		return segmentMeta{}, err
+	}
+	fj, err := json.Marshal(ft)
+	if err != nil {
+		return segmentMeta{}, fmt.Errorf("encoding footer: %w", err)
+	}
+	tr := binary.LittleEndian.AppendUint32(nil, uint32(len(fj)))
+	tr = binary.LittleEndian.AppendUint32(tr, crc32.Checksum(fj, crcTable))
+	tr = append(tr, segEndMagic...)
+	if _, err := sg.f.Write(append(fj, tr...)); err != nil {
+		return segmentMeta{}, fmt.Errorf("writing footer: %w", err)
+	}
+	size := sg.off + int64(len(fj)+len(tr))
+	if err := sg.f.Sync(); err != nil {
+		return segmentMeta{}, fmt.Errorf("syncing: %w", err)
+	}
+	if err := sg.f.Close(); err != nil {
+		return segmentMeta{}, fmt.Errorf("closing: %w", err)
+	}
+	sg.f = nil
+	if err := os.Rename(sg.path+tmpSuffix, sg.path); err != nil {
+		return segmentMeta{}, fmt.Errorf("renaming: %w", err)
+	}
+	if err := syncDir(filepath.Dir(sg.path)); err != nil {
+		return segmentMeta{}, err
+	}
+	return segmentMeta{Name: sg.name, Events: n, Bytes: size, RawBytes: sg.rawBytes, MinTime: sg.minT, MaxTime: sg.maxT}, nil
+}
+
+// discard removes the segment's files.
+func (sg *segWriter) discard() {
+	if sg.f != nil {
+		sg.f.Close()
+		sg.f = nil
+	}
+	os.Remove(sg.path + tmpSuffix)
+}
