@@ -48,6 +48,7 @@ func (a *app) huntCmd() *cobra.Command {
 		group   time.Duration
 		geoip   []string
 		maxM    int
+		db      string
 	)
 	cmd := &cobra.Command{
 		Use:   "hunt PATH...",
@@ -90,12 +91,35 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 			if group == 0 {
 				cfg.GroupWindow = -1
 			}
+			var sink *storeSink
+			if db != "" {
+				if sink, err = openStoreSink(db); err != nil {
+					return err
+				}
+				defer sink.close()
+				cfg.OnEvent = sink.add
+				if cfg.StateFile == "" {
+					// The store keeps first-seen values and watermarks for the next run,
+					// but a run over a folder reports every signal now: windows still
+					// open are closed (an explicit --state keeps them open instead).
+					cfg.StateFile = sink.st.StatePath()
+					cfg.Flush = true
+				}
+			}
 			res, err := hunt.Run(cmd.Context(), cfg, set, args)
 			if err != nil {
 				return err
 			}
+			if sink != nil {
+				if err := sink.commit(res.Signals); err != nil {
+					return err
+				}
+			}
 			if err := a.writeSignals(format, of, min, res.Signals); err != nil {
 				return err
+			}
+			if !quiet && sink != nil {
+				fmt.Fprintln(a.stderr, sink.summary())
 			}
 			if !quiet {
 				if sum := enr.Summary(); sum != "" {
@@ -123,6 +147,7 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 	cmd.Flags().IntVar(&workers, "workers", 0, "files decoded in parallel (default: number of CPUs)")
 	cmd.Flags().IntVar(&maxSize, "max-event-bytes", decode.DefaultMaxEventBytes, "reject records larger than this")
 	cmd.Flags().StringArrayVar(&geoip, "geoip", nil, "MaxMind DB (.mmdb) giving ASN or country for source IPs (repeatable; default $TRAILHOUND_GEOIP, ':'-separated)")
+	cmd.Flags().StringVar(&db, "db", "", "keep events, signals and first-seen state in this embedded store (a folder); rerunning over the same files adds nothing twice")
 	cmd.Flags().IntVar(&maxM, "max-matches", 200_000, "rule matches held in memory before they are spilled, sorted, to temporary files (bounds memory on large inputs)")
 	cmd.Flags().StringVar(&state, "state", "", "load stateful-rule state from FILE before the run and save it after (atomically), so consecutive runs act as one")
 	cmd.Flags().BoolVar(&flush, "flush", false, "with --state: close every open window and signal at the end of this run")

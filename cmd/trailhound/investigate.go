@@ -11,7 +11,9 @@ import (
 	"github.com/trailhound/trailhound/internal/hunt"
 	"github.com/trailhound/trailhound/internal/investigate"
 	"github.com/trailhound/trailhound/internal/remediate"
+	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/internal/source"
+	"github.com/trailhound/trailhound/internal/store"
 )
 
 func (a *app) investigateCmd() *cobra.Command {
@@ -24,9 +26,10 @@ func (a *app) investigateCmd() *cobra.Command {
 		prices   string
 		geoip    []string
 		limit    int
+		db       string
 	)
 	cmd := &cobra.Command{
-		Use:   "investigate PATH... (--signal ID | --access-key KEY | --arn ARN | --user NAME | --ip ADDR)",
+		Use:   "investigate (PATH... | --db DIR) (--signal ID | --access-key KEY | --arn ARN | --user NAME | --ip ADDR)",
 		Short: "Follow an attacker from one signal or identity to the whole incident",
 		Long: `investigate reads the logs, hunts them, and from the starting point computes the scope:
 the starting identity plus every identity it created or obtained (IAM users and their console
@@ -38,8 +41,10 @@ reviewable remediation script (never executed by trailhound).`,
 		Example: `  trailhound investigate ./AWSLogs --signal 3637daca04229f9f7238
   trailhound investigate ./AWSLogs --access-key AKIAEXAMPLE -f markdown --plan cleanup.sh > incident.md
   trailhound investigate ./AWSLogs --user aws_dev4821 --dot graph.dot`,
-		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
+			if (db == "") == (len(paths) == 0) {
+				return fmt.Errorf("give log paths, or --db with a store written by hunt --db (not both)")
+			}
 			n := 0
 			for _, s := range []string{start.Signal, start.AccessKey, start.ARN, start.User, start.IP} {
 				if s != "" {
@@ -55,16 +60,35 @@ reviewable remediation script (never executed by trailhound).`,
 				return err
 			}
 			defer enr.Close()
-			src := source.Options{Stdin: a.stdin}
-			res, err := hunt.Run(ctx, hunt.Config{Logger: a.logger, Enricher: enr, Source: src}, set, paths)
-			if err != nil {
-				return err
+			var (
+				idx     *investigate.Index
+				signals []signal.Signal
+			)
+			if db != "" {
+				st, err := store.Open(db, store.Options{ReadOnly: true})
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				if signals, err = st.Signals(); err != nil {
+					return err
+				}
+				if idx, err = investigate.LoadStore(ctx, st, investigate.LoadOptions{Enricher: enr, Logger: a.logger}); err != nil {
+					return err
+				}
+				paths = []string{db}
+			} else {
+				src := source.Options{Stdin: a.stdin}
+				res, err := hunt.Run(ctx, hunt.Config{Logger: a.logger, Enricher: enr, Source: src}, set, paths)
+				if err != nil {
+					return err
+				}
+				signals = res.Signals
+				if idx, err = investigate.Load(ctx, paths, investigate.LoadOptions{Enricher: enr, Source: src, Logger: a.logger}); err != nil {
+					return err
+				}
 			}
-			idx, err := investigate.Load(ctx, paths, investigate.LoadOptions{Enricher: enr, Source: src, Logger: a.logger})
-			if err != nil {
-				return err
-			}
-			rep, err := investigate.Investigate(ctx, idx, start, res.Signals, investigate.Options{})
+			rep, err := investigate.Investigate(ctx, idx, start, signals, investigate.Options{})
 			if errors.Is(err, investigate.ErrNotFound) {
 				return &exitError{code: 1, msg: err.Error()}
 			}
@@ -112,6 +136,7 @@ reviewable remediation script (never executed by trailhound).`,
 	}
 	rf.add(cmd)
 	f := cmd.Flags()
+	f.StringVar(&db, "db", "", "investigate the store written by hunt --db instead of log paths")
 	f.StringVar(&start.Signal, "signal", "", "start from a signal id (or a unique prefix), as printed by hunt")
 	f.StringVar(&start.AccessKey, "access-key", "", "start from an access key id (AKIA…, ASIA…)")
 	f.StringVar(&start.ARN, "arn", "", "start from a principal ARN (user, role, assumed-role session, root)")

@@ -324,3 +324,57 @@ func TestInvestigateSeedAttacks(t *testing.T) {
 		t.Errorf("unknown start: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestHuntDBAndInvestigate: hunt --db twice adds nothing the second time, and investigate
+// --db gives the scope an investigation over the logs gives, even once the logs are gone.
+func TestHuntDBAndInvestigate(t *testing.T) {
+	dir := t.TempDir()
+	if r := runCLI(t, nil, "simulate", "--out", dir, "--seed", "21", "--days", "3", "--events-per-day", "2000", "--attacks", "2"); r.code != 0 {
+		t.Fatalf("simulate: exit %d: %s", r.code, r.stderr)
+	}
+	logs, db := filepath.Join(dir, "AWSLogs"), filepath.Join(dir, "db")
+	first := runCLI(t, nil, "hunt", "--db", db, "-f", "jsonl", logs)
+	if first.code != 0 || !strings.Contains(first.stderr, "already stored") {
+		t.Fatalf("hunt --db: exit %d: %s", first.code, first.stderr)
+	}
+	again := runCLI(t, nil, "hunt", "--db", db, "-f", "jsonl", logs)
+	if again.code != 0 || !strings.Contains(again.stderr, ": 0 events added") || strings.TrimSpace(again.stdout) != "" {
+		t.Errorf("second hunt --db over the same files: exit %d, %d signal lines, stderr:\n%s", again.code, strings.Count(again.stdout, "\n"), again.stderr)
+	}
+	var mining string
+	for _, l := range strings.Split(strings.TrimSpace(first.stdout), "\n") {
+		var s struct{ ID, Title string }
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.Title == "AWS ECS Task Definition Uses a Known Cryptomining Image" {
+			mining = s.ID
+		}
+	}
+	if mining == "" {
+		t.Fatal("no mining signal")
+	}
+	fromLogs := runCLI(t, nil, "investigate", logs, "--signal", mining, "-f", "json")
+	if err := os.RemoveAll(logs); err != nil {
+		t.Fatal(err)
+	}
+	fromDB := runCLI(t, nil, "investigate", "--db", db, "--signal", mining, "-f", "json")
+	if fromLogs.code != 0 || fromDB.code != 0 {
+		t.Fatalf("investigate: exits %d and %d: %s%s", fromLogs.code, fromDB.code, fromLogs.stderr, fromDB.stderr)
+	}
+	type scope struct {
+		Summary   struct{ Events int }
+		Resources []struct{ Type, Region, ID string }
+	}
+	var a, b scope
+	if err := json.Unmarshal([]byte(fromLogs.stdout), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(fromDB.stdout), &b); err != nil {
+		t.Fatal(err)
+	}
+	if a.Summary.Events != b.Summary.Events || len(a.Resources) != len(b.Resources) || len(b.Resources) != 51 {
+		t.Errorf("logs: %d events, %d resources; store: %d events, %d resources; want equal, 51 resources",
+			a.Summary.Events, len(a.Resources), b.Summary.Events, len(b.Resources))
+	}
+}

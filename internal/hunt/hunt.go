@@ -45,6 +45,11 @@ type Config struct {
 	KeepRejections int
 	// Logger receives progress at debug level; nil discards.
 	Logger *slog.Logger
+	// OnEvent, when set, is called with every event before the rules see it (the store
+	// keeps it); it may be called from several goroutines at once. It returns false for an
+	// event that was already evaluated by an earlier run (the store has it): the rules skip
+	// it, so a rerun over the same files changes nothing. An error stops the run.
+	OnEvent func(*event.Event) (bool, error)
 	// Enricher, when set, adds the trailhound.* fields (actor, IP kind, ASN, country, key
 	// type, user-agent family) to every event before the rules see it.
 	Enricher *enrich.Enricher
@@ -205,7 +210,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	})
 	for range cfg.Workers {
 		g.Go(func() error {
-			w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st,
+			w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st, onEvent: cfg.OnEvent,
 				maxMatches: max(1, cfg.MaxMatches/cfg.Workers), spillDir: cfg.SpillDir}
 			if cfg.Enricher != nil {
 				w.enr = cfg.Enricher.NewState()
@@ -287,6 +292,7 @@ type worker struct {
 	enr      *enrich.State
 	accounts map[string]*AccountStats
 
+	onEvent    func(*event.Event) (bool, error)
 	maxMatches int
 	spillDir   string
 	runs       []run // matches already spilled to disk, each sorted
@@ -362,6 +368,12 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 func (w *worker) Event(ev *event.Event) error {
 	w.stats.Evaluated++
 	w.count(ev)
+	if w.onEvent != nil {
+		fresh, err := w.onEvent(ev)
+		if err != nil || !fresh {
+			return err
+		}
+	}
 	if w.enr != nil {
 		w.enr.Enrich(ev)
 	}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/trailhound/trailhound/internal/event"
+	"github.com/trailhound/trailhound/internal/signal"
+	"github.com/trailhound/trailhound/internal/store"
+)
+
+// storeSink feeds a hunt's events and signals into the embedded store.
+type storeSink struct {
+	st *store.Store
+	w  *store.Writer
+}
+
+func openStoreSink(path string) (*storeSink, error) {
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	w, err := st.Writer()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &storeSink{st: st, w: w}, nil
+}
+
+// add stores the event and reports whether it is new (not stored by an earlier run).
+func (s *storeSink) add(ev *event.Event) (bool, error) {
+	return s.w.Add(ev)
+}
+
+// commit makes the run's events durable, then records its signals.
+func (s *storeSink) commit(sigs []signal.Signal) error {
+	if err := s.w.Commit(); err != nil {
+		return err
+	}
+	_, err := s.st.AddSignals(sigs)
+	return err
+}
+
+func (s *storeSink) summary() string {
+	ws, st := s.w.Stats(), s.st.Stats()
+	per := 0.0
+	if st.Events > 0 {
+		per = float64(st.Bytes) / float64(st.Events)
+	}
+	return fmt.Sprintf("store %s: %d events added, %d already stored; %d events, %.0f bytes/event on disk", s.st.Dir(), ws.Added, ws.Duplicates, st.Events, per)
+}
+
+func (s *storeSink) close() { s.st.Close() }
