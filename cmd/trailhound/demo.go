@@ -18,11 +18,11 @@ import (
 
 func (a *app) demoCmd() *cobra.Command {
 	var (
-		dir  string
-		keep bool
-		seed uint64
-		days int
-		of   outputFlags
+		dir   string
+		clean bool
+		seed  uint64
+		days  int
+		of    outputFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -36,18 +36,17 @@ signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is wri
 <dir>/ground-truth.json.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if dir == "" {
-				tmp, err := os.MkdirTemp("", "trailhound-demo-")
-				if err != nil {
-					return err
-				}
-				dir = tmp
-				if !keep {
-					defer os.RemoveAll(tmp)
-				}
-			}
 			if !cmd.Flags().Changed("seed") {
 				seed = rand.Uint64() % 1_000_000
+			}
+			if dir == "" {
+				dir = filepath.Join(os.TempDir(), fmt.Sprintf("trailhound-demo-%d", seed))
+				if err := os.RemoveAll(dir); err != nil {
+					return err
+				}
+				if clean {
+					defer os.RemoveAll(dir)
+				}
 			}
 			gt, err := simulate.Generate(cmd.Context(), simulate.Options{Seed: seed, Days: days}, simulate.NewDirSink(dir))
 			if err != nil {
@@ -87,14 +86,18 @@ signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is wri
 			if hidden > 0 {
 				fmt.Fprintf(a.stderr, "%d lower-level signals not shown (--min-level low or informational shows them)\n", hidden)
 			}
-			if keep || cmd.Flags().Changed("dir") {
-				fmt.Fprintf(a.stderr, "next: trailhound hunt %s    (answer key: %s)\n", logs, filepath.Join(dir, simulate.GroundTruthFile))
+			if err := res.Stats.WriteSummary(a.stderr); err != nil {
+				return err
 			}
-			return res.Stats.WriteSummary(a.stderr)
+			if !clean && len(res.Signals) > 0 {
+				fmt.Fprintf(a.stderr, "\nnext: follow the most severe signal to the whole incident:\n  trailhound investigate %s --signal %s\n(answer key: %s)\n",
+					logs, res.Signals[0].ID, filepath.Join(dir, simulate.GroundTruthFile))
+			}
+			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", "", "write the data here (kept) instead of a temporary folder")
-	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary folder")
+	cmd.Flags().StringVar(&dir, "dir", "", "write the data here (default: trailhound-demo-SEED in the temporary folder; kept for investigate)")
+	cmd.Flags().BoolVar(&clean, "clean", false, "remove the data after the hunt")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "random seed (default: a new one each run; printed so a run can be repeated)")
 	cmd.Flags().IntVar(&days, "days", 7, "days of activity to simulate")
 	of.add(cmd)
