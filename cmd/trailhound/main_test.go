@@ -77,7 +77,7 @@ func sharedDir(t *testing.T) string {
 }
 
 func TestDemo(t *testing.T) {
-	r := runCLI(t, nil, "demo", "--seed", "3", "--days", "3", "-f", "jsonl")
+	r := runCLI(t, nil, "demo", "--seed", "3", "--days", "3", "--clean", "-f", "jsonl")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
