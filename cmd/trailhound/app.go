@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,8 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	verbose        bool
+	cpuprofile     string
+	stopProfile    func()
 	logger         *slog.Logger
 }
 
@@ -43,9 +46,22 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 				level = slog.LevelDebug
 			}
 			a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+			if a.cpuprofile != "" {
+				f, err := os.Create(a.cpuprofile)
+				if err == nil && pprof.StartCPUProfile(f) == nil {
+					a.stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+				}
+			}
+		},
+		PersistentPostRun: func(*cobra.Command, []string) {
+			if a.stopProfile != nil {
+				a.stopProfile()
+			}
 		},
 	}
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log progress to stderr")
+	root.PersistentFlags().StringVar(&a.cpuprofile, "cpuprofile", "", "write a CPU profile of the command to FILE (for performance work)")
+	_ = root.PersistentFlags().MarkHidden("cpuprofile")
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
