@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"io/fs"
 	"regexp"
 	"slices"
@@ -64,6 +65,10 @@ func ruleNames(t *testing.T) []string {
 	return rules
 }
 
+// TestRuleMetadata checks every document of every rule file. A document that emits signals
+// (a detection rule on its own, a correlation, or a detection rule beside a correlation with
+// generate: true) needs the full metadata; a helper detection that only feeds a correlation
+// in its file needs an id, a title, the logsource and a detection.
 func TestRuleMetadata(t *testing.T) {
 	ids := map[string]string{}
 	for _, name := range ruleNames(t) {
@@ -72,51 +77,83 @@ func TestRuleMetadata(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var r ruleFile
-			if err := yaml.Unmarshal(b, &r); err != nil {
-				t.Fatalf("parsing: %v", err)
-			}
 			if !nameRE.MatchString(name) {
 				t.Errorf("file name %q does not match aws_<what>.yml", name)
 			}
-			if !uuidRE.MatchString(r.ID) {
-				t.Errorf("id %q is not a lowercase UUIDv4", r.ID)
+			type doc struct {
+				ruleFile    `yaml:",inline"`
+				Correlation map[string]any `yaml:"correlation"`
+				Generate    bool           `yaml:"generate"`
 			}
-			if prev, dup := ids[r.ID]; dup {
-				t.Errorf("id %s already used by %s", r.ID, prev)
+			var docs []doc
+			dec := yaml.NewDecoder(strings.NewReader(string(b)))
+			for {
+				var d doc
+				if err := dec.Decode(&d); err != nil {
+					if err.Error() == "EOF" {
+						break
+					}
+					t.Fatalf("parsing: %v", err)
+				}
+				docs = append(docs, d)
 			}
-			ids[r.ID] = name
-			if r.Title == "" || strings.Count(r.Description, "\n") < 2 || !strings.Contains(r.Description, "Triage") {
-				t.Errorf("title and a description of several lines with a Triage paragraph are required")
-			}
-			if r.Status != "experimental" || r.Author != "trailhound" || r.Date == "" {
-				t.Errorf("status, author, date = %q, %q, %q; want experimental, trailhound, a date", r.Status, r.Author, r.Date)
-			}
-			if !slices.Contains([]string{"informational", "low", "medium", "high", "critical"}, r.Level) {
-				t.Errorf("level %q is not a Sigma level", r.Level)
-			}
-			if len(r.References) == 0 || len(r.FalsePositives) == 0 {
-				t.Errorf("references and falsepositives are required")
-			}
-			if r.Logsource["product"] != "aws" || r.Logsource["service"] != "cloudtrail" {
-				t.Errorf("logsource = %v; want product aws, service cloudtrail", r.Logsource)
-			}
-			if _, ok := r.Detection["condition"]; !ok {
-				t.Errorf("detection has no condition")
-			}
-			var tactic, tech bool
-			for _, tag := range r.Tags {
-				switch {
-				case techRE.MatchString(tag):
-					tech = true
-				case tacticRE.MatchString(tag):
-					tactic = true
-				default:
-					t.Errorf("tag %q is neither attack.<tactic> nor attack.tNNNN[.NNN]", tag)
+			helpers := false // detections here only feed a correlation
+			for _, d := range docs {
+				if d.Correlation != nil {
+					gen, _ := d.Correlation["generate"].(bool)
+					helpers = !(gen || d.Generate)
 				}
 			}
-			if !tactic || !tech {
-				t.Errorf("tags %v need an ATT&CK tactic and technique", r.Tags)
+			for i, d := range docs {
+				r := d.ruleFile
+				where := fmt.Sprintf("document %d (%q)", i+1, r.Title)
+				if !uuidRE.MatchString(r.ID) {
+					t.Errorf("%s: id %q is not a lowercase UUIDv4", where, r.ID)
+				}
+				if prev, dup := ids[r.ID]; dup {
+					t.Errorf("%s: id %s already used by %s", where, r.ID, prev)
+				}
+				ids[r.ID] = name
+				if r.Title == "" {
+					t.Errorf("%s: no title", where)
+				}
+				if d.Correlation == nil {
+					if r.Logsource["product"] != "aws" || r.Logsource["service"] != "cloudtrail" {
+						t.Errorf("%s: logsource = %v; want product aws, service cloudtrail", where, r.Logsource)
+					}
+					if _, ok := r.Detection["condition"]; !ok {
+						t.Errorf("%s: detection has no condition", where)
+					}
+					if helpers {
+						continue
+					}
+				}
+				if strings.Count(r.Description, "\n") < 2 || !strings.Contains(r.Description, "Triage") {
+					t.Errorf("%s: a description of several lines with a Triage paragraph is required", where)
+				}
+				if r.Status != "experimental" || r.Author != "trailhound" || r.Date == "" {
+					t.Errorf("%s: status, author, date = %q, %q, %q; want experimental, trailhound, a date", where, r.Status, r.Author, r.Date)
+				}
+				if !slices.Contains([]string{"informational", "low", "medium", "high", "critical"}, r.Level) {
+					t.Errorf("%s: level %q is not a Sigma level", where, r.Level)
+				}
+				if len(r.References) == 0 || len(r.FalsePositives) == 0 {
+					t.Errorf("%s: references and falsepositives are required", where)
+				}
+				var tactic, tech bool
+				for _, tag := range r.Tags {
+					switch {
+					case techRE.MatchString(tag):
+						tech = true
+					case tacticRE.MatchString(tag):
+						tactic = true
+					default:
+						t.Errorf("%s: tag %q is neither attack.<tactic> nor attack.tNNNN[.NNN]", where, tag)
+					}
+				}
+				if !tactic || !tech {
+					t.Errorf("%s: tags %v need an ATT&CK tactic and technique", where, r.Tags)
+				}
 			}
 		})
 	}
