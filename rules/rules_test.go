@@ -31,6 +31,12 @@ type ruleFile struct {
 }
 
 type testFile struct {
+	GeoIP []struct {
+		Network string `yaml:"network"`
+		ASN     int    `yaml:"asn"`
+		ASOrg   string `yaml:"as_org"`
+		Country string `yaml:"country"`
+	} `yaml:"geoip"`
 	Cases []struct {
 		Name   string           `yaml:"name"`
 		Events []map[string]any `yaml:"events"`

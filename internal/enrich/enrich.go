@@ -25,6 +25,7 @@ package enrich
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -68,6 +69,18 @@ type Config struct {
 	GeoIP []string
 	// CacheSize is how many addresses each State remembers; 0 means DefaultCacheSize.
 	CacheSize int
+	// Static are networks with known ASN and country, consulted before the databases:
+	// fixtures for rule tests, or a user's own allocations. The first network that
+	// contains an address gives its fields.
+	Static []StaticNetwork
+}
+
+// StaticNetwork is one network of Config.Static.
+type StaticNetwork struct {
+	Prefix  netip.Prefix
+	ASN     uint32
+	ASOrg   string
+	Country string
 }
 
 // GeoIPPaths returns the databases to open: the --geoip flags when any are given, else the
@@ -87,6 +100,7 @@ func GeoIPPaths(flags []string, env string) []string {
 
 // Enricher holds the opened databases. It is immutable and safe for concurrent use.
 type Enricher struct {
+	static    []StaticNetwork
 	dbs       []*geoDB
 	provides  Provides
 	cacheSize int
@@ -95,7 +109,15 @@ type Enricher struct {
 // Open opens every database of cfg.GeoIP. All failures are returned together, and then no
 // database is left open.
 func Open(cfg Config) (*Enricher, error) {
-	e := &Enricher{cacheSize: cfg.CacheSize}
+	e := &Enricher{cacheSize: cfg.CacheSize, static: cfg.Static}
+	for _, n := range cfg.Static {
+		if n.ASN != 0 {
+			e.provides |= ProvidesASN
+		}
+		if n.Country != "" {
+			e.provides |= ProvidesCountry
+		}
+	}
 	if e.cacheSize <= 0 {
 		e.cacheSize = DefaultCacheSize
 	}
@@ -137,6 +159,9 @@ func (e *Enricher) Provides() Provides { return e.provides }
 // saying which fields are off when a kind of database is missing.
 func (e *Enricher) Summary() string {
 	var parts []string
+	if len(e.static) > 0 {
+		parts = append(parts, fmt.Sprintf("%d static networks", len(e.static)))
+	}
 	for _, db := range e.dbs {
 		parts = append(parts, db.info.Provides.String()+" db "+db.info.String())
 	}

@@ -61,7 +61,7 @@ func (s *State) Stats() Stats { return s.stats }
 // IP classifies a sourceIPAddress value and, for a public address, looks it up.
 func (s *State) IP(b []byte) IPInfo {
 	kind, addr := ClassifySourceIP(b)
-	if kind != IPPublic || len(s.e.dbs) == 0 {
+	if kind != IPPublic || (len(s.e.dbs) == 0 && len(s.e.static) == 0) {
 		return IPInfo{Kind: kind}
 	}
 	if info, ok := s.ips[addr]; ok {
@@ -70,6 +70,12 @@ func (s *State) IP(b []byte) IPInfo {
 	}
 	s.stats.Lookups++
 	info := IPInfo{Kind: kind}
+	for _, n := range s.e.static {
+		if n.Prefix.Contains(addr) {
+			info.ASN, info.ASOrg, info.Country = n.ASN, n.ASOrg, n.Country
+			break
+		}
+	}
 	for _, db := range s.e.dbs {
 		if err := db.lookup(addr, &info); err != nil {
 			s.stats.LookupErrors++

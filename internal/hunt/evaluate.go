@@ -51,3 +51,17 @@ func (e Evaluator) Evaluate(ctx context.Context, events []*event.Event) ([]signa
 	signal.Sort(sigs)
 	return sigs, nil
 }
+
+// WithGeoIP returns an Evaluator whose enrichment knows the given networks (rule test files
+// declare them to test rules on ASN and country without a database).
+func (e Evaluator) WithGeoIP(nets []enrich.StaticNetwork) (interface {
+	Evaluate(ctx context.Context, events []*event.Event) ([]signal.Signal, error)
+}, error) {
+	enr, err := enrich.Open(enrich.Config{Static: nets})
+	if err != nil {
+		return nil, err
+	}
+	cfg := e.Config
+	cfg.Enricher = enr
+	return Evaluator{Rules: e.Rules, Config: cfg}, nil
+}

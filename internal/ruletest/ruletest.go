@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
@@ -19,14 +20,16 @@ import (
 	"github.com/valyala/fastjson"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/trailhound/trailhound/internal/enrich"
 	"github.com/trailhound/trailhound/internal/event"
 	"github.com/trailhound/trailhound/internal/sigma"
 	"github.com/trailhound/trailhound/internal/signal"
 )
 
 // Evaluator turns a case's events into signals. It is given every rule of the rule set and
-// must start from empty state on each call.
-type Evaluator interface {
+// must start from empty state on each call. It is an alias of an unnamed interface so that
+// an evaluator (hunt.Evaluator) can return one without importing this package.
+type Evaluator = interface {
 	Evaluate(ctx context.Context, events []*event.Event) ([]signal.Signal, error)
 }
 
@@ -36,7 +39,16 @@ type File struct {
 	Path string
 	// RuleFile is the rule file it tests (same stem without _test).
 	RuleFile string
-	Cases    []Case
+	// GeoIP are the networks the file declares (top-level key geoip: a list of network,
+	// asn, as_org, country), so rules on trailhound.src_asn / src_country can be tested
+	// without a database.
+	GeoIP []enrich.StaticNetwork
+	Cases []Case
+}
+
+// GeoIPEvaluator is an Evaluator that can evaluate with the networks a test file declares.
+type GeoIPEvaluator interface {
+	WithGeoIP(nets []enrich.StaticNetwork) (Evaluator, error)
 }
 
 // Case is one test case.
@@ -100,6 +112,12 @@ func isTestFile(p string) bool {
 // Parse parses one test file.
 func Parse(name string, data []byte) (*File, error) {
 	var doc struct {
+		GeoIP []struct {
+			Network string `yaml:"network"`
+			ASN     uint32 `yaml:"asn"`
+			ASOrg   string `yaml:"as_org"`
+			Country string `yaml:"country"`
+		} `yaml:"geoip"`
 		Cases []yaml.Node `yaml:"cases"`
 	}
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -109,6 +127,13 @@ func Parse(name string, data []byte) (*File, error) {
 	f := &File{Path: name, RuleFile: strings.TrimSuffix(strings.TrimSuffix(name, ext), "_test") + ext}
 	if len(doc.Cases) == 0 {
 		return nil, fmt.Errorf("%s: no cases", name)
+	}
+	for _, g := range doc.GeoIP {
+		p, err := netip.ParsePrefix(g.Network)
+		if err != nil {
+			return nil, fmt.Errorf("%s: geoip network %q: %w", name, g.Network, err)
+		}
+		f.GeoIP = append(f.GeoIP, enrich.StaticNetwork{Prefix: p, ASN: g.ASN, ASOrg: g.ASOrg, Country: g.Country})
 	}
 	for i := range doc.Cases {
 		n := &doc.Cases[i]
@@ -173,6 +198,17 @@ func Run(ctx context.Context, files []*File, rules *sigma.RuleSet, ev Evaluator)
 	var out []Result
 	for _, f := range files {
 		ids := byFile[f.RuleFile]
+		fev := ev
+		if len(f.GeoIP) > 0 {
+			ge, ok := ev.(GeoIPEvaluator)
+			if !ok {
+				return nil, fmt.Errorf("%s declares geoip networks, which this evaluator cannot use", f.Path)
+			}
+			var err error
+			if fev, err = ge.WithGeoIP(f.GeoIP); err != nil {
+				return nil, fmt.Errorf("%s: %w", f.Path, err)
+			}
+		}
 		for _, c := range f.Cases {
 			res := Result{File: f.Path, RuleFile: f.RuleFile, Case: c.Name, Line: c.Line}
 			if len(ids) == 0 {
@@ -180,7 +216,7 @@ func Run(ctx context.Context, files []*File, rules *sigma.RuleSet, ev Evaluator)
 				out = append(out, res)
 				continue
 			}
-			sigs, err := ev.Evaluate(ctx, c.Events)
+			sigs, err := fev.Evaluate(ctx, c.Events)
 			if err != nil {
 				return nil, fmt.Errorf("%s: case %q: %w", f.Path, c.Name, err)
 			}

@@ -140,3 +140,46 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// hunt.Evaluator can run files that declare geoip networks.
+var _ ruletest.GeoIPEvaluator = hunt.Evaluator{}
+
+// TestGeoIPFixtures: a test file's geoip networks reach the rules as trailhound.src_asn and
+// src_country; without them the same events carry no such fields.
+func TestGeoIPFixtures(t *testing.T) {
+	rule := `title: From Indonesia
+id: 5c0d9a51-7a2e-4b6e-9a57-0f3f3c1f2b12
+logsource: {product: aws, service: cloudtrail}
+detection:
+    sel: {trailhound.src_country: ID, trailhound.src_asn: 7713}
+    condition: sel
+level: high
+`
+	ev := `{"eventVersion": "1.08", "eventID": "g1", "eventName": "ListUsers", "eventTime": "2026-11-20T09:00:00Z", "sourceIPAddress": "36.68.1.1"}`
+	with := "geoip:\n  - {network: 36.68.0.0/16, asn: 7713, country: ID}\ncases:\n  - name: fires\n    events: [" + ev + "]\n    expect: [{event_ids: [g1]}]\n"
+	without := "cases:\n  - name: silent\n    events: [" + ev + "]\n    expect: []\n"
+	for name, testYAML := range map[string]string{"with": with, "without": without} {
+		fsys := fstest.MapFS{"r.yml": {Data: []byte(rule)}, "r_test.yml": {Data: []byte(testYAML)}}
+		ctx := context.Background()
+		set, err := ruleset.Load(ctx, ruleset.Options{Builtin: fsys})
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := ruletest.Load(fsys, ".")
+		if err != nil {
+			t.Fatal(err)
+		}
+		results, err := ruletest.Run(ctx, files, set.Rules, hunt.Evaluator{Rules: set})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range results {
+			if !r.Passed() {
+				t.Errorf("%s: %s", name, r.Failure)
+			}
+		}
+	}
+	if _, err := ruletest.Parse("x_test.yml", []byte("geoip:\n  - {network: nope}\ncases:\n  - {name: x, events: [], expect: []}\n")); err == nil {
+		t.Error("a bad geoip network was accepted")
+	}
+}
