@@ -22,7 +22,15 @@ const (
 	IAMPolicyAttachment ResourceType = "iam:policy-attachment"
 	// IAMInlinePolicy is an inline policy put on a user, group or role; Name is the policy
 	// name, Details as for IAMPolicyAttachment, ID "PRINCIPAL_TYPE/PRINCIPAL POLICY_NAME".
-	IAMInlinePolicy  ResourceType = "iam:inline-policy"
+	IAMInlinePolicy ResourceType = "iam:inline-policy"
+	// IAMGroupMembership is a user added to a group: ID "GROUP/USER", Name the group;
+	// Details: group, user. The group's policies are not identities: the scope does not grow.
+	IAMGroupMembership ResourceType = "iam:group-membership"
+	// IAMManagedPolicy is a customer managed policy whose versions were changed
+	// (CreatePolicyVersion, SetDefaultPolicyVersion): always Changed; ID and ARN the policy
+	// ARN, Name its name; Details: version (created), set_as_default, default_version,
+	// policy_document.
+	IAMManagedPolicy ResourceType = "iam:managed-policy"
 	EC2KeyPair       ResourceType = "ec2:key-pair"
 	EC2SecurityGroup ResourceType = "ec2:security-group"
 	// EC2SecurityGroupRule is one ingress rule; Details: group_id, protocol, from_port,

@@ -32,6 +32,14 @@
 //     by unrelated sessions. A sourceIdentity the scope sets joins too: every session
 //     carrying it (sessionContext.sourceIdentity persists along role chains).
 //   - sts:GetSessionToken and sts:GetFederationToken: the new temporary key.
+//   - sts:AssumeRoleWithSAML and sts:AssumeRoleWithWebIdentity: the session's temporary key
+//     (responseElements.credentials.accessKeyId; the session name is the last part of
+//     assumedRoleUser.arn), as for AssumeRole. Their callers are SAML and web identities
+//     (SAMLUser, WebIdentityUser) outside any scope, so these calls are followed only from a
+//     role in scope (every session of the role opened in its window: the keys join, the call
+//     and its caller do not, nor the caller's sessions of other roles) or from a start that
+//     names the identity itself (--arn SAMLUser:… or WebIdentityUser:…). A start at one such
+//     key (--access-key ASIA…) is that session only: session names are reused.
 //
 // Nothing else links: not the account, not the source address, not closeness in time. A
 // benign administrator in the same account, working from the same NAT address at the same
@@ -40,6 +48,12 @@
 // expansion rule. AWS service principals (invokedBy, service-linked sessions) are never
 // expanded; calls a service makes on behalf of an identity in scope (KMS Decrypt by S3)
 // carry that identity and so are in scope.
+//
+// Resources are not identities: iam:AddUserToGroup by the scope is recorded as a group
+// membership resource (IAMGroupMembership, an acted-on edge in the graph) but the group's
+// policies and other members never join the scope; iam:CreatePolicyVersion and
+// SetDefaultPolicyVersion are recorded as changed managed policies (IAMManagedPolicy,
+// Changed) for review in the remediation plan.
 //
 // A starting signal contributes its actor (every event of an IAM user, root or federated
 // user) and its access key; for an assumed-role actor, only its temporary key.

@@ -152,7 +152,7 @@ func (s *scope) graph(resources []incident.Resource) *Graph {
 		by := g.actorNode(x.str(sub.by))
 		id, at := x.str(x.recs[sub.ev].id), x.time(sub.ev)
 		switch sub.how {
-		case "assumed role", "federation token":
+		case "assumed role", "federation token", "assumed role with SAML", "assumed role with web identity":
 			if sess := x.str(sub.session); sess != "" {
 				sn := g.actorNode(sess)
 				g.edge(by, sn, EdgeAssumed, id, at)
@@ -171,7 +171,7 @@ func (s *scope) graph(resources []incident.Resource) *Graph {
 		switch res.Type {
 		case incident.EC2Instance:
 			label = strings.TrimSpace(string(res.Type) + " " + res.Details["instance_type"] + " " + res.ID)
-		case incident.IAMPolicyAttachment, incident.IAMInlinePolicy:
+		case incident.IAMPolicyAttachment, incident.IAMInlinePolicy, incident.IAMGroupMembership:
 			label = string(res.Type) + " " + res.ID
 		}
 		if res.Failed {

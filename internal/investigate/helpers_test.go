@@ -18,6 +18,7 @@ var base = time.Date(2026, 11, 17, 9, 0, 0, 0, time.UTC)
 // who is a CloudTrail userIdentity for tests.
 type who struct {
 	typ, arn, acct, key, issuer, srcID, invokedBy string
+	pid, idp                                      string // principalId (default AIDAEXAMPLE), identityProvider
 	sessAt                                        time.Time
 	console                                       bool
 }
@@ -37,11 +38,31 @@ func roleSession(acct, role, session, key string) who {
 		issuer: "arn:aws:iam::" + acct + ":role/" + role}
 }
 
+// samlUser is a SAML identity (no ARN: its actor is "SAMLUser:PRINCIPAL_ID").
+func samlUser(acct, name string) who {
+	return who{typ: "SAMLUser", acct: acct, pid: "SAMLPROVIDERHASH=:" + name, idp: "arn:aws:iam::" + acct + ":saml-provider/Okta"}
+}
+
+// webUser is a web identity (OIDC token) with no ARN: its actor is "WebIdentityUser:PRINCIPAL_ID".
+func webUser(acct, sub string) who {
+	return who{typ: "WebIdentityUser", acct: acct, pid: "token.actions.githubusercontent.com:sts.amazonaws.com:" + sub,
+		idp: "token.actions.githubusercontent.com"}
+}
+
 func (u who) withSourceIdentity(s string) who { u.srcID = s; return u }
 func (u who) via(service string) who          { u.invokedBy = service; return u }
 
 func (u who) identity() map[string]any {
 	m := map[string]any{"type": u.typ, "arn": u.arn, "accountId": u.acct, "principalId": "AIDAEXAMPLE"}
+	if u.pid != "" {
+		m["principalId"] = u.pid
+	}
+	if u.arn == "" {
+		delete(m, "arn")
+	}
+	if u.idp != "" {
+		m["identityProvider"], m["userName"] = u.idp, u.pid[strings.LastIndex(u.pid, ":")+1:]
+	}
 	if u.key != "" {
 		m["accessKeyId"] = u.key
 	}
@@ -161,6 +182,20 @@ func assumeRole(id string, at int, by who, roleARN, session, key string, extraRe
 	acct := arnAccount(roleARN)
 	role := roleARN[strings.LastIndex(roleARN, "/")+1:]
 	return ev{id: id, at: at, who: by, api: "sts:AssumeRole", req: req,
+		resp: map[string]any{"credentials": map[string]any{"accessKeyId": key, "sessionToken": "x"},
+			"assumedRoleUser": map[string]any{"arn": "arn:aws:sts::" + acct + ":assumed-role/" + role + "/" + session}}}
+}
+
+// assumeRoleFederated is AssumeRoleWithSAML (by a SAMLUser) or AssumeRoleWithWebIdentity
+// (by a WebIdentityUser): the session name is in the assumed-role ARN of the response.
+func assumeRoleFederated(id string, at int, by who, roleARN, session, key string) ev {
+	api, req := "sts:AssumeRoleWithSAML", map[string]any{"roleArn": roleARN, "principalArn": by.idp, "durationSeconds": 3600}
+	if by.typ == "WebIdentityUser" {
+		api, req = "sts:AssumeRoleWithWebIdentity", map[string]any{"roleArn": roleARN, "roleSessionName": session}
+	}
+	acct := arnAccount(roleARN)
+	role := roleARN[strings.LastIndex(roleARN, "/")+1:]
+	return ev{id: id, at: at, who: by, api: api, req: req,
 		resp: map[string]any{"credentials": map[string]any{"accessKeyId": key, "sessionToken": "x"},
 			"assumedRoleUser": map[string]any{"arn": "arn:aws:sts::" + acct + ":assumed-role/" + role + "/" + session}}}
 }

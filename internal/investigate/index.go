@@ -103,6 +103,10 @@ const (
 	linkFederation
 	// linkDeleteUser: a = user ARN.
 	linkDeleteUser
+	// linkAssumeRoleSAML: AssumeRoleWithSAML; a, b, c as for linkAssumeRole.
+	linkAssumeRoleSAML
+	// linkAssumeRoleWebIdentity: AssumeRoleWithWebIdentity; a, b, c as for linkAssumeRole.
+	linkAssumeRoleWebIdentity
 )
 
 // link is a lineage fact: event ev derives identity a (and b, c) of the given kind.
@@ -149,7 +153,10 @@ type Index struct {
 
 	byActor, byKey, byRole, byIP, bySrcID map[sym][]int32
 	byID                                  map[sym]int32
-	symOf                                 map[string]sym
+	// fedByRole lists, per role ARN, the successful AssumeRoleWithSAML and
+	// AssumeRoleWithWebIdentity events that opened a session of it, in time order.
+	fedByRole map[sym][]int32
+	symOf     map[string]sym
 	// hasGeo is set when an enricher with databases was used.
 	hasGeo bool
 	stats  LoadStats
@@ -469,6 +476,24 @@ func (b *builder) lineage(v *fastjson.Value, r *record, name string) (link, bool
 			return link{kind: linkSessionToken, a: in.b(key)}, true
 		case "GetFederationToken":
 			return link{kind: linkFederation, a: in.b(key), b: in.b(re("federatedUser", "arn"))}, true
+		case "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity":
+			// The session name comes from the assertion or token: the assumed-role ARN has it.
+			session := ""
+			if role := rp("roleArn"); role != "" {
+				sess := string(re("assumedRoleUser", "arn"))
+				if i := strings.LastIndexByte(sess, '/'); i >= 0 && strings.Contains(sess, ":assumed-role/") {
+					sess = sess[i+1:]
+				} else {
+					sess = rp("roleSessionName")
+				}
+				session = role + "#" + sess
+				in.s(role) // the index looks sessions up by role (fedByRole)
+			}
+			kind := linkAssumeRoleSAML
+			if name == "AssumeRoleWithWebIdentity" {
+				kind = linkAssumeRoleWebIdentity
+			}
+			return link{kind: kind, a: in.b(key), b: in.s(session), c: in.b(re("sourceIdentity"))}, true
 		}
 	}
 	return link{}, false
@@ -564,6 +589,7 @@ func (x *Index) finish(recs []record) {
 	x.stats.Events = len(out)
 	x.byActor, x.byKey, x.byRole = map[sym][]int32{}, map[sym][]int32{}, map[sym][]int32{}
 	x.byIP, x.bySrcID = map[sym][]int32{}, map[sym][]int32{}
+	x.fedByRole = map[sym][]int32{}
 	add := func(m map[sym][]int32, s sym, i int32) {
 		if s != 0 {
 			m[s] = append(m[s], i)
@@ -578,7 +604,14 @@ func (x *Index) finish(recs []record) {
 		add(x.byIP, r.ip, ii)
 		add(x.bySrcID, r.srcIdentity, ii)
 		if r.link >= 0 {
-			x.links[r.link].ev = ii
+			l := &x.links[r.link]
+			l.ev = ii
+			if l.kind == linkAssumeRoleSAML || l.kind == linkAssumeRoleWebIdentity {
+				role, _, _ := strings.Cut(x.str(l.b), "#")
+				if v, ok := x.symOf[role]; ok && role != "" {
+					x.fedByRole[v] = append(x.fedByRole[v], ii)
+				}
+			}
 		}
 		if r.raw >= 0 && resourceOp(strs[r.source], strs[r.name]) == opDelete {
 			x.deletes = append(x.deletes, ii)

@@ -86,8 +86,8 @@ type Identity struct {
 	Kind string `json:"kind"`
 	ID   string `json:"id"`
 	// How: "starting point", "created IAM user", "created access key", "set console
-	// password", "created role", "assumed role", "session token", "federation token", "set
-	// source identity".
+	// password", "created role", "assumed role", "assumed role with SAML", "assumed role with
+	// web identity", "session token", "federation token", "set source identity".
 	How string `json:"how"`
 	// By is the actor whose call derived it; EventID that call.
 	By      string    `json:"by,omitempty"`

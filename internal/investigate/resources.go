@@ -27,9 +27,12 @@ func resourceOp(source, name string) resOp {
 		case "CreateUser", "CreateAccessKey", "CreateLoginProfile", "AttachUserPolicy", "AttachRolePolicy",
 			"AttachGroupPolicy", "PutUserPolicy", "PutRolePolicy", "PutGroupPolicy", "CreateRole":
 			return opCreate
-		case "UpdateLoginProfile", "UpdateAccessKey", "UpdateAssumeRolePolicy":
+		case "AddUserToGroup":
+			return opCreate
+		case "UpdateLoginProfile", "UpdateAccessKey", "UpdateAssumeRolePolicy", "CreatePolicyVersion", "SetDefaultPolicyVersion":
 			return opChange
-		case "DeleteUser", "DeleteAccessKey", "DeleteLoginProfile", "DetachUserPolicy", "DetachRolePolicy",
+		case "RemoveUserFromGroup", "DeletePolicy",
+			"DeleteUser", "DeleteAccessKey", "DeleteLoginProfile", "DetachUserPolicy", "DetachRolePolicy",
 			"DetachGroupPolicy", "DeleteUserPolicy", "DeleteRolePolicy", "DeleteGroupPolicy", "DeleteRole":
 			return opDelete
 		}
@@ -255,6 +258,31 @@ func extract(v *fastjson.Value, c evctx, source, name string) []tracked {
 	case "DeleteUserPolicy", "DeleteRolePolicy", "DeleteGroupPolicy":
 		pt, p := principalOf(rp)
 		return del("ip|" + a + "|" + pt + "|" + p + "|" + str(rp, "policyName"))
+	case "AddUserToGroup":
+		g, u := str(rp, "groupName"), str(rp, "userName")
+		t := c.res(incident.IAMGroupMembership, g+"/"+u, g, "", "gm|"+a+"|"+g+"|"+u)
+		t.Region = "global"
+		t.Details["group"], t.Details["user"] = g, u
+		return one(t, opCreate)
+	case "RemoveUserFromGroup":
+		return del("gm|" + a + "|" + str(rp, "groupName") + "|" + str(rp, "userName"))
+	case "CreatePolicyVersion", "SetDefaultPolicyVersion":
+		pol := str(rp, "policyArn")
+		t := c.res(incident.IAMManagedPolicy, pol, lastPart(pol), pol, "pol|"+pol)
+		t.Region = "global"
+		if name == "CreatePolicyVersion" {
+			setIf(t.Details, "version", str(re, "policyVersion", "versionId"))
+			setIf(t.Details, "set_as_default", str(rp, "setAsDefault"))
+			setIf(t.Details, "policy_document", str(rp, "policyDocument"))
+			if str(rp, "setAsDefault") == "true" {
+				setIf(t.Details, "default_version", str(re, "policyVersion", "versionId"))
+			}
+		} else {
+			setIf(t.Details, "default_version", str(rp, "versionId"))
+		}
+		return one(t, opChange)
+	case "DeletePolicy":
+		return del("pol|" + str(rp, "policyArn"))
 	case "CreateRole", "UpdateAssumeRolePolicy":
 		n := str(rp, "roleName")
 		t := c.res(incident.IAMRole, "", n, str(re, "role", "arn"), "role|"+a+"|"+n)

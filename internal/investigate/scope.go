@@ -181,8 +181,35 @@ func (s *scope) compute() {
 			}
 		}
 		s.subjects[i].events = max(s.subjects[i].events, n)
+		if sub.kind == subjRole {
+			s.federatedSessions(sub)
+		}
 	}
 	slices.Sort(s.events)
+}
+
+// federatedSessions adds the temporary keys of the sessions of role sub that SAML and web
+// identities opened (AssumeRoleWithSAML, AssumeRoleWithWebIdentity) in its window. The calls
+// themselves stay out, as do their callers: an AssumeRole by an identity outside the scope
+// stays out too, while the session's own events are in scope through the role.
+func (s *scope) federatedSessions(sub subject) {
+	x := s.x
+	for _, e := range x.fedByRole[sub.val] {
+		r := &x.recs[e]
+		if r.t < sub.from || (sub.to != 0 && r.t >= sub.to) {
+			continue
+		}
+		l := x.links[r.link]
+		s.add(subject{kind: subjKey, val: l.a, from: r.t, by: r.actor, ev: e, session: l.b, how: fedHow(l.kind)})
+	}
+}
+
+// fedHow is how a session opened by a SAML or web identity joined the scope.
+func fedHow(k linkKind) string {
+	if k == linkAssumeRoleSAML {
+		return "assumed role with SAML"
+	}
+	return "assumed role with web identity"
 }
 
 // consoleOf reports whether r belongs to a console session of its user opened at or after from.
@@ -214,6 +241,13 @@ func (s *scope) derive(e int32) {
 		n.kind, n.val, n.how = subjRole, l.a, "created role"
 	case linkAssumeRole:
 		n.kind, n.val, n.how, n.session = subjKey, l.a, "assumed role", l.b
+		if l.c != 0 {
+			s.add(subject{kind: subjSourceIdentity, val: l.c, from: r.t, by: r.actor, ev: e, how: "set source identity"})
+		}
+	case linkAssumeRoleSAML, linkAssumeRoleWebIdentity:
+		// Only a caller already in scope (an --arn start naming the SAML or web identity)
+		// gets here: the sessions of a role in scope are added by federatedSessions.
+		n.kind, n.val, n.how, n.session = subjKey, l.a, fedHow(l.kind), l.b
 		if l.c != 0 {
 			s.add(subject{kind: subjSourceIdentity, val: l.c, from: r.t, by: r.actor, ev: e, how: "set source identity"})
 		}
@@ -333,7 +367,8 @@ func (x *Index) startSubjects(st Start, signals []signal.Signal) ([]subject, err
 // keyCreated reports whether a CreateAccessKey or STS call issued key k.
 func (x *Index) keyCreated(k sym) bool {
 	for _, l := range x.links {
-		if l.a == k && (l.kind == linkCreateKey || l.kind == linkAssumeRole || l.kind == linkSessionToken || l.kind == linkFederation) {
+		if l.a == k && (l.kind == linkCreateKey || l.kind == linkAssumeRole || l.kind == linkSessionToken ||
+			l.kind == linkFederation || l.kind == linkAssumeRoleSAML || l.kind == linkAssumeRoleWebIdentity) {
 			return true
 		}
 	}

@@ -31,6 +31,8 @@ func TestLineage(t *testing.T) {
 		start Start
 		// want are the event ids in scope, in time order.
 		want []string
+		// keys, when set, are the access-key identities of the scope ("KEY how"), sorted.
+		keys []string
 	}{
 		{
 			name: "created user, its key and its console session; benign admin stays out",
@@ -132,6 +134,61 @@ func TestLineage(t *testing.T) {
 			start: Start{ARN: attacker.arn},
 			want:  []string{"e1", "e2", "e3"},
 		},
+		{
+			name: "SAML and web identity sessions of a role the scope created; the callers and their other roles stay out",
+			evs: []ev{
+				{id: "e1", at: 0, who: attacker, api: "iam:CreateRole", req: map[string]any{"roleName": "backdoor"},
+					resp: map[string]any{"role": map[string]any{"arn": "arn:aws:iam::" + acctA + ":role/backdoor"}}},
+				assumeRoleFederated("e2", 5, samlUser(acctA, "jdoe@corp.example"), "arn:aws:iam::"+acctA+":role/backdoor", "jdoe@corp.example", "ASIASAML000000000001"),
+				call("e3", 6, roleSession(acctA, "backdoor", "jdoe@corp.example", "ASIASAML000000000001"), "s3:ListBuckets"),
+				assumeRoleFederated("e4", 7, webUser(acctA, "repo:evil/x:ref:refs/heads/main"), "arn:aws:iam::"+acctA+":role/backdoor", "gh-run", "ASIAWEB0000000000001"),
+				call("e5", 8, roleSession(acctA, "backdoor", "gh-run", "ASIAWEB0000000000001"), "ec2:RunInstances"),
+				// The same SAML user's session of another role is theirs, not the scope's.
+				assumeRoleFederated("e6", 9, samlUser(acctA, "jdoe@corp.example"), "arn:aws:iam::"+acctA+":role/readonly", "jdoe@corp.example", "ASIASAML000000000002"),
+				call("e7", 10, roleSession(acctA, "readonly", "jdoe@corp.example", "ASIASAML000000000002"), "s3:ListBuckets"),
+			},
+			start: Start{User: "mailer"},
+			want:  []string{"e1", "e3", "e5"},
+			keys:  []string{"ASIASAML000000000001 assumed role with SAML", "ASIAWEB0000000000001 assumed role with web identity"},
+		},
+		{
+			name: "role start: its SAML sessions and their role chain join, the SAML user does not",
+			evs: []ev{
+				assumeRoleFederated("e1", 0, samlUser(acctA, "jdoe@corp.example"), "arn:aws:iam::"+acctA+":role/sso-admin", "jdoe@corp.example", "ASIASSO0000000000001"),
+				assumeRole("e2", 1, roleSession(acctA, "sso-admin", "jdoe@corp.example", "ASIASSO0000000000001"),
+					"arn:aws:iam::"+acctB+":role/admin", "hop", "ASIAHOP0000000000001", nil),
+				call("e3", 2, roleSession(acctB, "admin", "hop", "ASIAHOP0000000000001"), "iam:ListUsers"),
+				assumeRoleFederated("e4", 3, samlUser(acctA, "jdoe@corp.example"), "arn:aws:iam::"+acctA+":role/billing", "jdoe@corp.example", "ASIABILL000000000001"),
+				call("e5", 4, roleSession(acctA, "billing", "jdoe@corp.example", "ASIABILL000000000001"), "ce:GetCostAndUsage"),
+			},
+			start: Start{ARN: "arn:aws:iam::" + acctA + ":role/sso-admin"},
+			want:  []string{"e2", "e3"},
+			keys:  []string{"ASIAHOP0000000000001 assumed role", "ASIASSO0000000000001 assumed role with SAML"},
+		},
+		{
+			name: "federated session key start: that session only, not a reused session name",
+			evs: []ev{
+				assumeRoleFederated("e1", 0, webUser(acctA, "repo:evil/x:ref:refs/heads/main"), "arn:aws:iam::"+acctA+":role/ci", "GitHubActions", "ASIAWEB0000000000002"),
+				call("e2", 1, roleSession(acctA, "ci", "GitHubActions", "ASIAWEB0000000000002"), "secretsmanager:GetSecretValue"),
+				assumeRoleFederated("e3", 2, webUser(acctA, "repo:corp/app:ref:refs/heads/main"), "arn:aws:iam::"+acctA+":role/ci", "GitHubActions", "ASIAWEB0000000000003"),
+				call("e4", 3, roleSession(acctA, "ci", "GitHubActions", "ASIAWEB0000000000003"), "ecs:UpdateService"),
+			},
+			start: Start{AccessKey: "ASIAWEB0000000000002"},
+			want:  []string{"e2"},
+			keys:  []string{"ASIAWEB0000000000002 starting point"},
+		},
+		{
+			name: "SAML identity start (--arn): the sessions it opened, not the other sessions of the role",
+			evs: []ev{
+				assumeRoleFederated("e1", 0, samlUser(acctA, "mallory@corp.example"), "arn:aws:iam::"+acctA+":role/sso-admin", "mallory@corp.example", "ASIAMAL0000000000001"),
+				call("e2", 1, roleSession(acctA, "sso-admin", "mallory@corp.example", "ASIAMAL0000000000001"), "iam:CreateAccessKey"),
+				assumeRoleFederated("e3", 2, samlUser(acctA, "jdoe@corp.example"), "arn:aws:iam::"+acctA+":role/sso-admin", "jdoe@corp.example", "ASIASSO0000000000009"),
+				call("e4", 3, roleSession(acctA, "sso-admin", "jdoe@corp.example", "ASIASSO0000000000009"), "iam:ListUsers"),
+			},
+			start: Start{ARN: "SAMLUser:SAMLPROVIDERHASH=:mallory@corp.example"},
+			want:  []string{"e1", "e2"},
+			keys:  []string{"ASIAMAL0000000000001 assumed role with SAML"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -147,6 +204,18 @@ func TestLineage(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("events in scope (-want +got):\n%s\nidentities: %+v", diff, rep.Identities)
+			}
+			if tc.keys != nil {
+				var keys []string
+				for _, id := range rep.Identities {
+					if id.Kind == "access-key" {
+						keys = append(keys, id.ID+" "+id.How)
+					}
+				}
+				slices.Sort(keys)
+				if diff := cmp.Diff(tc.keys, keys); diff != "" {
+					t.Errorf("access keys in scope (-want +got):\n%s\nidentities: %+v", diff, rep.Identities)
+				}
 			}
 		})
 	}
