@@ -28,7 +28,14 @@
 // matches), with one value per event in insertion order: the 64-bit eventID hash
 // (dedup), the eventID, the time (Unix ns), one fixed-width dictionary code per string column
 // (the dictionary is a section too), and the event's block, offset and length. The footer
-// says where each section is, the number of events and their time range.
+// says where each section is, the number of events and their time range. Since footer
+// version 2, the sections actor.set, key.set and ip.set list, per row group, the dictionary
+// codes present in that group, so a lookup by actor, key or address skips the groups without
+// them without decompressing their columns; segments without a version are read as before.
+//
+// Scan, Events and Raw call back from the calling goroutine in commit order, while up to
+// GOMAXPROCS goroutines read ahead: segments, column groups, and raw blocks (each
+// decompressed once per lookup, into pooled buffers; Events also parses ahead).
 //
 // # Durability
 //

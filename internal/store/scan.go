@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/trailhound/trailhound/internal/event"
 	"github.com/valyala/fastjson"
+	"golang.org/x/sync/errgroup"
 )
 
 // Filter selects events. An event matches when it matches every group that is set:
@@ -56,54 +58,46 @@ type Record struct {
 
 // Scan calls fn, from the calling goroutine, for every stored event matching f, in commit
 // order (segment by segment, and in insertion order within a segment). It reads only the
-// index columns. An error from fn stops the scan and is returned.
+// index columns; segments are scanned ahead on up to GOMAXPROCS goroutines, and fn still
+// sees them in order. An error from fn stops the scan and is returned.
 func (s *Store) Scan(ctx context.Context, f Filter, fn func(Record) error) error {
-	for _, sg := range s.snapshot() {
-		recs, err := s.scanSegment(ctx, sg, f)
-		if err != nil {
-			return err
-		}
+	segs := s.snapshot()
+	nw := workers()
+	return ordered(ctx, len(segs), nw, nw, func(i int) ([]Record, error) {
+		return s.scanSegment(ctx, segs[i], f)
+	}, func(_ int, recs []Record) error {
 		for i := range recs {
 			if err := fn(recs[i]); err != nil {
 				return err
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
-// Events calls fn for every stored event matching f, like Scan, with the event decoded from
-// its raw JSON. The event is valid only during the call (see package event).
+// Events calls fn for every stored event matching f, like Scan (from the calling goroutine,
+// in commit order), with the event decoded from its raw JSON. The event is valid only
+// during the call (see package event).
 func (s *Store) Events(ctx context.Context, f Filter, fn func(Record, *event.Event) error) error {
-	var p fastjson.Parser
-	for _, sg := range s.snapshot() {
-		recs, err := s.scanSegment(ctx, sg, f)
-		if err != nil {
-			return err
-		}
+	segs := s.snapshot()
+	nw := workers()
+	return ordered(ctx, len(segs), nw, nw, func(i int) ([]Record, error) {
+		return s.scanSegment(ctx, segs[i], f)
+	}, func(k int, recs []Record) error {
 		if len(recs) == 0 {
-			continue
+			return nil
 		}
+		sg := segs[k]
 		rows := make([]uint32, len(recs))
 		for i, r := range recs {
 			rows[i] = r.Ref.Row
 		}
-		i := 0
-		err = s.rawRows(ctx, sg, rows, func(_ uint32, raw []byte) error {
-			v, err := p.ParseBytes(raw)
-			if err != nil {
-				return fmt.Errorf("segment %s row %d: parsing event: %w", sg.name, recs[i].Ref.Row, err)
-			}
-			ev := event.Event{Raw: raw, Value: v, Pos: recs[i].Pos}
-			err = fn(recs[i], &ev)
-			i++
-			return err
+		var ev event.Event
+		return s.readRows(ctx, sg, rows, true, func(i int, raw []byte, v *fastjson.Value) error {
+			ev = event.Event{Raw: raw, Value: v, Pos: recs[i].Pos}
+			return fn(recs[i], &ev)
 		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
 // dictMatch returns, for the dictionary, which codes satisfy keep; and whether any does.
@@ -149,6 +143,12 @@ func setMatcher(vals []string) func(string) bool {
 	return func(s string) bool { return m[s] }
 }
 
+// cond keeps the rows whose code in column col is kept.
+type cond struct {
+	col  int
+	keep []bool
+}
+
 // scanSegment returns the records of sg matching f.
 func (s *Store) scanSegment(ctx context.Context, sg *segment, f Filter) ([]Record, error) {
 	if err := ctx.Err(); err != nil {
@@ -159,10 +159,6 @@ func (s *Store) scanSegment(ctx context.Context, sg *segment, f Filter) ([]Recor
 	}
 	if err := sg.load(s.dec); err != nil {
 		return nil, err
-	}
-	type cond struct {
-		col  int
-		keep []bool
 	}
 	var who, acct []cond
 	if f.hasWho() {
@@ -214,30 +210,71 @@ func (s *Store) scanSegment(ctx context.Context, sg *segment, f Filter) ([]Recor
 			return nil, err
 		}
 	}
-	var rows []uint32
-	for i := range sg.ft.Events {
-		if len(who) > 0 {
+	type ccond struct {
+		col  *column
+		keep []bool
+	}
+	var whoC []ccond
+	var filterCols []*column
+	for _, c := range who {
+		whoC = append(whoC, ccond{cols[c.col], c.keep})
+		filterCols = append(filterCols, cols[c.col])
+	}
+	var acctCol *column
+	if len(acct) > 0 {
+		acctCol = cols[colAccount]
+		filterCols = append(filterCols, acctCol)
+	}
+	since, until := f.Since.UnixNano(), f.Until.UnixNano()
+	match := func(i int) bool {
+		if len(whoC) > 0 {
 			ok := false
-			for _, c := range who {
-				if c.keep[cols[c.col].at(i)] {
+			for _, c := range whoC {
+				if c.keep[c.col.at(i)] {
 					ok = true
 					break
 				}
 			}
 			if !ok {
-				continue
+				return false
 			}
 		}
-		if len(acct) > 0 && !acct[0].keep[cols[colAccount].at(i)] {
-			continue
+		if acctCol != nil && !acct[0].keep[acctCol.at(i)] {
+			return false
 		}
 		if times != nil {
 			t := int64(times.at(i))
-			if !f.Since.IsZero() && t < f.Since.UnixNano() || !f.Until.IsZero() && t >= f.Until.UnixNano() {
-				continue
+			if !f.Since.IsZero() && t < since || !f.Until.IsZero() && t >= until {
+				return false
 			}
 		}
-		rows = append(rows, uint32(i))
+		return true
+	}
+	// The row groups that may hold the identity (nil: all).
+	var gs []int
+	if len(who) > 0 {
+		var err error
+		if gs, err = s.candidateGroups(sg, who); err != nil {
+			return nil, err
+		}
+		if gs != nil && len(gs) == 0 {
+			return nil, nil
+		}
+	}
+	preload(gs, nil, append(filterCols, times)...)
+	var rows []uint32
+	if gs == nil {
+		gs = make([]int, sg.groups())
+		for g := range gs {
+			gs[g] = g
+		}
+	}
+	for _, g := range gs {
+		for i := g << groupShift; i < g<<groupShift+sg.rowsIn(g); i++ {
+			if match(i) {
+				rows = append(rows, uint32(i))
+			}
+		}
 	}
 	if err := columnErr(cols, times); err != nil {
 		return nil, err
@@ -257,6 +294,32 @@ func (s *Store) scanSegment(ctx context.Context, sg *segment, f Filter) ([]Recor
 		}
 	}
 	return s.records(sg, rows, cols, times)
+}
+
+// candidateGroups returns the row groups of sg whose code sets (groupSets) hold a code
+// kept by one of the who conditions, in order; nil (all groups) when a column has no sets.
+func (s *Store) candidateGroups(sg *segment, who []cond) ([]int, error) {
+	sets := make([][][]uint32, len(who))
+	for i, c := range who {
+		gsets, err := sg.groupSets(s.dec, c.col)
+		if err != nil || gsets == nil {
+			return nil, err
+		}
+		sets[i] = gsets
+	}
+	gs := []int{}
+	for g := range sg.groups() {
+	conds:
+		for i, c := range who {
+			for _, code := range sets[i][g] {
+				if c.keep[code] {
+					gs = append(gs, g)
+					break conds
+				}
+			}
+		}
+	}
+	return gs, nil
 }
 
 // columnErr returns the first read error of the columns.
@@ -285,25 +348,53 @@ func (s *Store) records(sg *segment, rows []uint32, cols map[int]*column, times 
 	if err != nil {
 		return nil, err
 	}
+	var arr [numStrCols]*column
+	for c := range numStrCols {
+		arr[c] = cols[c]
+	}
+	var gs []int
+	for _, r := range rows {
+		if g := int(r >> groupShift); len(gs) == 0 || gs[len(gs)-1] != g {
+			gs = append(gs, g)
+		}
+	}
+	preload(gs, ids, append(arr[:], times, recCol)...)
 	seq := sg.seq()
 	out := make([]Record, len(rows))
-	str := func(c int, r int) string { return sg.dict[cols[c].at(r)] }
-	for i, row := range rows {
-		r := int(row)
-		out[i] = Record{Ref: Ref{Segment: seq, Row: row}, Header: event.Header{
-			EventID:     ids.at(r),
-			EventTime:   time.Unix(0, int64(times.at(r))).UTC(),
-			EventSource: str(colSource, r),
-			EventName:   str(colName, r),
-			AccountID:   str(colAccount, r),
-			Region:      str(colRegion, r),
-			SourceIP:    str(colIP, r),
-			UserAgent:   str(colUA, r),
-			AccessKeyID: str(colKey, r),
-			ErrorCode:   str(colErr, r),
-			Actor:       str(colActor, r),
-			Pos:         event.Position{File: str(colFile, r), Record: int(recCol.at(r))},
-		}}
+	dict := sg.dict
+	str := func(c int, r int) string { return dict[arr[c].at(r)] }
+	// Every group the rows need is loaded (preload), so the columns are only read here and
+	// chunks of rows are built concurrently.
+	build := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := rows[i]
+			r := int(row)
+			out[i] = Record{Ref: Ref{Segment: seq, Row: row}, Header: event.Header{
+				EventID:     ids.at(r),
+				EventTime:   time.Unix(0, int64(times.at(r))).UTC(),
+				EventSource: str(colSource, r),
+				EventName:   str(colName, r),
+				AccountID:   str(colAccount, r),
+				Region:      str(colRegion, r),
+				SourceIP:    str(colIP, r),
+				UserAgent:   str(colUA, r),
+				AccessKeyID: str(colKey, r),
+				ErrorCode:   str(colErr, r),
+				Actor:       str(colActor, r),
+				Pos:         event.Position{File: str(colFile, r), Record: int(recCol.at(r))},
+			}}
+		}
+	}
+	const chunkRows = 8192
+	if nw := workers(); nw > 1 && len(rows) > chunkRows {
+		var g errgroup.Group
+		g.SetLimit(nw)
+		for lo := 0; lo < len(rows); lo += chunkRows {
+			g.Go(func() error { build(lo, min(lo+chunkRows, len(rows))); return nil })
+		}
+		g.Wait()
+	} else {
+		build(0, len(rows))
 	}
 	if err := columnErr(cols, times, recCol); err != nil {
 		return nil, err
@@ -317,9 +408,19 @@ func (s *Store) records(sg *segment, rows []uint32, cols map[int]*column, times 
 // seq returns the sequence number in the segment's name.
 func (sg *segment) seq() uint32 { return sg.num }
 
-// rawRows calls fn with the raw JSON of each row (ascending), decompressing each block once.
-// The bytes are valid only during the call.
+// rawRows calls fn, from the calling goroutine, with the raw JSON of each row (ascending),
+// decompressing each block once. The bytes are valid only during the call.
 func (s *Store) rawRows(ctx context.Context, sg *segment, rows []uint32, fn func(row uint32, raw []byte) error) error {
+	return s.readRows(ctx, sg, rows, false, func(i int, raw []byte, _ *fastjson.Value) error {
+		return fn(rows[i], raw)
+	})
+}
+
+// readRows calls fn, from the calling goroutine, with the index in rows, the raw JSON and,
+// when parse is set, the parsed JSON of each row (ascending). Each block is decompressed
+// once; blocks are read, decompressed and parsed ahead on up to GOMAXPROCS goroutines. The
+// bytes and the value are valid only during the call.
+func (s *Store) readRows(ctx context.Context, sg *segment, rows []uint32, parse bool, fn func(i int, raw []byte, v *fastjson.Value) error) error {
 	if err := sg.load(s.dec); err != nil {
 		return err
 	}
@@ -335,35 +436,101 @@ func (s *Store) rawRows(ctx context.Context, sg *segment, rows []uint32, fn func
 	if err != nil {
 		return err
 	}
-	cur, curN := []byte(nil), -1
-	for _, row := range rows {
+	var gs []int
+	for _, r := range rows {
+		if g := int(r >> groupShift); len(gs) == 0 || gs[len(gs)-1] != g {
+			gs = append(gs, g)
+		}
+	}
+	preload(gs, nil, blk, offs, lens)
+	// Runs of rows in the same block: rows[run[k].lo:run[k].hi] are in block run[k].b.
+	type run struct{ b, lo, hi int }
+	var runs []run
+	pos := make([][2]uint32, len(rows)) // offset and length of each row
+	for i, row := range rows {
 		r := int(row)
-		b, o, l := int(blk.at(r)), offs.at(r), lens.at(r)
+		b := int(blk.at(r))
+		pos[i] = [2]uint32{uint32(offs.at(r)), uint32(lens.at(r))}
 		if err := columnErr(nil, blk, offs, lens); err != nil {
 			return err
 		}
-		if b != curN {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("reading events: %w", err)
-			}
-			if b >= len(sg.blocks) {
-				return fmt.Errorf("segment %s row %d: block %d out of range", sg.name, r, b)
-			}
-			br := sg.blocks[b]
-			if cur, err = sg.frame(s.dec, br.off, br.clen, br.raw); err != nil {
-				return fmt.Errorf("segment %s: reading block %d: %w", sg.name, b, err)
-			}
-			curN = b
+		if b >= len(sg.blocks) {
+			return fmt.Errorf("segment %s row %d: block %d out of range", sg.name, r, b)
 		}
-		if o+l > uint64(len(cur)) {
-			return fmt.Errorf("segment %s row %d: event outside its block", sg.name, r)
-		}
-		if err := fn(row, cur[o:o+l]); err != nil {
-			return err
+		if len(runs) > 0 && runs[len(runs)-1].b == b {
+			runs[len(runs)-1].hi = i + 1
+		} else {
+			runs = append(runs, run{b, i, i + 1})
 		}
 	}
-	return nil
+	// chunk is one run read ahead: its block and, when parsing, a parser per row. The first
+	// n rows are ready; err is the error of the next one.
+	type chunk struct {
+		buf  []byte
+		ps   []*fastjson.Parser
+		vals []*fastjson.Value
+		n    int
+		err  error
+	}
+	nw := workers()
+	err = ordered(ctx, len(runs), nw, 2*nw, func(k int) (chunk, error) {
+		if err := ctx.Err(); err != nil {
+			return chunk{}, fmt.Errorf("reading events: %w", err)
+		}
+		rn := runs[k]
+		buf, err := sg.block(s.dec, rn.b)
+		if err != nil {
+			return chunk{}, err
+		}
+		c := chunk{buf: buf}
+		for i := rn.lo; i < rn.hi; i++ {
+			o, l := uint64(pos[i][0]), uint64(pos[i][1])
+			if o+l > uint64(len(buf)) {
+				c.err = fmt.Errorf("segment %s row %d: event outside its block", sg.name, rows[i])
+				break
+			}
+			if parse {
+				p := parserPool.Get()
+				c.ps = append(c.ps, p)
+				v, err := p.ParseBytes(buf[o : o+l])
+				if err != nil {
+					c.err = fmt.Errorf("segment %s row %d: parsing event: %w", sg.name, rows[i], err)
+					break
+				}
+				c.vals = append(c.vals, v)
+			}
+			c.n++
+		}
+		return c, nil
+	}, func(k int, c chunk) error {
+		defer func() {
+			for _, p := range c.ps {
+				parserPool.Put(p)
+			}
+			putBuf(c.buf)
+		}()
+		rn := runs[k]
+		for j := range c.n {
+			i := rn.lo + j
+			o, l := pos[i][0], pos[i][1]
+			var v *fastjson.Value
+			if parse {
+				v = c.vals[j]
+			}
+			if err := fn(i, c.buf[o:o+l], v); err != nil {
+				return err
+			}
+		}
+		return c.err
+	})
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) && !strings.HasPrefix(err.Error(), "reading events") {
+		return fmt.Errorf("reading events: %w", err)
+	}
+	return err
 }
+
+// parserPool holds the parsers of readRows: one per row read ahead.
+var parserPool fastjson.ParserPool
 
 // Raw calls fn with the raw JSON of each referenced event, grouped by segment (in commit
 // order) and by row. References to unknown segments or rows are errors. The bytes are valid
@@ -473,13 +640,9 @@ func (s *Store) PartEvents(ctx context.Context, part int, fn func(*event.Event) 
 	for i := range rows {
 		rows[i] = uint32(i)
 	}
-	var p fastjson.Parser
 	var ev event.Event
-	return s.rawRows(ctx, sg, rows, func(row uint32, raw []byte) error {
-		v, err := p.ParseBytes(raw)
-		if err != nil {
-			return fmt.Errorf("segment %s row %d: parsing event: %w", sg.name, row, err)
-		}
+	return s.readRows(ctx, sg, rows, true, func(i int, raw []byte, v *fastjson.Value) error {
+		row := rows[i]
 		f, rec := files.at(int(row)), recCol.at(int(row))
 		if err := columnErr(nil, files, recCol); err != nil {
 			return err

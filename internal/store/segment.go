@@ -67,8 +67,20 @@ type section struct {
 	Width  int        `json:"width,omitempty"` // bytes per value of fixed-width columns
 }
 
+// footerVersion is the version of the segments written. Version 2 added the sections
+// "actor.set", "key.set" and "ip.set" (setCols); segments without a version (1) lack them and
+// are read without row-group skipping.
+const footerVersion = 2
+
+// setCols are the identity columns that have, per row group, the set of their codes: per
+// group, a uvarint count then the sorted codes as uvarint deltas, in one chunk.
+var setCols = []int{colActor, colKey, colIP}
+
+const setSuffix = ".set"
+
 // footer is the table of contents of a segment.
 type footer struct {
+	Version  int                `json:"version,omitempty"`
 	Events   int                `json:"events"`
 	Blocks   int                `json:"blocks"`
 	MinTime  int64              `json:"min_time"`
@@ -92,6 +104,63 @@ type segment struct {
 	dict   []string
 	blocks []blockRef
 	err    error
+
+	setOnce sync.Once
+	sets    [numStrCols][][]uint32 // per setCols column (nil when absent), per group, codes
+	setErr  error
+}
+
+// groupSets returns, for the column c, the sorted codes present in each row group, or nil
+// when the segment has none (written before version 2). The dictionary must be loaded.
+func (sg *segment) groupSets(dec *zstd.Decoder, c int) ([][]uint32, error) {
+	sg.setOnce.Do(func() {
+		if sg.ft.Version < 2 {
+			return
+		}
+		for _, col := range setCols {
+			name := strColNames[col] + setSuffix
+			if _, ok := sg.ft.Sections[name]; !ok {
+				continue
+			}
+			b, err := sg.section(dec, name)
+			if err != nil {
+				sg.setErr = err
+				return
+			}
+			sets := make([][]uint32, sg.groups())
+			p := 0
+			for g := range sets {
+				n, k := binary.Uvarint(b[p:])
+				if k <= 0 || n > uint64(len(b)-p) {
+					sg.setErr = fmt.Errorf("segment %s: section %s: bad group %d", sg.name, name, g)
+					return
+				}
+				p += k
+				codes := make([]uint32, n)
+				v := uint64(0)
+				for i := range codes {
+					d, k := binary.Uvarint(b[p:])
+					if k <= 0 {
+						sg.setErr = fmt.Errorf("segment %s: section %s: bad group %d", sg.name, name, g)
+						return
+					}
+					p += k
+					if v += d; v >= uint64(len(sg.dict)) {
+						sg.setErr = fmt.Errorf("segment %s: section %s: dictionary code out of range", sg.name, name)
+						return
+					}
+					codes[i] = uint32(v)
+				}
+				sets[g] = codes
+			}
+			if p != len(b) {
+				sg.setErr = fmt.Errorf("segment %s: section %s: %d bytes left", sg.name, name, len(b)-p)
+				return
+			}
+			sg.sets[col] = sets
+		}
+	})
+	return sg.sets[c], sg.setErr
 }
 
 // openSegment opens a committed segment and reads its footer.
@@ -228,6 +297,7 @@ type column struct {
 	w      int
 	dictN  uint64 // when not 0, every value must be below it (dictionary codes)
 	groups [][]byte
+	errMu  sync.Mutex // guards err while groups are loaded concurrently (preload)
 	err    error
 }
 
@@ -282,9 +352,11 @@ func (c *column) load(g int) []byte {
 		}
 	}
 	if err != nil {
+		c.errMu.Lock()
 		if c.err == nil {
 			c.err = fmt.Errorf("segment %s: column %s, rows %d+: %w", c.sg.name, c.name, g<<groupShift, err)
 		}
+		c.errMu.Unlock()
 		b = make([]byte, n*c.w)
 	}
 	c.groups[g] = b
@@ -297,6 +369,7 @@ type idColumn struct {
 	dec    *zstd.Decoder
 	sec    section
 	groups [][]string
+	errMu  sync.Mutex // guards err while groups are loaded concurrently (preload)
 	err    error
 }
 
@@ -309,24 +382,32 @@ func (sg *segment) idColumn(dec *zstd.Decoder) (*idColumn, error) {
 }
 
 func (c *idColumn) at(i int) string {
-	g := i >> groupShift
-	ids := c.groups[g]
+	ids := c.groups[i>>groupShift]
 	if ids == nil {
-		n := c.sg.rowsIn(g)
-		ch := c.sec.Chunks[g]
-		b, err := c.sg.frame(c.dec, ch[0], ch[1], ch[2])
-		if err == nil {
-			ids, err = decodeStrings(b, n)
-		}
-		if err != nil {
-			if c.err == nil {
-				c.err = fmt.Errorf("segment %s: id column, rows %d+: %w", c.sg.name, g<<groupShift, err)
-			}
-			ids = make([]string, n)
-		}
-		c.groups[g] = ids
+		ids = c.load(i >> groupShift)
 	}
 	return ids[i&groupMask]
+}
+
+// load reads group g; on error it keeps the error and returns empty strings.
+func (c *idColumn) load(g int) []string {
+	n := c.sg.rowsIn(g)
+	ch := c.sec.Chunks[g]
+	b, err := c.sg.frame(c.dec, ch[0], ch[1], ch[2])
+	var ids []string
+	if err == nil {
+		ids, err = decodeStrings(b, n)
+	}
+	if err != nil {
+		c.errMu.Lock()
+		if c.err == nil {
+			c.err = fmt.Errorf("segment %s: id column, rows %d+: %w", c.sg.name, g<<groupShift, err)
+		}
+		c.errMu.Unlock()
+		ids = make([]string, n)
+	}
+	c.groups[g] = ids
+	return ids
 }
 
 // widthFor returns the bytes needed to store values up to max.

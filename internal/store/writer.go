@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/trailhound/trailhound/internal/event"
@@ -454,6 +455,37 @@ func (sg *segWriter) finish() (segmentMeta, error) {
 			return segmentMeta{}, err
 		}
 	}
+	// Per row group, the distinct codes of the identity columns, so that a lookup skips the
+	// groups without the identity (footer version 2).
+	seen := make([]int, len(sg.strs))
+	for _, c := range setCols {
+		col := sg.strCols[c]
+		b = b[:0]
+		var codes []uint32
+		for g := 0; g*groupRows < n; g++ {
+			codes = codes[:0]
+			for _, v := range col[g*groupRows : min(n, (g+1)*groupRows)] {
+				if seen[v] != g+1 {
+					seen[v] = g + 1
+					codes = append(codes, v)
+				}
+			}
+			slices.Sort(codes)
+			b = binary.AppendUvarint(b, uint64(len(codes)))
+			prev := uint32(0)
+			for _, v := range codes {
+				b = binary.AppendUvarint(b, uint64(v-prev))
+				prev = v
+			}
+		}
+		if err := put(strColNames[c]+setSuffix, b, 0, nil); err != nil {
+			return segmentMeta{}, err
+		}
+		for i := range seen {
+			seen[i] = 0
+		}
+	}
+	ft.Version = footerVersion
 	for _, c := range []struct {
 		name string
 		vals []uint32
