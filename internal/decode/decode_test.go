@@ -417,6 +417,9 @@ func TestDecodeHugeStream(t *testing.T) {
 }
 
 func TestDecodeAllocsPerEvent(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
 	// Allocations are per input, never per event: 1000 events cost no more than 10.
 	evs := testEvents(t)
 	build := func(n int) map[string][]byte {
