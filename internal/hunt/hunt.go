@@ -19,8 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/trailhound/trailhound/internal/correlate"
 	"github.com/trailhound/trailhound/internal/decode"
 	"github.com/trailhound/trailhound/internal/detect"
@@ -177,81 +175,65 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		return nil, err
 	}
 	eng := set.Engine
-	inputs := make(chan source.Input)
-	g, gctx := errgroup.WithContext(ctx)
-
 	var mu sync.Mutex
 	total := Stats{RejectedBy: map[decode.Reason]int{}, Signals: map[signal.Level]int{}, Accounts: map[string]AccountStats{}}
 	var runs []run
 
-	g.Go(func() error {
-		defer close(inputs)
-		return source.Walk(gctx, paths, cfg.Source, func(in source.Input) error {
-			switch in.Kind {
-			case source.KindDigest:
-				mu.Lock()
-				total.DigestFiles++
-				mu.Unlock()
-				return nil
-			case source.KindSkipped:
-				cfg.Logger.Debug("skipping input", "path", in.Name, "why", in.Why)
-				mu.Lock()
-				total.SkippedFiles++
-				mu.Unlock()
-				return nil
-			}
-			select {
-			case inputs <- in:
-				return nil
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		})
-	})
-	for range cfg.Workers {
-		g.Go(func() error {
-			w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st, onEvent: cfg.OnEvent,
-				maxMatches: max(1, cfg.MaxMatches/cfg.Workers), spillDir: cfg.SpillDir}
-			if cfg.Enricher != nil {
-				w.enr = cfg.Enricher.NewState()
-			}
-			defer func() {
-				for _, r := range w.runs {
-					if r.path != "" && w.failed {
-						os.Remove(r.path)
-					}
-				}
-			}()
-			for in := range inputs {
-				if err := w.run(gctx, in); err != nil {
-					w.failed = true
-					return err
-				}
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			total.Files += w.stats.Files
-			total.Bytes += w.stats.Bytes
-			total.Read += w.stats.Read
-			total.Evaluated += w.stats.Evaluated
-			total.Rejected += w.stats.Rejected
-			for r, n := range w.stats.RejectedBy {
-				total.RejectedBy[r] += n
-			}
-			total.Rejections = append(total.Rejections, w.stats.Rejections...)
-			for a, st := range w.accounts {
-				t := total.Accounts[a]
-				t.Events += st.Events
-				t.S3DataEvents += st.S3DataEvents
-				total.Accounts[a] = t
-			}
-			runs = append(runs, w.runs...)
-			total.SpilledRuns += len(w.runs)
-			runs = append(runs, run{mem: w.matches})
-			return nil
-		})
+	other := func(in source.Input) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch in.Kind {
+		case source.KindDigest:
+			total.DigestFiles++
+		case source.KindSkipped:
+			cfg.Logger.Debug("skipping input", "path", in.Name, "why", in.Why)
+			total.SkippedFiles++
+		}
 	}
-	if err := g.Wait(); err != nil {
+	err = source.Each(ctx, paths, cfg.Source, cfg.Workers, other, func(ctx context.Context, inputs <-chan source.Input) error {
+		w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st, onEvent: cfg.OnEvent,
+			maxMatches: max(1, cfg.MaxMatches/cfg.Workers), spillDir: cfg.SpillDir}
+		if cfg.Enricher != nil {
+			w.enr = cfg.Enricher.NewState()
+		}
+		var err error
+		for in := range inputs {
+			if err = w.run(ctx, in); err != nil {
+				break
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		// Spilled runs are kept even on error, so the cleanup below removes every file.
+		runs = append(runs, w.runs...)
+		if err != nil {
+			return err
+		}
+		total.Files += w.stats.Files
+		total.Bytes += w.stats.Bytes
+		total.Read += w.stats.Read
+		total.Evaluated += w.stats.Evaluated
+		total.Rejected += w.stats.Rejected
+		for r, n := range w.stats.RejectedBy {
+			total.RejectedBy[r] += n
+		}
+		total.Rejections = append(total.Rejections, w.stats.Rejections...)
+		for a, st := range w.accounts {
+			t := total.Accounts[a]
+			t.Events += st.Events
+			t.S3DataEvents += st.S3DataEvents
+			total.Accounts[a] = t
+		}
+		total.SpilledRuns += len(w.runs)
+		runs = append(runs, run{mem: w.matches})
+		return nil
+	})
+	if err != nil {
+		for _, r := range runs {
+			if r.path != "" {
+				os.Remove(r.path)
+			}
+		}
 		return nil, err
 	}
 	sort.Slice(total.Rejections, func(i, j int) bool {
@@ -296,7 +278,6 @@ type worker struct {
 	maxMatches int
 	spillDir   string
 	runs       []run // matches already spilled to disk, each sorted
-	failed     bool
 }
 
 // spillIfFull writes the worker's matches to a sorted run file once they pass its share of

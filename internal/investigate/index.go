@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/trailhound/trailhound/internal/decode"
 	"github.com/trailhound/trailhound/internal/enrich"
 	"github.com/trailhound/trailhound/internal/event"
@@ -187,40 +185,22 @@ func Load(ctx context.Context, paths []string, opts LoadOptions) (*Index, error)
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	inputs := make(chan source.Input)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		defer close(inputs)
-		return source.Walk(gctx, paths, opts.Source, func(in source.Input) error {
-			if in.Kind != source.KindLog {
-				return nil
-			}
-			select {
-			case inputs <- in:
-				return nil
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		})
-	})
 	var mu sync.Mutex
 	var parts []*builder
-	for range opts.Workers {
-		g.Go(func() error {
-			b := newBuilder(opts.Enricher)
-			dec := decode.New(opts.Decode)
-			for in := range inputs {
-				if err := b.file(gctx, dec, in); err != nil {
-					return err
-				}
+	err := source.Each(ctx, paths, opts.Source, opts.Workers, nil, func(ctx context.Context, inputs <-chan source.Input) error {
+		b := newBuilder(opts.Enricher)
+		dec := decode.New(opts.Decode)
+		for in := range inputs {
+			if err := b.file(ctx, dec, in); err != nil {
+				return err
 			}
-			mu.Lock()
-			parts = append(parts, b)
-			mu.Unlock()
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+		}
+		mu.Lock()
+		parts = append(parts, b)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("loading events: %w", err)
 	}
 	x := merge(parts)

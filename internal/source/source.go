@@ -21,7 +21,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Stdin is the argument that names standard input.
@@ -239,4 +242,38 @@ func looksLikeLog(name string) bool {
 		return true
 	}
 	return false
+}
+
+// Each walks args and hands every input to decode to a pool of workers goroutines, each
+// running work with the shared channel of inputs: work owns its goroutine's state (a decoder,
+// counters) and returns when the channel is closed. Inputs that are not read (digests,
+// skipped entries) go to other, from the walking goroutine, when other is not nil. The first
+// error — of the walk or of a worker — cancels the others and is returned.
+func Each(ctx context.Context, args []string, opts Options, workers int, other func(Input), work func(ctx context.Context, inputs <-chan Input) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	inputs := make(chan Input)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(inputs)
+		return Walk(gctx, args, opts, func(in Input) error {
+			if in.Kind != KindLog {
+				if other != nil {
+					other(in)
+				}
+				return nil
+			}
+			select {
+			case inputs <- in:
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		})
+	})
+	for range workers {
+		g.Go(func() error { return work(gctx, inputs) })
+	}
+	return g.Wait()
 }

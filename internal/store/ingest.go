@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/trailhound/trailhound/internal/decode"
 	"github.com/trailhound/trailhound/internal/event"
 	"github.com/trailhound/trailhound/internal/source"
@@ -34,67 +32,49 @@ func (w *Writer) AddPaths(ctx context.Context, paths []string, opts IngestOption
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	inputs := make(chan source.Input)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		defer close(inputs)
-		return source.Walk(gctx, paths, opts.Source, func(in source.Input) error {
-			if in.Kind != source.KindLog {
-				return nil
-			}
-			select {
-			case inputs <- in:
-				return nil
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		})
-	})
 	var mu sync.Mutex
 	var total IngestStats
-	for range opts.Workers {
-		g.Go(func() error {
-			var st IngestStats
-			dec := decode.New(opts.Decode)
-			h := decode.HandlerFuncs{EventFunc: func(ev *event.Event) error {
-				added, err := w.Add(ev)
-				if added {
-					st.Added++
-				} else if err == nil {
-					st.Duplicates++
-				}
-				return err
-			}}
-			for in := range inputs {
-				st.Files++
-				rc, err := in.Open()
-				if err != nil {
-					st.Read++
-					st.Rejected++
-					continue
-				}
-				ds, err := dec.Decode(gctx, in.Name, rc, h)
-				rc.Close()
-				st.Read += ds.Read
-				st.Rejected += ds.Rejected
-				if err != nil {
-					if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-						return err
-					}
-					return fmt.Errorf("storing %s: %w", in.Name, err)
-				}
+	err := source.Each(ctx, paths, opts.Source, opts.Workers, nil, func(gctx context.Context, inputs <-chan source.Input) error {
+		var st IngestStats
+		dec := decode.New(opts.Decode)
+		h := decode.HandlerFuncs{EventFunc: func(ev *event.Event) error {
+			added, err := w.Add(ev)
+			if added {
+				st.Added++
+			} else if err == nil {
+				st.Duplicates++
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			total.Files += st.Files
-			total.Read += st.Read
-			total.Rejected += st.Rejected
-			total.Added += st.Added
-			total.Duplicates += st.Duplicates
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+			return err
+		}}
+		for in := range inputs {
+			st.Files++
+			rc, err := in.Open()
+			if err != nil {
+				st.Read++
+				st.Rejected++
+				continue
+			}
+			ds, err := dec.Decode(gctx, in.Name, rc, h)
+			rc.Close()
+			st.Read += ds.Read
+			st.Rejected += ds.Rejected
+			if err != nil {
+				if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+					return err
+				}
+				return fmt.Errorf("storing %s: %w", in.Name, err)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		total.Files += st.Files
+		total.Read += st.Read
+		total.Rejected += st.Rejected
+		total.Added += st.Added
+		total.Duplicates += st.Duplicates
+		return nil
+	})
+	if err != nil {
 		return total, err
 	}
 	return total, w.Commit()
