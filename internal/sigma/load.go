@@ -77,10 +77,25 @@ func IsRuleFile(name string) bool {
 // LoadFS returns the valid rules even when some are rejected; the error is
 // then an ErrorList with every problem of the set, sorted.
 func LoadFS(ctx context.Context, fsys fs.FS, roots ...string) (*RuleSet, error) {
+	names, errs := ruleFiles(roots, func(root string, fn fs.WalkDirFunc) error { return fs.WalkDir(fsys, root, fn) })
+	return load(ctx, names, errs, func(name string) ([]byte, error) { return fs.ReadFile(fsys, name) })
+}
+
+// LoadPaths is LoadFS for operating-system paths: each path is a rule file
+// or a directory walked recursively. Errors name files by their OS path.
+func LoadPaths(ctx context.Context, paths ...string) (*RuleSet, error) {
+	names, errs := ruleFiles(paths, filepath.WalkDir)
+	return load(ctx, names, errs, os.ReadFile)
+}
+
+// ruleFiles lists the rule files under roots with walk (fs.WalkDir or filepath.WalkDir): a
+// root that is a file is taken as is; in directories, hidden subdirectories are skipped and
+// only IsRuleFile names are taken.
+func ruleFiles(roots []string, walk func(root string, fn fs.WalkDirFunc) error) ([]string, ErrorList) {
 	var names []string
 	var errs ErrorList
 	for _, root := range roots {
-		err := fs.WalkDir(fsys, root, func(name string, d fs.DirEntry, err error) error {
+		err := walk(root, func(name string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
@@ -99,35 +114,7 @@ func LoadFS(ctx context.Context, fsys fs.FS, roots ...string) (*RuleSet, error) 
 			errs = append(errs, &Error{File: root, Msg: fmt.Sprintf("walking rule directory: %v", err)})
 		}
 	}
-	return load(ctx, names, errs, func(name string) ([]byte, error) { return fs.ReadFile(fsys, name) })
-}
-
-// LoadPaths is LoadFS for operating-system paths: each path is a rule file
-// or a directory walked recursively. Errors name files by their OS path.
-func LoadPaths(ctx context.Context, paths ...string) (*RuleSet, error) {
-	var names []string
-	var errs ErrorList
-	for _, root := range paths {
-		err := filepath.WalkDir(root, func(name string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if name != root && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if name == root || IsRuleFile(name) {
-				names = append(names, name)
-			}
-			return nil
-		})
-		if err != nil {
-			errs = append(errs, &Error{File: root, Msg: fmt.Sprintf("walking rule directory: %v", err)})
-		}
-	}
-	return load(ctx, names, errs, os.ReadFile)
+	return names, errs
 }
 
 func load(ctx context.Context, names []string, errs ErrorList, read func(string) ([]byte, error)) (*RuleSet, error) {
