@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/trailhound/trailhound/internal/shareddata"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,17 +65,7 @@ func runCLI(t *testing.T, stdin []byte, args ...string) result {
 }
 
 // sharedDir returns ../shared beside the checkout, or skips.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	d, err := filepath.Abs(filepath.Join("..", "..", "..", "shared"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("../shared is absent (%v): the public rules and CloudTrail data are only beside the project's own checkout", err)
-	}
-	return d
-}
+func sharedDir(t *testing.T) string { return shareddata.Dir(t) }
 
 func TestDemo(t *testing.T) {
 	r := runCLI(t, nil, "demo", "--seed", "3", "--days", "3", "--clean", "-f", "jsonl")

@@ -2,6 +2,7 @@ package decode
 
 import (
 	"context"
+	"github.com/trailhound/trailhound/internal/shareddata"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,28 +11,7 @@ import (
 )
 
 // sharedData returns the folder of third-party CloudTrail data next to the module, or skips.
-func sharedData(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	data := filepath.Join(dir, "..", "shared", "data", "cloudtrail")
-	if _, err := os.Stat(data); err != nil {
-		t.Skipf("shared CloudTrail data not available at %s: %v", data, err)
-	}
-	return data
-}
+func sharedData(t testing.TB) string { return shareddata.Dir(t, "data", "cloudtrail") }
 
 // dataFiles lists the log files under dir (README and LICENSE files left out).
 func dataFiles(t testing.TB, dir string) []string {

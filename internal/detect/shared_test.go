@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"github.com/trailhound/trailhound/internal/shareddata"
 	"io"
 	"io/fs"
 	"os"
@@ -21,34 +22,10 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// moduleRoot returns the directory of go.mod, found upwards from the test's directory.
-func moduleRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatalf("getting working directory: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("finding go.mod: not found above the test directory")
-		}
-		dir = parent
-	}
-}
+func moduleRoot(tb testing.TB) string { return shareddata.ModuleRoot(tb) }
 
-// sharedDir returns /work/shared (the team's third-party data) or skips the test.
-func sharedDir(tb testing.TB, sub string) string {
-	tb.Helper()
-	dir := filepath.Join(moduleRoot(tb), "..", "shared", sub)
-	if _, err := os.Stat(dir); err != nil {
-		tb.Skipf("shared data %s is absent (%v): this test needs the team's /work/shared checkout", dir, err)
-	}
-	return dir
-}
+// sharedDir returns ../shared/sub or skips the test.
+func sharedDir(tb testing.TB, sub string) string { return shareddata.Dir(tb, sub) }
 
 // sharedEvent is one event of the shared data sets, parsed with its own parser.
 type sharedEvent struct {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/trailhound/trailhound/internal/shareddata"
 	"os"
 	"path/filepath"
 	"sort"
@@ -32,17 +33,7 @@ type claim struct {
 	Explain map[string]string `yaml:"explain"`
 }
 
-func shared(t *testing.T) string {
-	t.Helper()
-	d, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "data", "cloudtrail"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("../shared is absent (%v): efficacy is measured on third-party data kept beside the project's own checkout", err)
-	}
-	return d
-}
+func shared(t *testing.T) string { return shareddata.Dir(t, "data", "cloudtrail") }
 
 func builtin(t *testing.T) *ruleset.Set {
 	t.Helper()

@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"github.com/trailhound/trailhound/internal/shareddata"
 	"net"
 	"os"
 	"path/filepath"
@@ -136,19 +137,5 @@ func mustEvent(t testing.TB, js string) *event.Event {
 	return &event.Event{Raw: []byte(js), Value: v}
 }
 
-// sharedDir is ../shared next to the module root (tests run in the package directory,
-// two levels below it), where the team keeps third-party data.
-func sharedDir() string {
-	moduleRoot := filepath.Join("..", "..")
-	return filepath.Join(moduleRoot, "..", "shared")
-}
-
 // sharedFile returns a file under ../shared, skipping the test when it is absent.
-func sharedFile(t testing.TB, rel string) string {
-	t.Helper()
-	p := filepath.Join(sharedDir(), rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("skipping: shared test data %s not present (%v)", p, err)
-	}
-	return p
-}
+func sharedFile(t testing.TB, rel string) string { return shareddata.Dir(t, rel) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/trailhound/trailhound/internal/shareddata"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,13 +79,7 @@ func suzakuStream() []streamEvent {
 }
 
 func TestSuzakuCorrelationsGolden(t *testing.T) {
-	shared, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "rules", "suzaku-cloudtrail"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("../shared is absent (%v): the Suzaku rules are only beside the project's own checkout", err)
-	}
+	shared := shareddata.Dir(t, "rules", "suzaku-cloudtrail")
 	var paths []string
 	for _, f := range suzakuCorrelations {
 		paths = append(paths, filepath.Join(shared, f))

@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"github.com/trailhound/trailhound/internal/shareddata"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,7 +11,7 @@ import (
 // and that every error it reports has a position in the file.
 func FuzzParse(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "*", "*.yml"))
-	shared := filepath.Join(moduleRoot(f), "..", "shared", "rules")
+	shared, _ := shareddata.Path(f, "rules")
 	for _, pattern := range []string{
 		"sigmahq-cloudtrail/aws_update_login_profile.yml",
 		"sigmahq-cloudtrail/aws_sts_assumerole_misuse.yml",

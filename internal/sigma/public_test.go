@@ -3,39 +3,16 @@ package sigma
 import (
 	"context"
 	"errors"
+	"github.com/trailhound/trailhound/internal/shareddata"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
-// moduleRoot walks up from the working directory to the folder with go.mod.
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("getting working directory: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
+func moduleRoot(t testing.TB) string { return shareddata.ModuleRoot(t) }
 
-// sharedDir returns /work/shared (beside the module) or skips the test.
-func sharedDir(t testing.TB, elem ...string) string {
-	t.Helper()
-	dir := filepath.Join(append([]string{moduleRoot(t), "..", "shared"}, elem...)...)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared data %s is absent (%v): skipping the public rule set conformance test", dir, err)
-	}
-	return dir
-}
+// sharedDir returns ../shared/elem... or skips the test.
+func sharedDir(t testing.TB, elem ...string) string { return shareddata.Dir(t, elem...) }
 
 // knownInvalid lists public rule files that are genuinely invalid Sigma,
 // with the reason. They must be rejected, and nothing else may be.

@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"errors"
+	"github.com/trailhound/trailhound/internal/shareddata"
 	"io"
 	"io/fs"
 	"os"
@@ -223,23 +224,7 @@ func TestWalkUnreadableFolder(t *testing.T) {
 }
 
 func TestWalkSharedData(t *testing.T) {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	data := filepath.Join(dir, "..", "shared", "data", "cloudtrail")
-	if _, err := os.Stat(data); err != nil {
-		t.Skipf("shared CloudTrail data not available at %s: %v", data, err)
-	}
+	data := shareddata.Dir(t, "data", "cloudtrail")
 	got, _ := walkAll(t, []string{data}, Options{})
 	kinds := map[Kind]int{}
 	for _, e := range got {
