@@ -193,7 +193,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	err = source.Each(ctx, paths, cfg.Source, cfg.Workers, other, func(ctx context.Context, inputs <-chan source.Input) error {
 		w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st, onEvent: cfg.OnEvent,
 			maxMatches: max(1, cfg.MaxMatches/cfg.Workers), spillDir: cfg.SpillDir}
-		if cfg.Enricher != nil {
+		if cfg.Enricher != nil && needsEnrichment(set, st) {
 			w.enr = cfg.Enricher.NewState()
 		}
 		var err error
@@ -259,6 +259,26 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	total.Elapsed = time.Since(start)
 	cfg.Logger.Debug("hunt done", "files", total.Files, "events", total.Read, "signals", len(sigs))
 	return &Result{Signals: sigs, Stats: total}, nil
+}
+
+// needsEnrichment reports whether any rule or correlation reads a trailhound.* field:
+// enrichment costs a few hundred nanoseconds an event, which rules that never look at it
+// need not pay.
+func needsEnrichment(set *ruleset.Set, st *stateful) bool {
+	prefix := event.EnrichmentKey + "."
+	for _, f := range set.Engine.Fields() {
+		if strings.HasPrefix(f, prefix) {
+			return true
+		}
+	}
+	for _, fs := range st.fields {
+		for _, f := range fs {
+			if strings.HasPrefix(f, prefix) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // worker decodes and evaluates one input at a time; it is owned by one goroutine.

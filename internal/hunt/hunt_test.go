@@ -252,3 +252,22 @@ func TestAccountsCounted(t *testing.T) {
 		t.Errorf("account stats = %+v", got)
 	}
 }
+
+func TestNeedsEnrichment(t *testing.T) {
+	plain := testRules(t) // testdata/rules read no trailhound.* field
+	stPlain, err := newStateful(Config{}.withDefaults(), plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if needsEnrichment(plain, stPlain) {
+		t.Error("rules without trailhound.* fields should not pay for enrichment")
+	}
+	set := builtin(t) // built-in rules read trailhound.access_key_type and others
+	st, err := newStateful(Config{}.withDefaults(), set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !needsEnrichment(set, st) {
+		t.Error("built-in rules read enrichment fields")
+	}
+}
