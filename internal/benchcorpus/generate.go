@@ -14,11 +14,10 @@ var regions = []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
 
 // account is one AWS account and the principals that act in it.
 type account struct {
-	id     string
-	users  []identity // IAM users calling with long-term keys
-	roles  []identity // assumed-role sessions
-	root   identity
-	weight []int // cumulative caller weights: users, roles, root, services
+	id    string
+	users []identity // IAM users calling with long-term keys
+	roles []identity // assumed-role sessions
+	root  identity
 }
 
 // identity is a CloudTrail userIdentity block.

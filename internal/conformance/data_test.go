@@ -17,8 +17,6 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-func moduleRoot(tb testing.TB) string { return shareddata.ModuleRoot(tb) }
-
 // sharedDir returns ../shared/sub or skips the test.
 func sharedDir(tb testing.TB, sub string) string { return shareddata.Dir(tb, sub) }
 

@@ -84,7 +84,7 @@ type record struct {
 type linkKind uint8
 
 const (
-	linkNone linkKind = iota
+	_ linkKind = iota // the zero value: no link
 	// linkCreateUser: a = user ARN.
 	linkCreateUser
 	// linkCreateKey: a = access key id, b = user ARN.

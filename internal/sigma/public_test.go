@@ -9,8 +9,6 @@ import (
 	"testing"
 )
 
-func moduleRoot(t testing.TB) string { return shareddata.ModuleRoot(t) }
-
 // sharedDir returns ../shared/elem... or skips the test.
 func sharedDir(t testing.TB, elem ...string) string { return shareddata.Dir(t, elem...) }
 
