@@ -80,7 +80,7 @@ type Engine struct {
 	byID  map[string]*corr
 	refs  map[string][]ref // referenced rule id -> correlations that list it
 
-	buf       pendingHeap
+	buf       pendingQueue
 	started   bool  // a hit was observed: maxSeen and watermark are valid
 	maxSeen   int64 // latest event time observed
 	watermark int64
@@ -236,7 +236,7 @@ func (e *Engine) Observe(h Hit, fields FieldFunc) []Alert {
 				}
 				e.processPending(p, true)
 			} else {
-				heap.Push(&e.buf, p)
+				e.buf.push(p)
 			}
 		}
 	}
@@ -285,8 +285,8 @@ func (e *Engine) advance(wm int64) {
 	if wm > e.watermark {
 		e.watermark = wm
 	}
-	for e.buf.Len() > 0 && e.buf.s[0].t < e.watermark {
-		p := heap.Pop(&e.buf).(*pending)
+	for e.buf.len() > 0 && e.buf.peek().t < e.watermark {
+		p := e.buf.pop()
 		e.closeAlerts(p.t)
 		e.processPending(p, false)
 	}
@@ -740,6 +740,65 @@ func compareAlerts(a, b Alert) int {
 }
 
 // pendingHeap orders buffered hits by event time, then event id, rule and arrival.
+// pendingQueue holds the buffered hits in comparePending order. A batch hunt feeds hits
+// already sorted by time, so most arrive after every hit buffered: those go to a FIFO in
+// O(1); the others (a live stream's stragglers) go to a heap. The next hit is the smaller of
+// the two heads — the same order as one heap, without its per-hit log n string compares.
+type pendingQueue struct {
+	fifo []*pending // sorted; fifo[head:] are buffered
+	head int
+	heap pendingHeap
+}
+
+func (q *pendingQueue) len() int { return len(q.fifo) - q.head + q.heap.Len() }
+
+func (q *pendingQueue) push(p *pending) {
+	if n := len(q.fifo); n == q.head || comparePending(q.fifo[n-1], p) <= 0 {
+		if q.head > 0 && q.head == n {
+			q.fifo, q.head = q.fifo[:0], 0
+		}
+		q.fifo = append(q.fifo, p)
+		return
+	}
+	heap.Push(&q.heap, p)
+}
+
+// fromFIFO says whether the next hit is the FIFO's head.
+func (q *pendingQueue) fromFIFO() bool {
+	if q.head == len(q.fifo) {
+		return false
+	}
+	return q.heap.Len() == 0 || comparePending(q.fifo[q.head], q.heap.s[0]) < 0
+}
+
+func (q *pendingQueue) peek() *pending {
+	if q.fromFIFO() {
+		return q.fifo[q.head]
+	}
+	return q.heap.s[0]
+}
+
+func (q *pendingQueue) pop() *pending {
+	if !q.fromFIFO() {
+		return heap.Pop(&q.heap).(*pending)
+	}
+	p := q.fifo[q.head]
+	q.fifo[q.head] = nil
+	q.head++
+	// Reclaim the consumed front once it is most of the slice.
+	if q.head > 1024 && q.head > len(q.fifo)/2 {
+		n := copy(q.fifo, q.fifo[q.head:])
+		clear(q.fifo[n:])
+		q.fifo, q.head = q.fifo[:n], 0
+	}
+	return p
+}
+
+// all returns the buffered hits, in no particular order.
+func (q *pendingQueue) all() []*pending {
+	return append(append([]*pending(nil), q.fifo[q.head:]...), q.heap.s...)
+}
+
 type pendingHeap struct{ s []*pending }
 
 func (h *pendingHeap) Len() int           { return len(h.s) }

@@ -126,7 +126,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		}
 		return i
 	}
-	buf := append([]*pending(nil), e.buf.s...)
+	buf := e.buf.all()
 	slices.SortFunc(buf, comparePending)
 	for _, p := range buf {
 		sp := snapPending{T: p.t, ID: p.id, Rule: p.rule, Arrival: p.arrival, Header: headerIndex(p.hdr)}
@@ -292,7 +292,7 @@ func (e *Engine) load(st *snapState) error {
 			p.keys = append(p.keys, pkey{c: c, idx: k.Rule, group: encodeValues(k.Group), val: encodeValues(k.Value)})
 		}
 		if len(p.keys) > 0 {
-			heap.Push(&e.buf, p)
+			e.buf.push(p)
 		}
 	}
 	return nil

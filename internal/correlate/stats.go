@@ -5,7 +5,7 @@ import "time"
 // Stats returns the size of the state and the engine's counters. It walks the whole state.
 func (e *Engine) Stats() Stats {
 	s := Stats{
-		Buffered:      e.buf.Len(),
+		Buffered:      e.buf.len(),
 		OpenAlerts:    e.alerts.Len(),
 		Late:          e.n.Late,
 		Duplicates:    e.n.Duplicates,
@@ -29,7 +29,7 @@ func (e *Engine) Stats() Stats {
 		idLen      = 52 // an event id in an alert
 	)
 	var b int64
-	for _, p := range e.buf.s {
+	for _, p := range e.buf.all() {
 		b += pendingLen + headerLen + int64(len(p.id)+len(p.rule)) + 8
 		for _, k := range p.keys {
 			b += pkeyLen + int64(len(k.group)+len(k.val))

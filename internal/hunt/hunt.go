@@ -290,6 +290,7 @@ type worker struct {
 	st       *stateful
 	matches  []match
 	ev       *event.Event
+	hdr      *event.Header // ev's header, made at its first match
 	intern   interner
 	enr      *enrich.State
 	accounts map[string]*AccountStats
@@ -378,13 +379,16 @@ func (w *worker) Event(ev *event.Event) error {
 	if w.enr != nil {
 		w.enr.Enrich(ev)
 	}
-	w.ev = ev
+	w.ev, w.hdr = ev, nil
 	w.m.Match(ev, w.emit)
 	return w.spillIfFull()
 }
 
 func (w *worker) emit(r *detect.Rule) {
-	w.matches = append(w.matches, w.st.capture(r, w.ev, &w.intern))
+	if w.hdr == nil {
+		w.hdr = eventHeader(w.ev, &w.intern)
+	}
+	w.matches = append(w.matches, w.st.capture(r, w.ev, w.hdr, &w.intern))
 }
 
 // Reject records a rejected record (decode.Handler).

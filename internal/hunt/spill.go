@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"container/heap"
-	"encoding/gob"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -26,17 +26,65 @@ func compareMatch(a, b *match) int {
 	return cmp.Or(a.hdr.EventTime.Compare(b.hdr.EventTime), cmp.Compare(a.hdr.EventID, b.hdr.EventID), cmp.Compare(a.rule.Index, b.rule.Index))
 }
 
-// spillRecord is a match as written to a run file.
-type spillRecord struct {
-	Rule   int
-	Hdr    event.Header
-	Fields map[string]string
-}
-
 // run is one sorted sequence of matches: in memory, or in a file.
 type run struct {
 	mem  []match
 	path string
+}
+
+// A run file is a sequence of records, one per match, in compareMatch order:
+//
+//	uvarint rule index
+//	byte    0: a new event's header follows; 1: same event as the previous record
+//	[header: strings EventID, EventSource, EventName, AccountID, Region, SourceIP, UserAgent,
+//	         AccessKeyID, ErrorCode, Actor, Pos.File; uvarints Pos.Record, Pos.Line;
+//	         EventTime in time's binary form, length-prefixed]
+//	uvarint number of fields, then name and value strings
+//
+// with every string as a uvarint length and its bytes. Matches of one event are adjacent in
+// that order, so each header is written once and read back as one shared value.
+
+// runWriter encodes matches to a run file.
+type runWriter struct {
+	w    *bufio.Writer
+	buf  []byte
+	last *event.Header
+}
+
+func (rw *runWriter) str(s string) {
+	rw.buf = binary.AppendUvarint(rw.buf, uint64(len(s)))
+	rw.buf = append(rw.buf, s...)
+}
+
+func (rw *runWriter) write(m *match) error {
+	rw.buf = binary.AppendUvarint(rw.buf[:0], uint64(m.rule.Index))
+	if m.hdr == rw.last {
+		rw.buf = append(rw.buf, 1)
+	} else {
+		h := m.hdr
+		rw.buf = append(rw.buf, 0)
+		for _, s := range [...]string{h.EventID, h.EventSource, h.EventName, h.AccountID, h.Region, h.SourceIP,
+			h.UserAgent, h.AccessKeyID, h.ErrorCode, h.Actor, h.Pos.File} {
+			rw.str(s)
+		}
+		rw.buf = binary.AppendUvarint(rw.buf, uint64(h.Pos.Record))
+		rw.buf = binary.AppendUvarint(rw.buf, uint64(h.Pos.Line))
+		n := len(rw.buf)
+		rw.buf = append(rw.buf, 0)
+		var err error
+		if rw.buf, err = h.EventTime.AppendBinary(rw.buf); err != nil {
+			return err
+		}
+		rw.buf[n] = byte(len(rw.buf) - n - 1)
+		rw.last = h
+	}
+	rw.buf = binary.AppendUvarint(rw.buf, uint64(len(m.fields)))
+	for k, v := range m.fields {
+		rw.str(k)
+		rw.str(v)
+	}
+	_, err := rw.w.Write(rw.buf)
+	return err
 }
 
 // spill writes the sorted matches to a new temporary file in dir.
@@ -46,20 +94,19 @@ func spill(dir string, ms []match) (run, error) {
 	if err != nil {
 		return run{}, fmt.Errorf("spilling matches: %w", err)
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	enc := gob.NewEncoder(bw)
-	for i := range ms {
-		m := &ms[i]
-		if err := enc.Encode(spillRecord{Rule: m.rule.Index, Hdr: m.hdr, Fields: m.fields}); err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			return run{}, fmt.Errorf("spilling matches: %w", err)
-		}
-	}
-	if err := bw.Flush(); err != nil {
+	fail := func(err error) (run, error) {
 		f.Close()
 		os.Remove(f.Name())
 		return run{}, fmt.Errorf("spilling matches: %w", err)
+	}
+	rw := runWriter{w: bufio.NewWriterSize(f, 1<<20)}
+	for i := range ms {
+		if err := rw.write(&ms[i]); err != nil {
+			return fail(err)
+		}
+	}
+	if err := rw.w.Flush(); err != nil {
+		return fail(err)
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(f.Name())
@@ -72,31 +119,134 @@ func spill(dir string, ms []match) (run, error) {
 type cursor struct {
 	cur   match
 	mem   []match
-	dec   *gob.Decoder
+	r     *bufio.Reader
 	file  *os.File
 	rules []*detect.Rule
+	hdr   *event.Header // the header of the last record read
+	in    interner      // shares the strings that repeat from record to record
+	buf   []byte
 }
 
 func (c *cursor) next() (bool, error) {
-	if c.dec == nil {
+	if c.r == nil {
 		if len(c.mem) == 0 {
 			return false, nil
 		}
 		c.cur, c.mem = c.mem[0], c.mem[1:]
 		return true, nil
 	}
-	var r spillRecord
-	if err := c.dec.Decode(&r); err != nil {
+	rule, err := binary.ReadUvarint(c.r)
+	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return false, nil
 		}
 		return false, fmt.Errorf("reading spilled matches: %w", err)
 	}
-	if r.Rule < 0 || r.Rule >= len(c.rules) {
-		return false, fmt.Errorf("reading spilled matches: rule %d out of range", r.Rule)
+	m, err := c.record(rule)
+	if err != nil {
+		return false, fmt.Errorf("reading spilled matches: %w", err)
 	}
-	c.cur = match{rule: c.rules[r.Rule], hdr: r.Hdr, fields: r.Fields}
+	c.cur = m
 	return true, nil
+}
+
+// record reads the rest of a record whose rule index was read.
+func (c *cursor) record(rule uint64) (match, error) {
+	if rule >= uint64(len(c.rules)) {
+		return match{}, fmt.Errorf("rule %d out of range", rule)
+	}
+	m := match{rule: c.rules[rule]}
+	same, err := c.r.ReadByte()
+	if err != nil {
+		return match{}, noEOF(err)
+	}
+	switch {
+	case same == 1 && c.hdr != nil:
+		m.hdr = c.hdr
+	case same == 0:
+		h := &event.Header{}
+		for _, p := range [...]*string{&h.EventID, &h.EventSource, &h.EventName, &h.AccountID, &h.Region, &h.SourceIP,
+			&h.UserAgent, &h.AccessKeyID, &h.ErrorCode, &h.Actor, &h.Pos.File} {
+			if *p, err = c.str(); err != nil {
+				return match{}, err
+			}
+		}
+		var rec, line uint64
+		if rec, err = binary.ReadUvarint(c.r); err == nil {
+			line, err = binary.ReadUvarint(c.r)
+		}
+		if err != nil {
+			return match{}, noEOF(err)
+		}
+		h.Pos.Record, h.Pos.Line = int(rec), int(line)
+		b, err := c.bytes()
+		if err == nil {
+			err = h.EventTime.UnmarshalBinary(b)
+		}
+		if err != nil {
+			return match{}, err
+		}
+		c.hdr, m.hdr = h, h
+	default:
+		return match{}, fmt.Errorf("bad record header flag %d", same)
+	}
+	n, err := binary.ReadUvarint(c.r)
+	if err != nil {
+		return match{}, noEOF(err)
+	}
+	if n > 1<<16 {
+		return match{}, fmt.Errorf("%d fields in one record", n)
+	}
+	if n > 0 {
+		m.fields = make(map[string]string, n)
+	}
+	for range n {
+		k, err := c.str()
+		if err != nil {
+			return match{}, err
+		}
+		v, err := c.str()
+		if err != nil {
+			return match{}, err
+		}
+		m.fields[k] = v
+	}
+	return m, nil
+}
+
+// bytes reads a length-prefixed byte string into c.buf.
+func (c *cursor) bytes() ([]byte, error) {
+	n, err := binary.ReadUvarint(c.r)
+	if err != nil {
+		return nil, noEOF(err)
+	}
+	if n > 1<<24 {
+		return nil, fmt.Errorf("string of %d bytes", n)
+	}
+	if uint64(cap(c.buf)) < n {
+		c.buf = make([]byte, n)
+	}
+	c.buf = c.buf[:n]
+	if _, err := io.ReadFull(c.r, c.buf); err != nil {
+		return nil, noEOF(err)
+	}
+	return c.buf, nil
+}
+
+func (c *cursor) str() (string, error) {
+	b, err := c.bytes()
+	if err != nil {
+		return "", err
+	}
+	return c.in.get(b), nil
+}
+
+// noEOF turns an end of file inside a record into an error of its own.
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 type cursorHeap []*cursor
@@ -135,7 +285,7 @@ func merge(runs []run, rules []*detect.Rule, fn func(*match) error) (err error) 
 			if err != nil {
 				return fmt.Errorf("reading spilled matches: %w", err)
 			}
-			c.file, c.dec = f, gob.NewDecoder(bufio.NewReaderSize(f, 1<<20))
+			c.file, c.r = f, bufio.NewReaderSize(f, 1<<20)
 		} else {
 			slices.SortFunc(r.mem, func(a, b match) int { return compareMatch(&a, &b) })
 			c.mem = r.mem

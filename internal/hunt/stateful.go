@@ -30,8 +30,9 @@ const groupPrefix = "signal:"
 
 // match is one event matched by one detection rule, kept until the stateful stage.
 type match struct {
-	rule   *detect.Rule
-	hdr    event.Header
+	rule *detect.Rule
+	// hdr is shared by all the matches of one event.
+	hdr    *event.Header
 	fields map[string]string // values of the fields correlations group or count by
 }
 
@@ -122,12 +123,20 @@ func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
 	return s, nil
 }
 
-// capture copies, while the event is alive, what the stateful stage needs of it.
-func (s *stateful) capture(r *detect.Rule, ev *event.Event, in *interner) match {
-	m := match{rule: r, hdr: in.header(ev)}
-	if m.hdr.EventID == "" {
-		m.hdr.EventID = fmt.Sprintf("%s#%d", m.hdr.Pos.File, m.hdr.Pos.Record)
+// eventHeader is the header every match of ev shares; an event without an eventID gets its
+// position instead, so that its matches still tell events apart.
+func eventHeader(ev *event.Event, in *interner) *event.Header {
+	h := in.header(ev)
+	if h.EventID == "" {
+		h.EventID = fmt.Sprintf("%s#%d", h.Pos.File, h.Pos.Record)
 	}
+	return &h
+}
+
+// capture copies, while the event is alive, what the stateful stage needs of it; hdr is the
+// event's header (eventHeader).
+func (s *stateful) capture(r *detect.Rule, ev *event.Event, hdr *event.Header, in *interner) match {
+	m := match{rule: r, hdr: hdr}
 	for _, f := range s.fields[r.Info.ID] {
 		if strings.HasPrefix(f, "@") {
 			continue
@@ -182,7 +191,7 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 					if m.hdr.EventTime.IsZero() || !eng.Wants(id) {
 						continue
 					}
-					h := correlate.Hit{Rule: id, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: m.hdr}
+					h := correlate.Hit{Rule: id, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: *m.hdr}
 					alerts = append(alerts, eng.Observe(h, m.fieldFunc())...)
 				}
 			}
@@ -213,7 +222,7 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 		if m.hdr.EventTime.IsZero() || !s.wanted(id) {
 			// No window can hold an event without a time: it is its own signal.
 			if !s.helpers[id] {
-				sigs = append(sigs, signal.FromEvent(m.rule.Info, m.hdr))
+				sigs = append(sigs, signal.FromEvent(m.rule.Info, *m.hdr))
 			}
 			return nil
 		}
