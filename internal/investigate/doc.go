@@ -53,7 +53,9 @@
 // membership resource (IAMGroupMembership, an acted-on edge in the graph) but the group's
 // policies and other members never join the scope; iam:CreatePolicyVersion and
 // SetDefaultPolicyVersion are recorded as changed managed policies (IAMManagedPolicy,
-// Changed) for review in the remediation plan.
+// Changed); the remediation plan removes such memberships and deletes the policy versions
+// the attacker created (restoring a previous default is left to the reviewer, since the logs
+// do not say which version it was).
 //
 // A starting signal contributes its actor (every event of an IAM user, root or federated
 // user) and its access key; for an assumed-role actor, only its temporary key.

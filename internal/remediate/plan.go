@@ -76,7 +76,10 @@ const (
 	phaseDeactivateKey = 10 + iota
 	phaseDeleteLoginProfile
 	phaseDetachPolicy
+	phaseRemoveFromGroup
+	phaseRestorePolicyVersion
 	phaseDeleteInlinePolicy
+	phaseDeletePolicyVersion
 	phaseDeleteAccessKey
 	phaseDeleteUser
 	phaseDeleteRole
@@ -239,6 +242,10 @@ func firstPhase(t incident.ResourceType) (int, bool) {
 		return phaseDetachPolicy, true
 	case incident.IAMInlinePolicy:
 		return phaseDeleteInlinePolicy, true
+	case incident.IAMGroupMembership:
+		return phaseRemoveFromGroup, true
+	case incident.IAMManagedPolicy:
+		return phaseRestorePolicyVersion, true
 	case incident.IAMUser:
 		return phaseDeleteUser, true
 	case incident.IAMRole:
@@ -307,6 +314,19 @@ func (p *planner) resource(r incident.Resource) {
 		p.add(r, phase, "delete-"+pt+"-policy", what,
 			iam("delete-"+pt+"-policy").opt("--"+pt+"-name", pr).opt("--policy-name", r.Name),
 			"if the attacker replaced an existing policy of this name, restore it instead")
+	case incident.IAMGroupMembership:
+		g, u := cmp.Or(r.Details["group"], r.Name), r.Details["user"]
+		if g == "" || u == "" {
+			p.skip(r, phase, what, "group or user of the membership unknown: review by hand")
+			return
+		}
+		var notes []string
+		if p.originalUser(r.Account, u) {
+			notes = append(notes, "the user is legitimate, but the attacker added it to this group")
+		}
+		p.add(r, phase, "remove-user-from-group", what, iam("remove-user-from-group").opt("--group-name", g).opt("--user-name", u), notes...)
+	case incident.IAMManagedPolicy:
+		p.policyVersion(r, what)
 	case incident.IAMUser:
 		if p.originalUser(r.Account, r.Name) {
 			p.skip(r, phase, what, "legitimate identity: not deleted")
@@ -381,6 +401,38 @@ func (p *planner) resource(r incident.Resource) {
 		}
 		p.add(r, phase, "delete-function", what, aws("lambda", "delete-function", region).opt("--function-name", cmp.Or(r.ID, r.Name)))
 	}
+}
+
+// policyVersion adds the steps of a managed policy whose versions the attacker changed. A
+// version the attacker created and left non-default is deleted. When the attacker made a
+// version the default, the version that was the default before is not in the event, so the
+// plan cannot restore it: that step is a skip saying how, and the attacker's version is
+// deleted after it (AWS refuses to delete the default version, so the script stops there if
+// the restore was not done).
+func (p *planner) policyVersion(r incident.Resource, what string) {
+	arn := cmp.Or(r.ARN, r.ID)
+	d := r.Details
+	created, def := d["version"], d["default_version"]
+	if arn == "" {
+		p.skip(r, phaseRestorePolicyVersion, what, "policy ARN unknown: review by hand")
+		return
+	}
+	if def != "" {
+		p.skip(r, phaseRestorePolicyVersion, what,
+			fmt.Sprintf("the attacker made version %s the default; the previous default is not in the logs: find it with aws iam list-policy-versions --policy-arn and restore it with aws iam set-default-policy-version", def))
+	}
+	if created == "" {
+		if def == "" {
+			p.skip(r, phaseRestorePolicyVersion, what, "version unknown: review the policy's versions by hand (aws iam list-policy-versions)")
+		}
+		return
+	}
+	var notes []string
+	if def == created {
+		notes = append(notes, "fails while this version is still the default: restore the previous default first (see above)")
+	}
+	p.add(r, phaseDeletePolicyVersion, "delete-policy-version", what,
+		iam("delete-policy-version").opt("--policy-arn", arn).opt("--version-id", created), notes...)
 }
 
 // accessKey adds the steps of an access key: deactivate, then delete unless it belongs to a
@@ -572,6 +624,17 @@ func describe(r incident.Resource) string {
 		return "inline policy " + r.Name + " of " + d["principal_type"] + " " + d["principal"]
 	case incident.IAMRole:
 		return "IAM role " + r.Name
+	case incident.IAMGroupMembership:
+		return "membership of user " + cmp.Or(d["user"], "(unknown)") + " in group " + cmp.Or(d["group"], r.Name, "(unknown)")
+	case incident.IAMManagedPolicy:
+		s := "managed policy " + cmp.Or(r.ARN, r.ID, r.Name)
+		if v := d["version"]; v != "" {
+			s += ", version " + v + " created"
+		}
+		if v := d["default_version"]; v != "" {
+			s += ", default set to " + v
+		}
+		return s
 	case incident.ECSCluster:
 		return "ECS cluster " + clusterName(r)
 	case incident.ECSService:

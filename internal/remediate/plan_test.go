@@ -2,6 +2,7 @@ package remediate
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,7 @@ func TestPlanDecisions(t *testing.T) {
 		wantLines []string
 		wantSkips []string // substrings of Step.Skip
 		notLines  []string // substrings no command may contain
+		order     []string // substrings the commands must contain in this order
 	}{{
 		name:      "original user is never deleted",
 		in:        []incident.Resource{res(incident.IAMUser, "global", "", "alice", nil)},
@@ -100,6 +102,38 @@ func TestPlanDecisions(t *testing.T) {
 		},
 		notLines: []string{"wait", "delete-cluster"},
 	}, {
+		name: "group membership is removed before the user is deleted",
+		in: []incident.Resource{
+			res(incident.IAMUser, "global", "", "aws-cli-x1", nil),
+			res(incident.IAMGroupMembership, "global", "Admins/aws-cli-x1", "Admins", map[string]string{"group": "Admins", "user": "aws-cli-x1"}),
+			res(incident.IAMGroupMembership, "global", "Ops/alice", "Ops", map[string]string{"group": "Ops", "user": "alice"}),
+			res(incident.IAMGroupMembership, "global", "/", "", map[string]string{}),
+		},
+		opts: PlanOptions{Original: orig},
+		wantLines: []string{
+			"aws iam remove-user-from-group --group-name 'Admins' --user-name 'aws-cli-x1'",
+			"aws iam remove-user-from-group --group-name 'Ops' --user-name 'alice'",
+		},
+		wantSkips: []string{"group or user of the membership unknown"},
+		order:     []string{"remove-user-from-group --group-name 'Admins'", "delete-user --user-name 'aws-cli-x1'"},
+	}, {
+		name: "policy versions: a created version is deleted, a default change is restored by hand first",
+		in: []incident.Resource{
+			changed(withARN(res(incident.IAMManagedPolicy, "global", "arn:aws:iam::111122223333:policy/ci", "ci",
+				map[string]string{"version": "v3", "set_as_default": "true", "default_version": "v3"}), "arn:aws:iam::111122223333:policy/ci")),
+			changed(withARN(res(incident.IAMManagedPolicy, "global", "arn:aws:iam::111122223333:policy/ops", "ops",
+				map[string]string{"version": "v2", "set_as_default": "false"}), "arn:aws:iam::111122223333:policy/ops")),
+			changed(withARN(res(incident.IAMManagedPolicy, "global", "arn:aws:iam::111122223333:policy/old", "old",
+				map[string]string{"default_version": "v1"}), "arn:aws:iam::111122223333:policy/old")),
+			deleted(changed(res(incident.IAMManagedPolicy, "global", "arn:aws:iam::111122223333:policy/gone", "gone", map[string]string{"version": "v2"}))),
+		},
+		wantLines: []string{
+			"aws iam delete-policy-version --policy-arn 'arn:aws:iam::111122223333:policy/ci' --version-id 'v3'",
+			"aws iam delete-policy-version --policy-arn 'arn:aws:iam::111122223333:policy/ops' --version-id 'v2'",
+		},
+		wantSkips: []string{"made version v3 the default", "made version v1 the default", "already deleted"},
+		notLines:  []string{"policy/old", "policy/gone", "set-default-policy-version"},
+	}, {
 		name:      "task definition without revision",
 		in:        []incident.Resource{res(incident.ECSTaskDefinition, "us-east-2", "fam", "fam", nil)},
 		wantSkips: []string{"revision unknown"},
@@ -162,6 +196,14 @@ func TestPlanDecisions(t *testing.T) {
 				if contains(lines, bad, false) {
 					t.Errorf("a command contains %q:\n%s", bad, strings.Join(lines, "\n"))
 				}
+			}
+			last := -1
+			for _, o := range tt.order {
+				i := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, o) })
+				if i <= last {
+					t.Errorf("%q is not after the previous commands of %q in\n%s", o, tt.order, strings.Join(lines, "\n"))
+				}
+				last = i
 			}
 			if n := len(lines) + len(skips); n < len(tt.in) {
 				t.Errorf("%d steps for %d resources: every resource must show in the plan", n, len(tt.in))
