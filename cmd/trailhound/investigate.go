@@ -73,7 +73,10 @@ reviewable remediation script (never executed by trailhound).`,
 				if signals, err = st.Signals(); err != nil {
 					return err
 				}
-				if idx, err = investigate.LoadStore(ctx, st, investigate.LoadOptions{Enricher: enr, Logger: a.logger}); err != nil {
+				if idx, err = investigate.LoadStore(ctx, st, start, signals, investigate.LoadOptions{Enricher: enr, Logger: a.logger}); err != nil {
+					if errors.Is(err, investigate.ErrNotFound) {
+						return &exitError{code: 1, msg: err.Error()}
+					}
 					return err
 				}
 				paths = []string{db}

@@ -200,10 +200,41 @@ type BlindSpot struct {
 
 type acctRegion struct{ acct, region sym }
 
-// regionStat is the activity of one account and region over the whole data.
+// regionStat is the activity of one account and region: over the whole data (events,
+// hours), and of the scope (scope).
 type regionStat struct {
 	events, scope int
 	hours         []int64 // distinct hours with events, ascending
+}
+
+// apiKey names one API in one account.
+type apiKey struct{ acct, source, name sym }
+
+// activity summarises every event of the data (not only those an Index loaded) by account
+// and region and by API: what blind spots compare the scope with.
+type activity struct {
+	regions map[acctRegion]*regionStat // scope is always 0 here
+	apis    map[apiKey]int
+}
+
+// activityOf computes the activity of recs, sorted by time.
+func activityOf(recs []record) *activity {
+	a := &activity{regions: map[acctRegion]*regionStat{}, apis: map[apiKey]int{}}
+	for i := range recs {
+		r := &recs[i]
+		k := acctRegion{r.account, r.region}
+		st := a.regions[k]
+		if st == nil {
+			st = &regionStat{}
+			a.regions[k] = st
+		}
+		st.events++
+		if h := r.t / int64(time.Hour); len(st.hours) == 0 || st.hours[len(st.hours)-1] != h {
+			st.hours = append(st.hours, h)
+		}
+		a.apis[apiKey{r.account, r.source, r.name}]++
+	}
+	return a
 }
 
 // blindSpots lists what the data does not show about the scope's accounts and regions.
@@ -216,39 +247,34 @@ func (s *scope) blindSpots(opts Options) []BlindSpot {
 	scopeAccts := map[sym]bool{}
 	type svcKey struct{ acct, source sym }
 	scopeSvcs := map[svcKey]int{}
+	stats := map[acctRegion]*regionStat{}
+	for k, st := range x.act.regions {
+		c := *st
+		stats[k] = &c
+	}
 	for _, e := range s.events {
 		r := &x.recs[e]
 		scopeAccts[r.account] = true
 		scopeSvcs[svcKey{r.account, r.source}]++
+		if st := stats[acctRegion{r.account, r.region}]; st != nil {
+			st.scope++
+		}
 	}
-	stats := map[acctRegion]*regionStat{}
-	s3data, otherSvc := map[sym]bool{}, map[svcKey]bool{}
+	// A service someone outside the scope called; accounts with S3 object-level events.
+	svcTotal, s3data := map[svcKey]int{}, map[sym]bool{}
 	s3, _ := x.lookup("s3.amazonaws.com")
-	for i := range x.recs {
-		r := &x.recs[i]
-		if !scopeAccts[r.account] {
+	for k, n := range x.act.apis {
+		if !scopeAccts[k.acct] {
 			continue
 		}
-		k := acctRegion{r.account, r.region}
-		st := stats[k]
-		if st == nil {
-			st = &regionStat{}
-			stats[k] = st
+		svcTotal[svcKey{k.acct, k.source}] += n
+		if k.source == s3 && s3 != 0 && isS3Object(x.str(k.name)) {
+			s3data[k.acct] = true
 		}
-		st.events++
-		ii := int32(i)
-		in := s.in[ii>>6]&(1<<(ii&63)) != 0
-		if in {
-			st.scope++
-		} else if _, used := scopeSvcs[svcKey{r.account, r.source}]; used {
-			otherSvc[svcKey{r.account, r.source}] = true
-		}
-		if h := r.t / int64(time.Hour); len(st.hours) == 0 || st.hours[len(st.hours)-1] != h {
-			st.hours = append(st.hours, h)
-		}
-		if r.source == s3 && s3 != 0 && isS3Object(x.str(r.name)) {
-			s3data[r.account] = true
-		}
+	}
+	otherSvc := map[svcKey]bool{}
+	for k, n := range scopeSvcs {
+		otherSvc[k] = svcTotal[k] > n
 	}
 	first, last := s.x.recs[s.events[0]].t, s.x.recs[s.events[len(s.events)-1]].t
 	accts := sortedSyms(x, scopeAccts)

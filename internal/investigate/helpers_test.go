@@ -3,6 +3,7 @@ package investigate
 import (
 	"context"
 	"encoding/json"
+	"github.com/trailhound/trailhound/internal/store"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,6 +162,27 @@ func loadEvents(t testing.TB, evs []ev) *Index {
 		t.Fatalf("Load: %v", err)
 	}
 	return x
+}
+
+// storeOf writes events into a new store (closed with the test).
+func storeOf(t testing.TB, evs []ev) *store.Store {
+	t.Helper()
+	s, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	w, err := s.Writer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.AddPaths(context.Background(), []string{writeEvents(t, evs)}, store.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // Common calls.

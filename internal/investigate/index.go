@@ -155,6 +155,9 @@ type Index struct {
 	// AssumeRoleWithWebIdentity events that opened a session of it, in time order.
 	fedByRole map[sym][]int32
 	symOf     map[string]sym
+	// act is the activity of the whole data, for blind spots: of recs for an Index of every
+	// event (Load), of the whole store for one loaded from a store (LoadStore).
+	act *activity
 	// hasGeo is set when an enricher with databases was used.
 	hasGeo bool
 	stats  LoadStats
@@ -168,6 +171,17 @@ func (x *Index) Stats() LoadStats { return x.stats }
 func (x *Index) Len() int { return len(x.recs) }
 
 func (x *Index) str(s sym) string { return x.strs[s] }
+
+// intern returns the sym of s, adding it (only while the Index is being built).
+func (x *Index) intern(s string) sym {
+	if v, ok := x.symOf[s]; ok {
+		return v
+	}
+	v := sym(len(x.strs))
+	x.strs = append(x.strs, s)
+	x.symOf[s] = v
+	return v
+}
 
 // lookup returns the sym of s, or 0 and false when no event holds s.
 func (x *Index) lookup(s string) (sym, bool) {
@@ -567,6 +581,7 @@ func (x *Index) finish(recs []record) {
 	}
 	x.recs = out
 	x.stats.Events = len(out)
+	x.act = activityOf(out)
 	x.byActor, x.byKey, x.byRole = map[sym][]int32{}, map[sym][]int32{}, map[sym][]int32{}
 	x.byIP, x.bySrcID = map[sym][]int32{}, map[sym][]int32{}
 	x.fedByRole = map[sym][]int32{}

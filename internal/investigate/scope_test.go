@@ -198,6 +198,26 @@ func TestLineage(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Investigate: %v", err)
 			}
+			// The same investigation over a store reads only what the scope needs, and
+			// must give the same report.
+			sx, err := LoadStore(context.Background(), storeOf(t, tc.evs), tc.start, sigs, LoadOptions{})
+			if err != nil {
+				t.Fatalf("LoadStore: %v", err)
+			}
+			srep, err := Investigate(context.Background(), sx, tc.start, sigs, Options{})
+			if err != nil {
+				t.Fatalf("Investigate over the store: %v", err)
+			}
+			var fromLogs, fromStore bytes.Buffer
+			if err := rep.WriteJSON(&fromLogs); err != nil {
+				t.Fatal(err)
+			}
+			if err := srep.WriteJSON(&fromStore); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(fromLogs.String(), fromStore.String()); diff != "" {
+				t.Errorf("report over the store (-logs +store):\n%s", diff)
+			}
 			var got []string
 			for _, e := range rep.Timeline {
 				got = append(got, e.EventID)

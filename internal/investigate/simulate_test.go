@@ -17,6 +17,7 @@ import (
 
 // simulated is one generated history, hunted and loaded, shared by the tests below.
 type simulated struct {
+	dir     string // the logs
 	truth   *simulate.GroundTruth
 	x       *Index
 	signals []signal.Signal
@@ -45,7 +46,7 @@ func loadSimulated(t *testing.T) *simulated {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	return &simulated{truth: truth, x: x, signals: res.Signals}
+	return &simulated{dir: dir, truth: truth, x: x, signals: res.Signals}
 }
 
 // signalWith returns a signal whose evidence holds one of the step event ids of the named

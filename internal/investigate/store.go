@@ -2,66 +2,218 @@ package investigate
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"runtime"
-	"sync"
-
-	"golang.org/x/sync/errgroup"
+	"log/slog"
+	"strings"
 
 	"github.com/trailhound/trailhound/internal/event"
+	"github.com/trailhound/trailhound/internal/signal"
+	"github.com/trailhound/trailhound/internal/store"
 )
 
-// EventSource is a set of stored events LoadStore reads, split in parts that can be read
-// concurrently (store.Store satisfies it). Events are delivered in parts, each part from one
-// goroutine; an event and its bytes are valid only during the callback.
-type EventSource interface {
-	// Parts returns the number of parts.
-	Parts() int
-	// PartEvents calls fn for every event of part i (0 ≤ i < Parts()), from the calling
-	// goroutine; an error from fn stops it and is returned.
-	PartEvents(ctx context.Context, i int, fn func(*event.Event) error) error
+// StoreSource is an event store to investigate (store.Store satisfies it).
+type StoreSource interface {
+	// Events calls fn, from the calling goroutine, for every stored event matching f.
+	Events(ctx context.Context, f store.Filter, fn func(store.Record, *event.Event) error) error
+	// Activity summarises every stored event by account, region and API.
+	Activity(ctx context.Context) (store.Activity, error)
 }
 
-// LoadStore builds an Index from the events of src, as Load does from log files: the same
-// records, lineage, enrichment (opts.Enricher) and eventID dedup. opts.Workers bounds the
-// parts read at once; opts.Decode and opts.Source are not used. An event's position is the
-// one src reports (for a store, where it was first read), so Index.Raw reads the original
-// files when they are still there.
-func LoadStore(ctx context.Context, src EventSource, opts LoadOptions) (*Index, error) {
-	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
+// maxRounds bounds the lookups of LoadStore: each round follows one more generation of
+// derived identities, and real incidents have a handful.
+const maxRounds = 64
+
+// LoadStore builds the Index that an investigation from start needs, reading from src only
+// the events that can be in its scope, never the whole store:
+//   - the events of the starting point (its actor, key, user name, address);
+//   - round after round, the events of every identity the scope has reached, until a round
+//     derives no new identity (an identity's events are what derive the next ones);
+//   - the calls that matter whoever made them: resource deletions (a defender's clean-up
+//     shows in the report) and SAML and web-identity sessions of roles (a role in scope
+//     takes in their sessions);
+//   - the store's activity summary, for blind spots.
+//
+// Investigate then gives, for start and the same signals, the report an Index of every
+// event would give. opts.Decode, opts.Source and opts.Workers are not used.
+func LoadStore(ctx context.Context, src StoreSource, start Start, signals []signal.Signal, opts LoadOptions) (*Index, error) {
+	if err := start.validate(); err != nil {
+		return nil, err
 	}
-	n := src.Parts()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(opts.Workers)
-	var mu sync.Mutex
-	var parts []*builder
-	for i := range n {
-		g.Go(func() error {
-			b := newBuilder(opts.Enricher)
-			err := src.PartEvents(gctx, i, func(ev *event.Event) error {
-				b.stats.Read++
-				b.curFile = b.in.s(ev.Pos.File)
-				b.add(ev)
-				return nil
-			})
-			if err != nil {
-				return err
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	act, err := src.Activity(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the store's activity: %w", err)
+	}
+	l := &storeLoader{src: src, b: newBuilder(opts.Enricher), loaded: map[store.Ref]bool{},
+		actors: map[string]bool{}, keys: map[string]bool{}, srcIDs: map[string]bool{}}
+	// The calls every scope may need, whoever made them.
+	if err := l.fetch(ctx, store.Filter{EventName: anyScopeNeeds}); err != nil {
+		return nil, err
+	}
+	first, err := startFilter(start, signals)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.fetch(ctx, first); err != nil {
+		return nil, err
+	}
+	for round := 1; ; round++ {
+		x := l.index(act, opts)
+		subs, err := x.startSubjects(start, signals)
+		if errors.Is(err, ErrNotFound) && start.AccessKey != "" && !l.keysCreated {
+			// A key without calls can still have been created in the data.
+			l.keysCreated = true
+			if err := l.fetch(ctx, store.Filter{EventName: func(n string) bool { return n == "CreateAccessKey" }}); err != nil {
+				return nil, err
 			}
-			mu.Lock()
-			parts = append(parts, b)
-			mu.Unlock()
+			continue
+		}
+		if err != nil {
+			return x, nil // Investigate reports it
+		}
+		s := newScope(x)
+		for _, sub := range subs {
+			s.add(sub)
+		}
+		s.compute()
+		next := l.next(x, s.subjects)
+		if next.Actors == nil && next.AccessKeys == nil && next.SourceIdentities == nil {
+			opts.Logger.Debug("index loaded from store", "rounds", round, "events", len(x.recs), "identities", len(s.subjects))
+			return x, nil
+		}
+		if round == maxRounds {
+			return nil, fmt.Errorf("loading the scope from the store: still new identities after %d rounds", maxRounds)
+		}
+		if err := l.fetch(ctx, next); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// storeLoader accumulates the events LoadStore reads.
+type storeLoader struct {
+	src    StoreSource
+	b      *builder
+	loaded map[store.Ref]bool
+	// actors, keys, srcIDs: the identities whose events are loaded.
+	actors, keys, srcIDs map[string]bool
+	keysCreated          bool
+}
+
+// fetch adds the events of f not loaded yet.
+func (l *storeLoader) fetch(ctx context.Context, f store.Filter) error {
+	err := l.src.Events(ctx, f, func(r store.Record, ev *event.Event) error {
+		if l.loaded[r.Ref] {
 			return nil
-		})
+		}
+		l.loaded[r.Ref] = true
+		l.b.stats.Read++
+		l.b.curFile = l.b.in.s(ev.Pos.File)
+		l.b.add(ev)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reading stored events: %w", err)
 	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("loading stored events: %w", err)
-	}
-	x := merge(parts)
+	return nil
+}
+
+// index builds an Index of what is loaded, with the store's activity.
+func (l *storeLoader) index(act store.Activity, opts LoadOptions) *Index {
+	x := merge([]*builder{l.b})
 	x.opts = opts
 	x.hasGeo = opts.Enricher != nil && opts.Enricher.Provides() != 0
-	if opts.Logger != nil {
-		opts.Logger.Debug("index loaded from store", "parts", n, "events", len(x.recs))
+	a := &activity{regions: map[acctRegion]*regionStat{}, apis: map[apiKey]int{}}
+	for _, r := range act.Regions {
+		a.regions[acctRegion{x.intern(r.Account), x.intern(r.Region)}] = &regionStat{events: r.Events, hours: r.Hours}
 	}
-	return x, nil
+	for _, p := range act.APIs {
+		a.apis[apiKey{x.intern(p.Account), x.intern(p.Source), x.intern(p.Name)}] = p.Events
+	}
+	x.act = a
+	return x
+}
+
+// next returns the filter of the scope's identities whose events are not loaded yet, and
+// marks them loaded.
+func (l *storeLoader) next(x *Index, subjects []subject) store.Filter {
+	var f store.Filter
+	for _, sub := range subjects {
+		v := x.str(sub.val)
+		switch sub.kind {
+		case subjPrincipal, subjConsole, subjRole: // a role ARN matches every session of the role
+			if !l.actors[v] {
+				l.actors[v] = true
+				f.Actors = append(f.Actors, v)
+			}
+		case subjKey:
+			if !l.keys[v] {
+				l.keys[v] = true
+				f.AccessKeys = append(f.AccessKeys, v)
+			}
+		case subjSourceIdentity:
+			if !l.srcIDs[v] {
+				l.srcIDs[v] = true
+				f.SourceIdentities = append(f.SourceIdentities, v)
+			}
+		}
+	}
+	return f
+}
+
+// startFilter selects the events a starting point is resolved from (startSubjects).
+func startFilter(st Start, signals []signal.Signal) (store.Filter, error) {
+	switch {
+	case st.Signal != "":
+		sig, err := findSignal(signals, st.Signal)
+		if err != nil {
+			return store.Filter{}, err
+		}
+		f := store.Filter{Actors: []string{sig.Actor}}
+		if sig.AccessKeyID != "" {
+			f.AccessKeys = []string{sig.AccessKeyID}
+		}
+		return f, nil
+	case st.AccessKey != "":
+		return store.Filter{AccessKeys: []string{st.AccessKey}}, nil
+	case st.ARN != "":
+		if rest, ok := cutAssumedRole(st.ARN); ok {
+			return store.Filter{ActorSuffixes: []string{"/" + rest}}, nil
+		}
+		return store.Filter{Actors: []string{st.ARN}}, nil
+	case st.User != "":
+		return store.Filter{UserNames: []string{st.User}}, nil
+	default:
+		return store.Filter{SourceIPs: []string{st.IP}}, nil
+	}
+}
+
+// cutAssumedRole returns, for arn:aws:sts::ACCT:assumed-role/ROLE/SESSION, "ROLE#SESSION":
+// the end of the normalised actor of those sessions.
+func cutAssumedRole(arn string) (string, bool) {
+	_, rest, ok := strings.Cut(arn, ":assumed-role/")
+	if !ok {
+		return "", false
+	}
+	role, sess, ok := strings.Cut(rest, "/")
+	return role + "#" + sess, ok
+}
+
+// anyScopeNeeds selects, by event name, the calls LoadStore reads whoever made them:
+// resource deletions of any source the report tracks, user deletions (they end a created
+// user's scope), and the SAML and web-identity sessions of roles.
+func anyScopeNeeds(name string) bool {
+	switch name {
+	case "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity":
+		return true
+	}
+	for _, src := range [...]string{"iam.amazonaws.com", "ec2.amazonaws.com", "ecs.amazonaws.com", "lambda.amazonaws.com"} {
+		if resourceOp(src, name) == opDelete {
+			return true
+		}
+	}
+	return false
 }

@@ -127,11 +127,16 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
-// benchStore builds (once per corpus) a store of the corpus and returns it opened read-only.
+// benchStore builds (once per corpus) a store of the corpus and returns it opened read-only;
+// TRAILHOUND_BENCH_STORE names an existing store to use instead (e.g. one that
+// `trailhound hunt --db` filled with 10M simulated events).
 func benchStore(b *testing.B) *Store {
-	dir := benchCorpus(b)
-	db := dir + ".store"
+	db := os.Getenv("TRAILHOUND_BENCH_STORE")
+	if db == "" {
+		db = benchCorpus(b) + ".store"
+	}
 	if _, err := os.Stat(filepath.Join(db, manifestName)); err != nil {
+		dir := benchCorpus(b)
 		os.RemoveAll(db)
 		s, err := Open(db, Options{})
 		if err != nil {

@@ -28,6 +28,7 @@ func parseEvent(t testing.TB, raw string) *event.Event {
 // ev writes a minimal CloudTrail record.
 type ev struct {
 	id, time, acct, region, name, arn, typ, key, ip, err string
+	srcid                                                string // sessionContext.sourceIdentity
 }
 
 func (e ev) json() string {
@@ -40,10 +41,14 @@ func (e ev) json() string {
 	if e.name == "" {
 		e.name = "ListBuckets"
 	}
-	s := fmt.Sprintf(`{"eventVersion":"1.08","userIdentity":{"type":%q,"arn":%q,"accountId":%q,"accessKeyId":%q},`+
+	sc := ""
+	if e.srcid != "" {
+		sc = fmt.Sprintf(`,"sessionContext":{"sourceIdentity":%q}`, e.srcid)
+	}
+	s := fmt.Sprintf(`{"eventVersion":"1.08","userIdentity":{"type":%q,"arn":%q,"accountId":%q,"accessKeyId":%q%s},`+
 		`"eventTime":%q,"eventSource":"s3.amazonaws.com","eventName":%q,"awsRegion":%q,"sourceIPAddress":%q,`+
 		`"userAgent":"aws-cli/2.0","eventID":%q,"recipientAccountId":%q`,
-		e.typ, e.arn, e.acct, e.key, e.time, e.name, e.region, e.ip, e.id, e.acct)
+		e.typ, e.arn, e.acct, e.key, sc, e.time, e.name, e.region, e.ip, e.id, e.acct)
 	if e.err != "" {
 		s += fmt.Sprintf(`,"errorCode":%q`, e.err)
 	}

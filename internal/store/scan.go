@@ -16,8 +16,9 @@ import (
 )
 
 // Filter selects events. An event matches when it matches every group that is set:
-//   - who: any of Actors, UserNames, AccessKeys, SourceIPs;
+//   - who: any of Actors, UserNames, ActorSuffixes, AccessKeys, SourceIPs, SourceIdentities;
 //   - Accounts;
+//   - EventName;
 //   - the time range [Since, Until).
 //
 // The zero Filter matches every event.
@@ -30,16 +31,25 @@ type Filter struct {
 	UserNames []string
 	// AccessKeys are userIdentity.accessKeyId values.
 	AccessKeys []string
+	// ActorSuffixes match actors ending with one of them (e.g. "/ROLE#SESSION": that session
+	// name of a role, whatever its path and account).
+	ActorSuffixes []string
 	// SourceIPs are sourceIPAddress values (addresses or AWS service names).
 	SourceIPs []string
+	// SourceIdentities are userIdentity.sessionContext.sourceIdentity values. Segments
+	// written before that column existed (footer version < 3) never match them.
+	SourceIdentities []string
 	// Accounts are account ids (recipientAccountId, else userIdentity.accountId).
 	Accounts []string
+	// EventName, when set, keeps the events whose eventName it accepts (it is called once
+	// per distinct name of a segment, not per event).
+	EventName func(name string) bool
 	// Since and Until bound eventTime; zero means unbounded. Until is exclusive.
 	Since, Until time.Time
 }
 
 func (f Filter) hasWho() bool {
-	return len(f.Actors)+len(f.UserNames)+len(f.AccessKeys)+len(f.SourceIPs) > 0
+	return len(f.Actors)+len(f.UserNames)+len(f.ActorSuffixes)+len(f.AccessKeys)+len(f.SourceIPs)+len(f.SourceIdentities) > 0
 }
 
 // Ref locates a stored event: the segment's sequence number and the row within it.
@@ -128,7 +138,14 @@ func actorMatcher(f Filter) func(string) bool {
 		if len(f.UserNames) > 0 {
 			if _, rest, ok := strings.Cut(a, ":user/"); ok && strings.HasPrefix(a, "arn:") {
 				name := rest[strings.LastIndexByte(rest, '/')+1:]
-				return slices.Contains(f.UserNames, name)
+				if slices.Contains(f.UserNames, name) {
+					return true
+				}
+			}
+		}
+		for _, suf := range f.ActorSuffixes {
+			if suf != "" && strings.HasSuffix(a, suf) {
+				return true
 			}
 		}
 		return false
@@ -172,9 +189,10 @@ func (s *Store) scanSegment(ctx context.Context, sg *segment, f Filter) ([]Recor
 				anyWho = true
 			}
 		}
-		add(colActor, len(f.Actors)+len(f.UserNames) > 0, actorMatcher(f))
+		add(colActor, len(f.Actors)+len(f.UserNames)+len(f.ActorSuffixes) > 0, actorMatcher(f))
 		add(colKey, len(f.AccessKeys) > 0, setMatcher(f.AccessKeys))
 		add(colIP, len(f.SourceIPs) > 0, setMatcher(f.SourceIPs))
+		add(colSrcID, len(f.SourceIdentities) > 0 && sg.ft.Version >= srcIDVersion, setMatcher(f.SourceIdentities))
 		if !anyWho {
 			return nil, nil
 		}
@@ -185,6 +203,13 @@ func (s *Store) scanSegment(ctx context.Context, sg *segment, f Filter) ([]Recor
 			return nil, nil
 		}
 		acct = append(acct, cond{colAccount, m})
+	}
+	if f.EventName != nil {
+		m, ok := dictMatch(sg.dict, f.EventName)
+		if !ok {
+			return nil, nil
+		}
+		acct = append(acct, cond{colName, m})
 	}
 	cols := map[int]*column{}
 	get := func(c int) (*column, error) {
@@ -220,10 +245,10 @@ func (s *Store) scanSegment(ctx context.Context, sg *segment, f Filter) ([]Recor
 		whoC = append(whoC, ccond{cols[c.col], c.keep})
 		filterCols = append(filterCols, cols[c.col])
 	}
-	var acctCol *column
-	if len(acct) > 0 {
-		acctCol = cols[colAccount]
-		filterCols = append(filterCols, acctCol)
+	var andC []ccond
+	for _, c := range acct {
+		andC = append(andC, ccond{cols[c.col], c.keep})
+		filterCols = append(filterCols, cols[c.col])
 	}
 	since, until := f.Since.UnixNano(), f.Until.UnixNano()
 	match := func(i int) bool {
@@ -239,8 +264,10 @@ func (s *Store) scanSegment(ctx context.Context, sg *segment, f Filter) ([]Recor
 				return false
 			}
 		}
-		if acctCol != nil && !acct[0].keep[acctCol.at(i)] {
-			return false
+		for _, c := range andC {
+			if !c.keep[c.col.at(i)] {
+				return false
+			}
 		}
 		if times != nil {
 			t := int64(times.at(i))
@@ -282,7 +309,7 @@ func (s *Store) scanSegment(ctx context.Context, sg *segment, f Filter) ([]Recor
 	if len(rows) == 0 {
 		return nil, nil
 	}
-	for c := range numStrCols {
+	for c := range numHeaderCols {
 		if _, err := get(c); err != nil {
 			return nil, err
 		}
@@ -348,8 +375,8 @@ func (s *Store) records(sg *segment, rows []uint32, cols map[int]*column, times 
 	if err != nil {
 		return nil, err
 	}
-	var arr [numStrCols]*column
-	for c := range numStrCols {
+	var arr [numHeaderCols]*column
+	for c := range numHeaderCols {
 		arr[c] = cols[c]
 	}
 	var gs []int

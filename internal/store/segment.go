@@ -32,10 +32,14 @@ const (
 	colUA
 	colErr
 	colFile
-	numStrCols
+	// numHeaderCols: the columns above make a Record's header.
+	numHeaderCols
+	// colSrcID is userIdentity.sessionContext.sourceIdentity (segments of version 3 on).
+	colSrcID   = numHeaderCols
+	numStrCols = colSrcID + 1
 )
 
-var strColNames = [numStrCols]string{"account", "region", "source", "name", "actor", "key", "ip", "ua", "error", "file"}
+var strColNames = [numStrCols]string{"account", "region", "source", "name", "actor", "key", "ip", "ua", "error", "file", "srcid"}
 
 // Names of the other sections.
 const (
@@ -69,8 +73,13 @@ type section struct {
 
 // footerVersion is the version of the segments written. Version 2 added the sections
 // "actor.set", "key.set" and "ip.set" (setCols); segments without a version (1) lack them and
-// are read without row-group skipping.
-const footerVersion = 2
+// are read without row-group skipping. Version 3 added the column "srcid"
+// (sourceIdentity): older segments have none, and Filter.SourceIdentities finds nothing in
+// them.
+const footerVersion = 3
+
+// srcIDVersion is the first footer version with the srcid column.
+const srcIDVersion = 3
 
 // setCols are the identity columns that have, per row group, the set of their codes: per
 // group, a uvarint count then the sorted codes as uvarint deltas, in one chunk.

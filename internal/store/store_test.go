@@ -151,9 +151,9 @@ func TestFilters(t *testing.T) {
 	w := writerT(t, s)
 	evs := []ev{
 		{id: "1", time: "2026-01-01T00:00:00Z", acct: "111", arn: "arn:aws:iam::111:user/alice", key: "AKIAALICE", ip: "1.1.1.1"},
-		{id: "2", time: "2026-01-01T01:00:00Z", acct: "111", arn: "arn:aws:iam::111:user/dev/bob", key: "AKIABOB", ip: "2.2.2.2"},
+		{id: "2", time: "2026-01-01T01:00:00Z", acct: "111", arn: "arn:aws:iam::111:user/dev/bob", key: "AKIABOB", ip: "2.2.2.2", name: "GetObject"},
 		{id: "3", time: "2026-01-02T00:00:00Z", acct: "222", typ: "AssumedRole", arn: "arn:aws:sts::222:assumed-role/Admin/s1", key: "ASIAS1", ip: "1.1.1.1"},
-		{id: "4", time: "2026-01-02T01:00:00Z", acct: "222", typ: "AssumedRole", arn: "arn:aws:sts::222:assumed-role/Admin/s2", key: "ASIAS2", ip: "3.3.3.3"},
+		{id: "4", time: "2026-01-02T01:00:00Z", acct: "222", typ: "AssumedRole", arn: "arn:aws:sts::222:assumed-role/Admin/s2", key: "ASIAS2", ip: "3.3.3.3", srcid: "alice@corp"},
 		{id: "5", time: "2026-01-03T00:00:00Z", acct: "222", arn: "arn:aws:iam::222:user/alice", key: "AKIAALICE2", ip: "3.3.3.3", err: "AccessDenied"},
 		{id: "6", time: "2026-01-03T01:00:00Z", acct: "111", arn: "arn:aws:iam::111:user/alice", key: "AKIAALICE", ip: "4.4.4.4"},
 	}
@@ -183,6 +183,12 @@ func TestFilters(t *testing.T) {
 		{"ip and account", Filter{SourceIPs: []string{"1.1.1.1"}, Accounts: []string{"111"}}, []string{"1"}},
 		{"time", Filter{Since: day(2), Until: day(3)}, []string{"3", "4"}},
 		{"time and user", Filter{UserNames: []string{"alice"}, Since: day(3)}, []string{"5", "6"}},
+		{"actor suffix", Filter{ActorSuffixes: []string{"/Admin#s1", "/bob"}}, []string{"2", "3"}},
+		{"source identity", Filter{SourceIdentities: []string{"alice@corp"}}, []string{"4"}},
+		{"source identity or key", Filter{SourceIdentities: []string{"alice@corp"}, AccessKeys: []string{"AKIABOB"}}, []string{"2", "4"}},
+		{"event name", Filter{EventName: func(n string) bool { return n == "GetObject" }}, []string{"2"}},
+		{"event name and account", Filter{EventName: func(n string) bool { return n == "ListBuckets" }, Accounts: []string{"111"}}, []string{"1", "6"}},
+		{"unknown event name", Filter{EventName: func(n string) bool { return n == "DeleteUser" }}, nil},
 		{"unknown key", Filter{AccessKeys: []string{"AKIANONE"}}, nil},
 		{"unknown account", Filter{Accounts: []string{"999"}}, nil},
 	}
@@ -233,6 +239,47 @@ func TestFilters(t *testing.T) {
 	}
 	if err := s.Raw(ctx, []Ref{{Segment: 99}}, func(Ref, []byte) error { return nil }); err == nil {
 		t.Error("Raw of an unknown segment: no error")
+	}
+}
+
+// TestActivity: counts and hours per account and region, counts per API, over segments.
+func TestActivity(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{SegmentEvents: 2})
+	w := writerT(t, s)
+	for _, e := range []ev{
+		{id: "1", time: "2026-01-01T00:10:00Z", acct: "111", region: "us-east-1"},
+		{id: "2", time: "2026-01-01T00:50:00Z", acct: "111", region: "us-east-1", name: "GetObject"},
+		{id: "3", time: "2026-01-01T03:00:00Z", acct: "111", region: "us-east-1"},
+		{id: "4", time: "2026-01-01T01:00:00Z", acct: "111", region: "eu-west-1"},
+		{id: "5", time: "2026-01-01T01:00:00Z", acct: "222", region: "us-east-1"},
+		{id: "5", time: "2026-01-01T01:00:00Z", acct: "222", region: "us-east-1"}, // duplicate
+	} {
+		if _, err := w.Add(parseEvent(t, e.json())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Activity(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := func(hh int) int64 { return time.Date(2026, 1, 1, hh, 0, 0, 0, time.UTC).Unix() / 3600 }
+	want := Activity{
+		Regions: []RegionActivity{
+			{Account: "111", Region: "eu-west-1", Events: 1, Hours: []int64{h(1)}},
+			{Account: "111", Region: "us-east-1", Events: 3, Hours: []int64{h(0), h(3)}},
+			{Account: "222", Region: "us-east-1", Events: 1, Hours: []int64{h(1)}},
+		},
+		APIs: []APIActivity{
+			{Account: "111", Source: "s3.amazonaws.com", Name: "GetObject", Events: 1},
+			{Account: "111", Source: "s3.amazonaws.com", Name: "ListBuckets", Events: 3},
+			{Account: "222", Source: "s3.amazonaws.com", Name: "ListBuckets", Events: 1},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Activity (-want +got):\n%s", diff)
 	}
 }
 

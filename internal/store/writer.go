@@ -81,21 +81,16 @@ func (w *Writer) Stats() WriterStats {
 
 // Add stores ev unless an event with its eventID is already stored (then added is false).
 // Events without an eventID are deduplicated by their exact JSON text. Add copies what it
-// keeps; ev may be reused when it returns.
+// keeps; ev may be reused when it returns. What can be read off the event is read before
+// the writer's lock is taken, so that concurrent callers only queue for the bookkeeping.
 func (w *Writer) Add(ev *event.Event) (added bool, err error) {
-	id := ev.Str("eventID")
-	var h uint64
-	if len(id) > 0 {
-		h = hashID(id)
-	} else {
-		h = hashID(ev.Raw)
-	}
+	r := rowOf(ev)
 	w.mu.Lock()
 	if w.err != nil {
 		w.mu.Unlock()
 		return false, w.err
 	}
-	if !w.seen.add(h) {
+	if !w.seen.add(r.hash) {
 		w.dups++
 		w.mu.Unlock()
 		return false, nil
@@ -108,7 +103,7 @@ func (w *Writer) Add(ev *event.Event) (added bool, err error) {
 		}
 	}
 	sg := w.seg
-	job := sg.add(ev, h, id)
+	job := sg.add(&r)
 	w.added++
 	if len(sg.hash) >= w.s.opts.SegmentEvents {
 		if job != nil {
@@ -123,6 +118,45 @@ func (w *Writer) Add(ev *event.Event) (added bool, err error) {
 		sg.compress(job)
 	}
 	return true, nil
+}
+
+// row is what a segment keeps of one event, read off it without any lock held. Its byte
+// slices point into the event.
+type row struct {
+	hash  uint64
+	id    []byte
+	time  int64
+	strs  [numStrCols][]byte // colActor and colFile are in actor and file
+	actor string
+	file  string
+	rec   int
+	raw   []byte
+}
+
+func rowOf(ev *event.Event) row {
+	r := row{id: ev.Str("eventID"), actor: event.Actor(ev.Value), file: ev.Pos.File, rec: ev.Pos.Record, raw: ev.Raw}
+	if len(r.id) > 0 {
+		r.hash = hashID(r.id)
+	} else {
+		r.hash = hashID(ev.Raw)
+	}
+	if tt, err := event.ParseTime(ev.Str("eventTime")); err == nil {
+		r.time = tt.UnixNano()
+	}
+	acct := ev.Str("recipientAccountId")
+	if len(acct) == 0 {
+		acct = ev.Str("userIdentity", "accountId")
+	}
+	r.strs[colAccount] = acct
+	r.strs[colRegion] = ev.Str("awsRegion")
+	r.strs[colSource] = ev.Str("eventSource")
+	r.strs[colName] = ev.Str("eventName")
+	r.strs[colKey] = ev.Str("userIdentity", "accessKeyId")
+	r.strs[colIP] = ev.Str("sourceIPAddress")
+	r.strs[colUA] = ev.Str("userAgent")
+	r.strs[colErr] = ev.Str("errorCode")
+	r.strs[colSrcID] = ev.Str("userIdentity", "sessionContext", "sourceIdentity")
+	return r
 }
 
 // Commit makes every event added so far durable and visible to readers: it finishes the
@@ -280,19 +314,17 @@ func (sg *segWriter) codeStr(s string) uint32 {
 	return c
 }
 
-// add appends the index row and the raw JSON of ev. When that fills the current block, it
-// returns the block for compression, to be passed to compress once Writer.mu is released.
-func (sg *segWriter) add(ev *event.Event, h uint64, id []byte) *blockJob {
+// add appends the index row and the raw JSON of an event. When that fills the current
+// block, it returns the block for compression, to be passed to compress once Writer.mu is
+// released.
+func (sg *segWriter) add(r *row) *blockJob {
 	if len(sg.hash) > 0 && len(sg.hash)%groupRows == 0 {
 		sg.idCuts = append(sg.idCuts, len(sg.ids))
 	}
-	sg.hash = append(sg.hash, h)
-	sg.ids = binary.AppendUvarint(sg.ids, uint64(len(id)))
-	sg.ids = append(sg.ids, id...)
-	var t int64
-	if tt, err := event.ParseTime(ev.Str("eventTime")); err == nil {
-		t = tt.UnixNano()
-	}
+	sg.hash = append(sg.hash, r.hash)
+	sg.ids = binary.AppendUvarint(sg.ids, uint64(len(r.id)))
+	sg.ids = append(sg.ids, r.id...)
+	t := r.time
 	if len(sg.times) == 0 || t < sg.minT {
 		sg.minT = t
 	}
@@ -300,30 +332,26 @@ func (sg *segWriter) add(ev *event.Event, h uint64, id []byte) *blockJob {
 		sg.maxT = t
 	}
 	sg.times = append(sg.times, t)
-	acct := ev.Str("recipientAccountId")
-	if len(acct) == 0 {
-		acct = ev.Str("userIdentity", "accountId")
-	}
 	c := &sg.strCols
-	c[colAccount] = append(c[colAccount], sg.code(acct))
-	c[colRegion] = append(c[colRegion], sg.code(ev.Str("awsRegion")))
-	c[colSource] = append(c[colSource], sg.code(ev.Str("eventSource")))
-	c[colName] = append(c[colName], sg.code(ev.Str("eventName")))
-	c[colActor] = append(c[colActor], sg.codeStr(event.Actor(ev.Value)))
-	c[colKey] = append(c[colKey], sg.code(ev.Str("userIdentity", "accessKeyId")))
-	c[colIP] = append(c[colIP], sg.code(ev.Str("sourceIPAddress")))
-	c[colUA] = append(c[colUA], sg.code(ev.Str("userAgent")))
-	c[colErr] = append(c[colErr], sg.code(ev.Str("errorCode")))
-	c[colFile] = append(c[colFile], sg.codeStr(ev.Pos.File))
-	sg.recs = append(sg.recs, uint32(ev.Pos.Record))
+	for col := range numStrCols {
+		switch col {
+		case colActor:
+			c[col] = append(c[col], sg.codeStr(r.actor))
+		case colFile:
+			c[col] = append(c[col], sg.codeStr(r.file))
+		default:
+			c[col] = append(c[col], sg.code(r.strs[col]))
+		}
+	}
+	sg.recs = append(sg.recs, uint32(r.rec))
 	sg.blk = append(sg.blk, uint32(sg.nBlocks))
 	sg.offs = append(sg.offs, uint32(len(sg.cur)))
-	sg.lens = append(sg.lens, uint32(len(ev.Raw)))
-	sg.rawBytes += int64(len(ev.Raw))
+	sg.lens = append(sg.lens, uint32(len(r.raw)))
+	sg.rawBytes += int64(len(r.raw))
 	if sg.cur == nil {
 		sg.cur = make([]byte, 0, sg.s.opts.BlockSize+sg.s.opts.BlockSize/4)
 	}
-	sg.cur = append(sg.cur, ev.Raw...)
+	sg.cur = append(sg.cur, r.raw...)
 	if len(sg.cur) >= sg.s.opts.BlockSize {
 		return sg.seal()
 	}
