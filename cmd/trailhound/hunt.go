@@ -229,6 +229,11 @@ func writeFile(path string, write func(io.Writer) error) error {
 
 // rulesAndEnricher loads the rules and opens the enrichment databases a run needs, warning
 // about rules whose enrichment fields no database provides. The caller closes the enricher.
+// openEnricher opens the GeoIP databases of --geoip, else of $TRAILHOUND_GEOIP.
+func openEnricher(geoip []string) (*enrich.Enricher, error) {
+	return enrich.Open(enrich.Config{GeoIP: enrich.GeoIPPaths(geoip, os.Getenv(enrich.EnvGeoIP))})
+}
+
 func (a *app) rulesAndEnricher(cmd *cobra.Command, rf ruleFlags, geoip []string) (*ruleset.Set, *enrich.Enricher, error) {
 	opts, err := rf.options()
 	if err != nil {
@@ -238,7 +243,7 @@ func (a *app) rulesAndEnricher(cmd *cobra.Command, rf ruleFlags, geoip []string)
 	if err != nil {
 		return nil, nil, err
 	}
-	enr, err := enrich.Open(enrich.Config{GeoIP: enrich.GeoIPPaths(geoip, os.Getenv(enrich.EnvGeoIP))})
+	enr, err := openEnricher(geoip)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,9 +8,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailhound/trailhound/internal/casefile"
+	"github.com/trailhound/trailhound/internal/enrich"
 	"github.com/trailhound/trailhound/internal/hunt"
 	"github.com/trailhound/trailhound/internal/investigate"
 	"github.com/trailhound/trailhound/internal/remediate"
+	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/internal/source"
 	"github.com/trailhound/trailhound/internal/store"
@@ -55,7 +57,15 @@ reviewable remediation script (never executed by trailhound).`,
 				return fmt.Errorf("give exactly one starting point: --signal, --access-key, --arn, --user or --ip")
 			}
 			ctx := cmd.Context()
-			set, enr, err := a.rulesAndEnricher(cmd, rf, geoip)
+			// Over a store the signals are stored: no rules are needed, only enrichment.
+			var set *ruleset.Set
+			var enr *enrich.Enricher
+			var err error
+			if db != "" {
+				enr, err = openEnricher(geoip)
+			} else {
+				set, enr, err = a.rulesAndEnricher(cmd, rf, geoip)
+			}
 			if err != nil {
 				return err
 			}
