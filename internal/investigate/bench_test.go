@@ -4,9 +4,19 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trailhound/trailhound/internal/hunt"
+	"github.com/trailhound/trailhound/internal/ruleset"
+	"github.com/trailhound/trailhound/internal/signal"
+	"github.com/trailhound/trailhound/internal/simulate"
+	"github.com/trailhound/trailhound/internal/store"
+	"github.com/trailhound/trailhound/rules"
 )
 
 // syntheticIndex builds an index of n events without decoding: 2,000 benign users in 4
@@ -124,5 +134,105 @@ func TestSyntheticScope(t *testing.T) {
 		if e.Identity != attacker && !strings.Contains(e.Identity, ":user/aws-cli") && !strings.Contains(e.Identity, ":role/r") {
 			t.Fatalf("benign event in scope: %+v", e)
 		}
+	}
+}
+
+// benchStore returns a store of about 1M simulated events with their signals, opened
+// read-only: $TRAILHOUND_BENCH_STORE when set (e.g. 10M events written by
+// `trailhound simulate` then `trailhound hunt --db`), else one built once under the
+// temporary folder (about a minute the first time).
+func benchStore(b *testing.B) *store.Store {
+	b.Helper()
+	dir := os.Getenv("TRAILHOUND_BENCH_STORE")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "trailhound-investigate-bench-1M")
+		if _, err := os.Stat(filepath.Join(dir, ".done")); err != nil {
+			buildBenchStore(b, dir)
+		}
+	}
+	s, err := store.Open(dir, store.Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+// buildBenchStore simulates a week of 150k events a day and hunts it into a store, as
+// `trailhound hunt --db` does.
+func buildBenchStore(b *testing.B, dir string) {
+	ctx := context.Background()
+	logs := dir + ".logs"
+	os.RemoveAll(dir)
+	os.RemoveAll(logs)
+	if _, err := simulate.Generate(ctx, simulate.Options{Seed: 5, Days: 7, EventsPerDay: 150_000}, simulate.NewDirSink(logs)); err != nil {
+		b.Fatalf("simulate: %v", err)
+	}
+	defer os.RemoveAll(logs)
+	set, err := ruleset.Load(ctx, ruleset.Options{Builtin: rules.FS})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := store.Open(dir, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	w, err := s.Writer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := hunt.Run(ctx, hunt.Config{OnEvent: w.Add}, set, []string{logs})
+	if err != nil {
+		b.Fatalf("hunt: %v", err)
+	}
+	if err := w.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.AddSignals(res.Signals); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".done"), nil, 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkInvestigateStore is a whole investigation over a store of ≥ 1M events, as
+// `trailhound investigate --db` runs it: load what the scope needs (LoadStore) and report
+// (Investigate), from the first signal of each seed attack (the AdministratorAccess and
+// the crypto-mining image rules).
+func BenchmarkInvestigateStore(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	signals, err := s.Signals()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%d stored events, %d signals", s.Stats().Events, len(signals))
+	for _, c := range []struct{ name, title string }{
+		{"attack1-admin", "AdministratorAccess Policy Attached"},
+		{"attack2-miner", "Known Cryptomining Image"},
+	} {
+		i := slices.IndexFunc(signals, func(sig signal.Signal) bool { return strings.Contains(sig.Title, c.title) })
+		if i < 0 {
+			b.Fatalf("no signal %q in the store", c.title)
+		}
+		start := Start{Signal: signals[i].ID}
+		b.Run(c.name, func(b *testing.B) {
+			var events int
+			for b.Loop() {
+				x, err := LoadStore(ctx, s, start, signals, LoadOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				rep, err := Investigate(ctx, x, start, signals, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				events = len(rep.Timeline)
+			}
+			b.ReportMetric(float64(events), "events-in-scope")
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/investigation")
+		})
 	}
 }

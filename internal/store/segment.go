@@ -75,7 +75,7 @@ type section struct {
 // "actor.set", "key.set" and "ip.set" (setCols); segments without a version (1) lack them and
 // are read without row-group skipping. Version 3 added the column "srcid"
 // (sourceIdentity): older segments have none, and Filter.SourceIdentities finds nothing in
-// them.
+// them; and the section "activity" (segActivity), computed from the columns for older ones.
 const footerVersion = 3
 
 // srcIDVersion is the first footer version with the srcid column.

@@ -281,6 +281,53 @@ func TestActivity(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Activity (-want +got):\n%s", diff)
 	}
+	// The section written with each segment equals what its columns give (the path of
+	// segments written before the section existed), and survives encoding.
+	for _, sg := range s.snapshot() {
+		sec, err := s.segmentActivity(sg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, err := s.columnActivity(sg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(cols, sec, cmp.AllowUnexported(segActivity{}, segRegion{}, segAPI{})); diff != "" {
+			t.Errorf("segment %s: section differs from the columns (-columns +section):\n%s", sg.name, diff)
+		}
+	}
+}
+
+// FuzzDecodeActivity: any bytes decode to an error or to an activity that encodes back to
+// the same bytes, with codes inside the dictionary.
+func FuzzDecodeActivity(f *testing.F) {
+	f.Add(segActivity{
+		regions: []segRegion{{acct: 1, region: 2, events: 3, hours: []int64{490000, 490003}}},
+		apis:    []segAPI{{acct: 1, source: 3, name: 4, events: 3}},
+	}.encode(), 5)
+	f.Add([]byte{0, 0}, 1)
+	f.Add([]byte{1, 0, 0, 1, 255}, 1)
+	f.Fuzz(func(t *testing.T, b []byte, dictN int) {
+		if dictN < 0 || dictN > 1<<20 {
+			return
+		}
+		a, err := decodeActivity(b, dictN)
+		if err != nil {
+			return
+		}
+		for _, r := range a.regions {
+			if int(r.acct) >= dictN || int(r.region) >= dictN {
+				t.Fatalf("code out of the dictionary: %+v", r)
+			}
+		}
+		if got := a.encode(); string(got) != string(b) && len(a.regions)+len(a.apis) > 0 {
+			// Varints have one canonical form only when minimal; accept re-decoding equal.
+			again, err := decodeActivity(got, dictN)
+			if err != nil || !cmp.Equal(a, again, cmp.AllowUnexported(segActivity{}, segRegion{}, segAPI{})) {
+				t.Fatalf("decode(encode(a)) != a: %v", err)
+			}
+		}
+	})
 }
 
 // TestCrashHelper is the writer process TestCrashSafety kills.

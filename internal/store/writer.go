@@ -461,6 +461,12 @@ func (sg *segWriter) finish() (segmentMeta, error) {
 	if err := put(secDict, dict, 0, nil); err != nil {
 		return segmentMeta{}, err
 	}
+	c := &sg.strCols
+	at := func(col int) func(int) uint32 { return func(i int) uint32 { return c[col][i] } }
+	act := activityOf(n, at(colAccount), at(colRegion), at(colSource), at(colName), func(i int) int64 { return sg.times[i] })
+	if err := put(secActivity, act.encode(), 0, nil); err != nil {
+		return segmentMeta{}, err
+	}
 	b := make([]byte, 0, 8*n)
 	for _, h := range sg.hash {
 		b = binary.LittleEndian.AppendUint64(b, h)
