@@ -13,7 +13,7 @@ import (
 // strings an adapter copies out of the event.
 func benchHit(rule string, at time.Time, i int) Hit {
 	id := fmt.Sprintf("%08x-1b2c-4d5e-8f90-%012x", i, i)
-	return Hit{Rule: rule, Time: at, EventID: id, Header: event.Header{
+	return Hit{Rule: rule, Time: at, EventID: id, Header: &event.Header{
 		EventID: id, EventTime: at, EventSource: "iam.amazonaws.com", EventName: "CreateUser",
 		AccountID: "111122223333", Region: "us-east-1", SourceIP: "140.213.52.17",
 		UserAgent: "aws-cli/2.15.0", AccessKeyID: "AKIAIOSFODNN7EXAMPLE",

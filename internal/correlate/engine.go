@@ -19,8 +19,9 @@ type Hit struct {
 	Time time.Time
 	// EventID identifies the event; hits with the same rule and EventID are one hit.
 	EventID string
-	// Header is carried into Alert.Headers.
-	Header event.Header
+	// Header, when not nil, is carried into Alert.Headers. The engine keeps the pointer (the
+	// hits of one event can share it): it must not change afterwards.
+	Header *event.Header
 }
 
 // FieldFunc returns the value of a field of the hit's event, by its Sigma field name
@@ -216,8 +217,7 @@ func (e *Engine) Observe(h Hit, fields FieldFunc) []Alert {
 	if refs := e.refs[h.Rule]; len(refs) > 0 {
 		p := &pending{t: t, id: h.EventID, rule: h.Rule, arrival: e.arrivals}
 		e.arrivals++
-		hdr := h.Header
-		p.hdr = &hdr
+		p.hdr = h.Header
 		for _, r := range refs {
 			k := pkey{c: r.c, idx: r.idx, group: encodeFields(r.c.fields[r.idx], fields)}
 			if len(r.c.ValueFields) > 0 {
@@ -650,10 +650,11 @@ type openAlert struct {
 	count       int
 	dropped     int
 	ids         []string
-	hdrs        []event.Header
-	vals        []string // encoded tuples
-	gen         uint32
-	idx         int // in the alert heap
+	// hdrs point at the hits' headers, which the events' other hits share.
+	hdrs []*event.Header
+	vals []string // encoded tuples
+	gen  uint32
+	idx  int // in the alert heap
 	// curT and curIDs are the time and ids of the latest hits added, to add an event matched
 	// by several referenced rules once (its hits have the same time).
 	curT   int64
@@ -681,7 +682,7 @@ func (a *openAlert) add(h *hit, c *corr, cfg Config) {
 		a.dropped++
 	}
 	if len(a.hdrs) < cfg.MaxHeaders && h.hdr != nil {
-		a.hdrs = append(a.hdrs, *h.hdr)
+		a.hdrs = append(a.hdrs, h.hdr)
 	}
 	if h.val != "" && len(a.vals) < cfg.MaxEventIDs && !slices.Contains(a.vals, h.val) {
 		a.vals = append(a.vals, h.val)
@@ -712,12 +713,36 @@ func (e *Engine) closeAlert(a *openAlert) {
 		Count:         a.count,
 		EventIDs:      a.ids,
 		Dropped:       a.dropped,
-		Headers:       a.hdrs,
+		Headers:       headerValues(a.hdrs),
 	}
 	for _, v := range a.vals {
 		out.Values = append(out.Values, decodeFields(v))
 	}
 	e.out = append(e.out, out)
+}
+
+// headerValues copies headers.
+func headerValues(hs []*event.Header) []event.Header {
+	if hs == nil {
+		return nil
+	}
+	out := make([]event.Header, len(hs))
+	for i, h := range hs {
+		out[i] = *h
+	}
+	return out
+}
+
+// headerPointers points at copies of headers.
+func headerPointers(hs []event.Header) []*event.Header {
+	if hs == nil {
+		return nil
+	}
+	out := make([]*event.Header, len(hs))
+	for i := range hs {
+		out[i] = &hs[i]
+	}
+	return out
 }
 
 func (e *Engine) drain() []Alert {

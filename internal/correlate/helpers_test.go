@@ -30,7 +30,7 @@ func h(rule string, at time.Duration, id string, kv ...string) in {
 
 func (x in) hit() Hit {
 	at := t0.Add(x.at)
-	return Hit{Rule: x.rule, Time: at, EventID: x.id, Header: event.Header{
+	return Hit{Rule: x.rule, Time: at, EventID: x.id, Header: &event.Header{
 		EventID: x.id, EventTime: at, EventName: x.rule, Actor: x.fields["user"], SourceIP: x.fields["ip"],
 	}}
 }

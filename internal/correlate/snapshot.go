@@ -152,7 +152,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 			sortSeen(sg.Seen)
 			if a := g.alert; a != nil {
 				sa := &snapAlert{First: a.first, Last: a.last, Firings: a.firings, Count: a.count,
-					Dropped: a.dropped, Gen: a.gen, EventIDs: a.ids, Headers: a.hdrs,
+					Dropped: a.dropped, Gen: a.gen, EventIDs: a.ids, Headers: headerValues(a.hdrs),
 					CurT: a.curT, CurIDs: a.curIDs}
 				for _, v := range a.vals {
 					sa.Values = append(sa.Values, decodeFields(v))
@@ -258,7 +258,7 @@ func (e *Engine) load(st *snapState) error {
 			}
 			if sa := sg.Alert; sa != nil {
 				a := &openAlert{c: c, g: g, first: sa.First, last: sa.Last, firings: sa.Firings,
-					count: sa.Count, dropped: sa.Dropped, gen: sa.Gen, ids: sa.EventIDs, hdrs: sa.Headers,
+					count: sa.Count, dropped: sa.Dropped, gen: sa.Gen, ids: sa.EventIDs, hdrs: headerPointers(sa.Headers),
 					curT: sa.CurT, curIDs: sa.CurIDs}
 				for _, v := range sa.Values {
 					a.vals = append(a.vals, encodeValues(v))

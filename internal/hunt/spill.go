@@ -165,7 +165,13 @@ func (c *cursor) record(rule uint64) (match, error) {
 		m.hdr = c.hdr
 	case same == 0:
 		h := &event.Header{}
-		for _, p := range [...]*string{&h.EventID, &h.EventSource, &h.EventName, &h.AccountID, &h.Region, &h.SourceIP,
+		// Event ids are unique: interning them would only fill the table.
+		id, err := c.bytes()
+		if err != nil {
+			return match{}, err
+		}
+		h.EventID = string(id)
+		for _, p := range [...]*string{&h.EventSource, &h.EventName, &h.AccountID, &h.Region, &h.SourceIP,
 			&h.UserAgent, &h.AccessKeyID, &h.ErrorCode, &h.Actor, &h.Pos.File} {
 			if *p, err = c.str(); err != nil {
 				return match{}, err
@@ -285,7 +291,7 @@ func merge(runs []run, rules []*detect.Rule, fn func(*match) error) (err error) 
 			if err != nil {
 				return fmt.Errorf("reading spilled matches: %w", err)
 			}
-			c.file, c.r = f, bufio.NewReaderSize(f, 1<<20)
+			c.file, c.r = f, bufio.NewReaderSize(f, 64<<10)
 		} else {
 			slices.SortFunc(r.mem, func(a, b match) int { return compareMatch(&a, &b) })
 			c.mem = r.mem

@@ -183,7 +183,7 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 		ch := make(chan []match, 4)
 		chans = append(chans, ch)
 		g.Go(func() error {
-			var alerts []correlate.Alert
+			// Alerts become signals as they close, so that their headers are not kept.
 			for b := range ch {
 				for j := range b {
 					m := &b[j]
@@ -191,15 +191,16 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 					if m.hdr.EventTime.IsZero() || !eng.Wants(id) {
 						continue
 					}
-					h := correlate.Hit{Rule: id, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: *m.hdr}
-					alerts = append(alerts, eng.Observe(h, m.fieldFunc())...)
+					h := correlate.Hit{Rule: id, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: m.hdr}
+					for _, a := range eng.Observe(h, m.fieldFunc()) {
+						out[i] = append(out[i], s.toSignal(a))
+					}
 				}
 			}
 			if s.cfg.StateFile == "" || s.cfg.Flush {
-				alerts = append(alerts, eng.Flush()...)
-			}
-			for _, a := range alerts {
-				out[i] = append(out[i], s.toSignal(a))
+				for _, a := range eng.Flush() {
+					out[i] = append(out[i], s.toSignal(a))
+				}
 			}
 			return nil
 		})
