@@ -123,7 +123,7 @@ type cursor struct {
 	file  *os.File
 	rules []*detect.Rule
 	hdr   *event.Header // the header of the last record read
-	in    interner      // shares the strings that repeat from record to record
+	in    *interner     // shares the strings that repeat from record to record, over all cursors
 	buf   []byte
 }
 
@@ -268,9 +268,76 @@ func (h *cursorHeap) Pop() any {
 	return c
 }
 
+// maxFanIn is how many runs one merge reads at once: more runs are first merged, fanIn at
+// a time, into longer runs, so that open files and read buffers stay bounded whatever the
+// input size.
+const maxFanIn = 64
+
 // merge calls fn for every match of the runs in order, once per (rule, eventID): trails
-// ship duplicates and inputs overlap. It removes the run files.
-func merge(runs []run, rules []*detect.Rule, fn func(*match) error) (err error) {
+// ship duplicates and inputs overlap. It removes the run files; dir receives the
+// intermediate runs of a multi-level merge ("" is the system's temporary folder).
+func merge(runs []run, rules []*detect.Rule, dir string, fn func(*match) error) error {
+	return mergeFanIn(runs, rules, dir, maxFanIn, fn)
+}
+
+func mergeFanIn(runs []run, rules []*detect.Rule, dir string, fanIn int, fn func(*match) error) error {
+	for len(runs) > fanIn {
+		var next []run
+		for i := 0; i < len(runs); i += fanIn {
+			group := runs[i:min(i+fanIn, len(runs))]
+			if len(group) == 1 {
+				next = append(next, group[0])
+				continue
+			}
+			r, err := mergeToFile(group, rules, dir)
+			if err != nil {
+				for _, r := range runs[i+len(group):] {
+					if r.path != "" {
+						os.Remove(r.path)
+					}
+				}
+				for _, r := range next {
+					if r.path != "" {
+						os.Remove(r.path)
+					}
+				}
+				return err
+			}
+			next = append(next, r)
+		}
+		runs = next
+	}
+	return mergeRuns(runs, rules, fn)
+}
+
+// mergeToFile merges runs into one run file.
+func mergeToFile(runs []run, rules []*detect.Rule, dir string) (run, error) {
+	f, err := os.CreateTemp(dir, "trailhound-matches-*")
+	if err != nil {
+		for _, r := range runs {
+			if r.path != "" {
+				os.Remove(r.path)
+			}
+		}
+		return run{}, fmt.Errorf("merging spilled matches: %w", err)
+	}
+	rw := runWriter{w: bufio.NewWriterSize(f, 1<<20)}
+	err = mergeRuns(runs, rules, rw.write)
+	if err == nil {
+		err = rw.w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return run{}, fmt.Errorf("merging spilled matches: %w", err)
+	}
+	return run{path: f.Name()}, nil
+}
+
+// mergeRuns merges runs, all open at once.
+func mergeRuns(runs []run, rules []*detect.Rule, fn func(*match) error) (err error) {
 	var h cursorHeap
 	defer func() {
 		for _, r := range runs {
@@ -284,8 +351,9 @@ func merge(runs []run, rules []*detect.Rule, fn func(*match) error) (err error) 
 			}
 		}
 	}()
+	in := &interner{}
 	for _, r := range runs {
-		c := &cursor{rules: rules}
+		c := &cursor{rules: rules, in: in}
 		if r.path != "" {
 			f, err := os.Open(r.path)
 			if err != nil {

@@ -2,7 +2,10 @@ package hunt
 
 import (
 	"bufio"
+	"fmt"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -38,7 +41,7 @@ func TestSpillRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	c := &cursor{rules: rules, r: bufio.NewReader(f), file: f}
+	c := &cursor{rules: rules, r: bufio.NewReader(f), file: f, in: &interner{}}
 	var got []match
 	for {
 		ok, err := c.next()
@@ -85,7 +88,7 @@ func TestSpillRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := &cursor{rules: rules, r: bufio.NewReader(cf), file: cf}
+		c := &cursor{rules: rules, r: bufio.NewReader(cf), file: cf, in: &interner{}}
 		n := 0
 		var rerr error
 		for {
@@ -102,6 +105,65 @@ func TestSpillRoundTrip(t *testing.T) {
 		cf.Close()
 		if rerr == nil && n >= len(in) {
 			t.Errorf("cut at %d of %d bytes: read all %d matches without an error", cut, len(data), n)
+		}
+	}
+}
+
+// TestMergeFanIn: merging many runs a few at a time (through intermediate run files) gives
+// the same matches, in the same order and deduplicated, as merging them all at once, and
+// leaves no file behind.
+func TestMergeFanIn(t *testing.T) {
+	rules := []*detect.Rule{{Index: 0}, {Index: 1}, {Index: 2}}
+	r := rand.New(rand.NewPCG(3, 4))
+	var all [][]match
+	for range 23 {
+		var ms []match
+		for range 1 + r.IntN(40) {
+			h := &event.Header{EventID: fmt.Sprintf("e%03d", r.IntN(300)), EventTime: time.Unix(int64(r.IntN(1000)), 0).UTC(),
+				Actor: fmt.Sprintf("arn:aws:iam::1:user/u%d", r.IntN(5))}
+			for k := range 1 + r.IntN(2) {
+				ms = append(ms, match{rule: rules[(k+r.IntN(3))%3], hdr: h, fields: map[string]string{"f": h.Actor}})
+			}
+		}
+		all = append(all, ms)
+	}
+	read := func(fanIn int) ([]string, string) {
+		dir := t.TempDir()
+		var runs []run
+		for i, ms := range all {
+			if i%5 == 0 {
+				runs = append(runs, run{mem: slices.Clone(ms)})
+				continue
+			}
+			rr, err := spill(dir, slices.Clone(ms))
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs = append(runs, rr)
+		}
+		var got []string
+		err := mergeFanIn(runs, rules, dir, fanIn, func(m *match) error {
+			got = append(got, fmt.Sprintf("%s %s %d %s", m.hdr.EventTime.Format(time.RFC3339), m.hdr.EventID, m.rule.Index, m.fields["f"]))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, dir
+	}
+	want, _ := read(100)
+	for _, fanIn := range []int{2, 3, 7} {
+		got, dir := read(fanIn)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("fan-in %d (-all at once +staged):\n%s", fanIn, diff)
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("fan-in %d: %d files left", fanIn, len(left))
+		}
+	}
+	for i := 1; i < len(want); i++ {
+		if want[i] == want[i-1] {
+			t.Fatalf("duplicate match %q", want[i])
 		}
 	}
 }

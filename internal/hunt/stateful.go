@@ -218,7 +218,7 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 		batch = make([]match, 0, batchSize)
 		return nil
 	}
-	err := merge(runs, rules, func(m *match) error {
+	err := merge(runs, rules, s.cfg.SpillDir, func(m *match) error {
 		id := m.rule.Info.ID
 		if m.hdr.EventTime.IsZero() || !s.wanted(id) {
 			// No window can hold an event without a time: it is its own signal.
