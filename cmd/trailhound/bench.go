@@ -56,12 +56,13 @@ its peak memory is its own; --workers files are read at once with GOMAXPROCS set
 same number. One line per mode is printed, as key=value pairs:
 
   mode workers rules files events mb runs elapsed_s events_per_s mb_per_s cpu_s
-  events_per_cpu_s maxrss_mb load_s signals
+  events_per_cpu_s maxrss_mb load_s signals matches
 
 mb is decompressed megabytes (10^6); elapsed_s is the fastest of --repeat runs; cpu_s is
 user+system time of the whole child process (start-up and rule loading included, load_s
 is the latter's wall time); events_per_cpu_s is events×runs / (cpu_s − load_s); maxrss_mb
-is the child's peak resident set (0 where the system does not report it).
+is the child's peak resident set (0 where the system does not report it); matches are rule
+matches before grouping into signals.
 
 trailhound bench corpus writes a synthetic corpus to measure on.`,
 		Example: `  trailhound bench corpus --events 200000 /tmp/corpus
@@ -140,6 +141,7 @@ type benchRun struct {
 	Elapsed float64 `json:"elapsed_s"` // fastest run
 	Load    float64 `json:"load_s"`
 	Signals int     `json:"signals"`
+	Matches int     `json:"matches"`
 }
 
 // benchParent runs each mode in a child process and prints one line per mode.
@@ -211,10 +213,10 @@ func (a *app) printBench(r benchRun, ps *os.ProcessState) error {
 	}
 	mb := float64(r.Bytes) / 1e6
 	_, err := fmt.Fprintf(a.stdout,
-		"mode=%s workers=%d rules=%d files=%d events=%d mb=%.1f runs=%d elapsed_s=%.3f events_per_s=%.0f mb_per_s=%.1f cpu_s=%.3f events_per_cpu_s=%.0f maxrss_mb=%.1f load_s=%.3f signals=%d\n",
+		"mode=%s workers=%d rules=%d files=%d events=%d mb=%.1f runs=%d elapsed_s=%.3f events_per_s=%.0f mb_per_s=%.1f cpu_s=%.3f events_per_cpu_s=%.0f maxrss_mb=%.1f load_s=%.3f signals=%d matches=%d\n",
 		r.Mode, r.Workers, r.Rules, r.Files, r.Events, mb, r.Runs, r.Elapsed,
 		perSec(float64(r.Events), r.Elapsed), perSec(mb, r.Elapsed), cpu,
-		perSec(float64(r.Events)*float64(r.Runs), cpu-r.Load), float64(maxRSS(ps))/(1<<20), r.Load, r.Signals)
+		perSec(float64(r.Events)*float64(r.Runs), cpu-r.Load), float64(maxRSS(ps))/(1<<20), r.Load, r.Signals, r.Matches)
 	return err
 }
 
@@ -295,7 +297,7 @@ func (a *app) benchChild(cmd *cobra.Command, f benchFlags, paths []string) error
 				return benchRun{}, err
 			}
 			return benchRun{Files: res.Stats.Files, Events: res.Stats.Read, Bytes: res.Stats.Bytes,
-				Elapsed: time.Since(start).Seconds(), Signals: len(res.Signals)}, nil
+				Elapsed: time.Since(start).Seconds(), Signals: len(res.Signals), Matches: res.Stats.Matches}, nil
 		}
 	default:
 		return fmt.Errorf("--child: unknown mode %q", f.child)

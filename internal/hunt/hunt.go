@@ -131,6 +131,9 @@ type Stats struct {
 	State correlate.Stats
 	// StateFile is where the state was saved ("" when not kept).
 	StateFile string
+	// Matches counts rule matches (an event matched by three rules is three), before the
+	// stateful stage groups them into signals.
+	Matches int
 	// SpilledRuns counts the sorted runs of matches written to disk to stay within
 	// Config.MaxMatches.
 	SpilledRuns int
@@ -225,6 +228,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 			total.Accounts[a] = t
 		}
 		total.SpilledRuns += len(w.runs)
+		total.Matches += w.stats.Matches
 		runs = append(runs, run{mem: w.matches})
 		return nil
 	})
@@ -385,6 +389,7 @@ func (w *worker) Event(ev *event.Event) error {
 }
 
 func (w *worker) emit(r *detect.Rule) {
+	w.stats.Matches++
 	if w.hdr == nil {
 		w.hdr = eventHeader(w.ev, &w.intern)
 	}

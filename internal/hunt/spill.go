@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/trailhound/trailhound/internal/detect"
 	"github.com/trailhound/trailhound/internal/event"
@@ -268,10 +271,11 @@ func (h *cursorHeap) Pop() any {
 	return c
 }
 
-// maxFanIn is how many runs one merge reads at once: more runs are first merged, fanIn at
-// a time, into longer runs, so that open files and read buffers stay bounded whatever the
-// input size.
-const maxFanIn = 64
+// maxFanIn is how many runs one merge reads at once (well under the usual limit of 1024
+// open files): more runs are first merged, fanIn at a time and in parallel, into longer
+// runs, so that open files and read buffers stay bounded whatever the input size. At the
+// default budget one level holds about 50M matches (some 20M events with the public rules).
+const maxFanIn = 256
 
 // merge calls fn for every match of the runs in order, once per (rule, eventID): trails
 // ship duplicates and inputs overlap. It removes the run files; dir receives the
@@ -282,28 +286,32 @@ func merge(runs []run, rules []*detect.Rule, dir string, fn func(*match) error) 
 
 func mergeFanIn(runs []run, rules []*detect.Rule, dir string, fanIn int, fn func(*match) error) error {
 	for len(runs) > fanIn {
-		var next []run
+		// The groups of a level are independent: merge them in parallel.
+		var groups [][]run
 		for i := 0; i < len(runs); i += fanIn {
-			group := runs[i:min(i+fanIn, len(runs))]
+			groups = append(groups, runs[i:min(i+fanIn, len(runs))])
+		}
+		next := make([]run, len(groups))
+		var g errgroup.Group
+		g.SetLimit(runtime.GOMAXPROCS(0))
+		for i, group := range groups {
 			if len(group) == 1 {
-				next = append(next, group[0])
+				next[i] = group[0]
 				continue
 			}
-			r, err := mergeToFile(group, rules, dir)
-			if err != nil {
-				for _, r := range runs[i+len(group):] {
-					if r.path != "" {
-						os.Remove(r.path)
-					}
-				}
-				for _, r := range next {
-					if r.path != "" {
-						os.Remove(r.path)
-					}
-				}
+			g.Go(func() error {
+				r, err := mergeToFile(group, rules, dir)
+				next[i] = r
 				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			for _, r := range next {
+				if r.path != "" {
+					os.Remove(r.path)
+				}
 			}
-			next = append(next, r)
+			return err
 		}
 		runs = next
 	}
