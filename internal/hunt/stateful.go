@@ -173,25 +173,31 @@ func fieldText(ev *event.Event, field string, in *interner) string {
 // in batches to the shards, which work in parallel.
 func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([]signal.Signal, error) {
 	const batchSize = 1024
+	// wants[rule index] lists the shards whose engines reference the rule: a match goes to
+	// those only.
+	wants := make([][]int, len(rules))
+	for _, r := range rules {
+		for i, eng := range s.shards {
+			if eng != nil && eng.Wants(r.Info.ID) {
+				wants[r.Index] = append(wants[r.Index], i)
+			}
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
-	var chans []chan []match
+	chans := make([]chan []match, len(s.shards))
 	out := make([][]signal.Signal, len(s.shards))
 	for i, eng := range s.shards {
 		if eng == nil {
 			continue
 		}
 		ch := make(chan []match, 4)
-		chans = append(chans, ch)
+		chans[i] = ch
 		g.Go(func() error {
 			// Alerts become signals as they close, so that their headers are not kept.
 			for b := range ch {
 				for j := range b {
 					m := &b[j]
-					id := m.rule.Info.ID
-					if m.hdr.EventTime.IsZero() || !eng.Wants(id) {
-						continue
-					}
-					h := correlate.Hit{Rule: id, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: m.hdr}
+					h := correlate.Hit{Rule: m.rule.Info.ID, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: m.hdr}
 					for _, a := range eng.Observe(h, m.fieldFunc()) {
 						out[i] = append(out[i], s.toSignal(a))
 					}
@@ -206,38 +212,44 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 		})
 	}
 	var sigs []signal.Signal
-	batch := make([]match, 0, batchSize)
-	send := func() error {
-		for _, ch := range chans {
-			select {
-			case ch <- batch:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
+	batches := make([][]match, len(s.shards))
+	send := func(i int) error {
+		select {
+		case chans[i] <- batches[i]:
+		case <-gctx.Done():
+			return gctx.Err()
 		}
-		batch = make([]match, 0, batchSize)
+		batches[i] = make([]match, 0, batchSize)
 		return nil
 	}
 	err := merge(runs, rules, s.cfg.SpillDir, func(m *match) error {
-		id := m.rule.Info.ID
-		if m.hdr.EventTime.IsZero() || !s.wanted(id) {
+		to := wants[m.rule.Index]
+		if m.hdr.EventTime.IsZero() || len(to) == 0 {
 			// No window can hold an event without a time: it is its own signal.
-			if !s.helpers[id] {
+			if id := m.rule.Info.ID; !s.helpers[id] {
 				sigs = append(sigs, signal.FromEvent(m.rule.Info, *m.hdr))
 			}
 			return nil
 		}
-		batch = append(batch, *m)
-		if len(batch) == batchSize {
-			return send()
+		for _, i := range to {
+			batches[i] = append(batches[i], *m)
+			if len(batches[i]) == batchSize {
+				if err := send(i); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
-	if err == nil && len(batch) > 0 {
-		err = send()
+	for i := range batches {
+		if err == nil && len(batches[i]) > 0 {
+			err = send(i)
+		}
 	}
 	for _, ch := range chans {
-		close(ch)
+		if ch != nil {
+			close(ch)
+		}
 	}
 	if werr := g.Wait(); err == nil {
 		err = werr
@@ -254,15 +266,6 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 		sigs = append(sigs, o...)
 	}
 	return sigs, nil
-}
-
-func (s *stateful) wanted(rule string) bool {
-	for _, eng := range s.shards {
-		if eng != nil && eng.Wants(rule) {
-			return true
-		}
-	}
-	return false
 }
 
 func (m match) fieldFunc() correlate.FieldFunc {
