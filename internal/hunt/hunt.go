@@ -205,6 +205,8 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 				break
 			}
 		}
+		// Each worker sorts what it holds, in parallel, before the merge.
+		sortMatches(w.matches)
 		mu.Lock()
 		defer mu.Unlock()
 		// Spilled runs are kept even on error, so the cleanup below removes every file.
@@ -229,7 +231,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		}
 		total.SpilledRuns += len(w.runs)
 		total.Matches += w.stats.Matches
-		runs = append(runs, run{mem: w.matches})
+		runs = append(runs, run{mem: w.matches, sorted: true})
 		return nil
 	})
 	if err != nil {
@@ -250,10 +252,13 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	if len(total.Rejections) > cfg.KeepRejections {
 		total.Rejections = total.Rejections[:cfg.KeepRejections]
 	}
+	read := time.Since(start)
+	cfg.Logger.Debug("files read", "elapsed", read, "matches", total.Matches, "spilled_runs", total.SpilledRuns)
 	sigs, err := st.run(ctx, runs, eng.Rules())
 	if err != nil {
 		return nil, err
 	}
+	cfg.Logger.Debug("stateful stage done", "elapsed", time.Since(start)-read, "signals", len(sigs))
 	signal.Sort(sigs)
 	total.State = st.stats()
 	total.StateFile = cfg.StateFile

@@ -29,10 +29,17 @@ func compareMatch(a, b *match) int {
 	return cmp.Or(a.hdr.EventTime.Compare(b.hdr.EventTime), cmp.Compare(a.hdr.EventID, b.hdr.EventID), cmp.Compare(a.rule.Index, b.rule.Index))
 }
 
-// run is one sorted sequence of matches: in memory, or in a file.
+// run is one sequence of matches: in memory (sorted by the merge unless sorted is set), or
+// in a file (always sorted).
 type run struct {
-	mem  []match
-	path string
+	mem    []match
+	sorted bool
+	path   string
+}
+
+// sortMatches sorts matches in compareMatch order.
+func sortMatches(ms []match) {
+	slices.SortFunc(ms, func(a, b match) int { return compareMatch(&a, &b) })
 }
 
 // A run file is a sequence of records, one per match, in compareMatch order:
@@ -92,7 +99,7 @@ func (rw *runWriter) write(m *match) error {
 
 // spill writes the sorted matches to a new temporary file in dir.
 func spill(dir string, ms []match) (run, error) {
-	slices.SortFunc(ms, func(a, b match) int { return compareMatch(&a, &b) })
+	sortMatches(ms)
 	f, err := os.CreateTemp(dir, "trailhound-matches-*")
 	if err != nil {
 		return run{}, fmt.Errorf("spilling matches: %w", err)
@@ -369,7 +376,9 @@ func mergeRuns(runs []run, rules []*detect.Rule, fn func(*match) error) (err err
 			}
 			c.file, c.r = f, bufio.NewReaderSize(f, 64<<10)
 		} else {
-			slices.SortFunc(r.mem, func(a, b match) int { return compareMatch(&a, &b) })
+			if !r.sorted {
+				sortMatches(r.mem)
+			}
 			c.mem = r.mem
 		}
 		ok, err := c.next()
