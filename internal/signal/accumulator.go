@@ -55,7 +55,7 @@ type Accumulator struct {
 
 	actor, account, accessKey, userAgent earliest
 
-	apis   map[string]int // "iam:AttachUserPolicy" -> events
+	apis   map[api]int // events per API
 	errors map[string]int // error code -> events
 	failed int
 }
@@ -86,7 +86,7 @@ func NewAccumulator(rule RuleInfo, maxEventIDs int) *Accumulator {
 		seen:       make(map[[16]byte]struct{}),
 		regions:    sortedSet{limit: limit},
 		ips:        sortedSet{limit: limit},
-		apis:       make(map[string]int),
+		apis:       make(map[api]int),
 		errors:     make(map[string]int),
 	}
 }
@@ -131,7 +131,7 @@ func (a *Accumulator) Add(h event.Header) bool {
 	a.account.add(h.AccountID, at)
 	a.accessKey.add(h.AccessKeyID, at)
 	a.userAgent.add(h.UserAgent, at)
-	a.apis[apiName(h.EventSource, h.EventName)]++
+	a.apis[api{h.EventSource, h.EventName}]++
 	if h.ErrorCode != "" {
 		a.failed++
 		a.errors[h.ErrorCode]++
@@ -204,6 +204,19 @@ func (a *Accumulator) id() string {
 }
 
 // apiName returns "iam:AttachUserPolicy" for iam.amazonaws.com and AttachUserPolicy.
+// api is an eventSource and eventName, named by apiName only when a summary is written
+// (Add runs for every event of a signal).
+type api struct{ source, name string }
+
+// apiNames returns the events per API name ("iam:AttachUserPolicy").
+func apiNames(apis map[api]int) map[string]int {
+	out := make(map[string]int, len(apis))
+	for k, n := range apis {
+		out[apiName(k.source, k.name)] += n
+	}
+	return out
+}
+
 func apiName(source, name string) string {
 	service, _, _ := strings.Cut(source, ".")
 	if name == "" {

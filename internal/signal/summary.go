@@ -26,7 +26,7 @@ func (a *Accumulator) summary() string {
 	}
 	var b strings.Builder
 	b.WriteString(a.who())
-	apis := tally(a.apis)
+	apis := tally(apiNames(a.apis))
 	if a.count == 1 {
 		if a.failed == 1 {
 			fmt.Fprintf(&b, " failed to call %s (%s)", apis[0].name, tally(a.errors)[0].name)
