@@ -174,12 +174,9 @@ func (x *Index) str(s sym) string { return x.strs[s] }
 
 // intern returns the sym of s, adding it (only while the Index is being built).
 func (x *Index) intern(s string) sym {
-	if v, ok := x.symOf[s]; ok {
-		return v
-	}
-	v := sym(len(x.strs))
-	x.strs = append(x.strs, s)
-	x.symOf[s] = v
+	in := interner{strs: x.strs, m: x.symOf}
+	v := in.s(s)
+	x.strs = in.strs
 	return v
 }
 
