@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/trailhound/trailhound/internal/event"
@@ -32,12 +33,16 @@ func (s *storeSink) add(ev *event.Event) (bool, error) {
 	return s.w.Add(ev)
 }
 
-// commit makes the run's events durable, then records its signals.
-func (s *storeSink) commit(sigs []signal.Signal) error {
+// commit makes the run's events durable, records its signals, then compacts the store
+// once small segments (one per run) have piled up.
+func (s *storeSink) commit(ctx context.Context, sigs []signal.Signal) error {
 	if err := s.w.Commit(); err != nil {
 		return err
 	}
-	_, err := s.st.AddSignals(sigs)
+	if _, err := s.st.AddSignals(sigs); err != nil {
+		return err
+	}
+	_, err := s.w.Compact(ctx)
 	return err
 }
 

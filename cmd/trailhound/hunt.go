@@ -111,7 +111,7 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 				return err
 			}
 			if sink != nil {
-				if err := sink.commit(res.Signals); err != nil {
+				if err := sink.commit(cmd.Context(), res.Signals); err != nil {
 					return err
 				}
 			}

@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/trailhound/trailhound/internal/shareddata"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/trailhound/trailhound/internal/shareddata"
+	"github.com/trailhound/trailhound/internal/store"
 )
 
 // binary is the trailhound built once for the CLI tests: they run the real program on real
@@ -367,5 +370,46 @@ func TestHuntDBAndInvestigate(t *testing.T) {
 	if a.Summary.Events != b.Summary.Events || len(a.Resources) != len(b.Resources) || len(b.Resources) != 51 {
 		t.Errorf("logs: %d events, %d resources; store: %d events, %d resources; want equal, 51 resources",
 			a.Summary.Events, len(a.Resources), b.Summary.Events, len(b.Resources))
+	}
+}
+
+// TestHuntDBCompacts: hunt --db run once per day folder, as over a live trail, keeps few
+// segments (small ones are compacted) and stores the same events as one run over everything.
+func TestHuntDBCompacts(t *testing.T) {
+	dir := t.TempDir()
+	if r := runCLI(t, nil, "simulate", "--out", dir, "--seed", "22", "--days", "3", "--events-per-day", "500", "--attacks", "none", "--no-digests"); r.code != 0 {
+		t.Fatalf("simulate: exit %d: %s", r.code, r.stderr)
+	}
+	logs := filepath.Join(dir, "AWSLogs")
+	var days []string
+	filepath.WalkDir(logs, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && len(strings.Split(strings.TrimPrefix(p, logs), string(filepath.Separator))) == 7 {
+			days = append(days, p) // AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD
+		}
+		return nil
+	})
+	if len(days) < 2*store.CompactMin {
+		t.Fatalf("only %d day folders", len(days))
+	}
+	db := filepath.Join(dir, "db")
+	for _, d := range days {
+		if r := runCLI(t, nil, "hunt", "--db", db, "-q", "-f", "jsonl", d); r.code != 0 {
+			t.Fatalf("hunt --db %s: exit %d: %s", d, r.code, r.stderr)
+		}
+	}
+	whole := runCLI(t, nil, "hunt", "--db", filepath.Join(dir, "db1"), "-f", "jsonl", logs)
+	st, err := store.Open(db, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	one, err := store.Open(filepath.Join(dir, "db1"), store.Options{ReadOnly: true})
+	if err != nil || whole.code != 0 {
+		t.Fatalf("the one-run store: %v, exit %d", err, whole.code)
+	}
+	defer one.Close()
+	if got := st.Stats(); got.Segments >= store.CompactMin || got.Events != one.Stats().Events {
+		t.Errorf("%d runs: %d segments and %d events; want fewer than %d segments and the %d events of one run",
+			len(days), got.Segments, got.Events, store.CompactMin, one.Stats().Events)
 	}
 }

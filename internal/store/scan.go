@@ -651,7 +651,12 @@ func (s *Store) PartEvents(ctx context.Context, part int, fn func(*event.Event) 
 	if part < 0 || part >= len(segs) {
 		return fmt.Errorf("reading events: no part %d of %d", part, len(segs))
 	}
-	sg := segs[part]
+	return s.segmentEvents(ctx, segs[part], fn)
+}
+
+// segmentEvents calls fn for every event of sg, in insertion order, with the position where
+// it was first read.
+func (s *Store) segmentEvents(ctx context.Context, sg *segment, fn func(*event.Event) error) error {
 	if err := sg.load(s.dec); err != nil {
 		return err
 	}

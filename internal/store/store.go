@@ -102,12 +102,15 @@ type Store struct {
 	enc  *zstd.Encoder
 	dec  *zstd.Decoder
 
-	mu     sync.RWMutex
-	man    manifest
-	segs   []*segment // in manifest order
-	writer *Writer
-	sigMu  sync.Mutex
-	closed bool
+	mu   sync.RWMutex
+	man  manifest
+	segs []*segment // in manifest order
+	// retired are segments compaction replaced: still open for the readers that were using
+	// them, closed by Close.
+	retired []*segment
+	writer  *Writer
+	sigMu   sync.Mutex
+	closed  bool
 }
 
 // Open opens the store in the directory path, creating it unless opts.ReadOnly. A writable
@@ -149,7 +152,9 @@ func Open(path string, opts Options) (*Store, error) {
 }
 
 // load reads MANIFEST (an absent one is an empty store) and opens its segments.
-func (s *Store) load() error {
+func (s *Store) load() error { return s.loadRetry(3) }
+
+func (s *Store) loadRetry(retries int) error {
 	b, err := os.ReadFile(filepath.Join(s.dir, manifestName))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -176,6 +181,10 @@ func (s *Store) load() error {
 		if err != nil {
 			for _, o := range segs {
 				o.close()
+			}
+			if errors.Is(err, fs.ErrNotExist) && retries > 0 {
+				// A writer compacted the segments between our reads: read the new manifest.
+				return s.loadRetry(retries - 1)
 			}
 			return err
 		}
@@ -279,7 +288,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	w := s.writer
-	segs := s.segs
+	segs := append(append([]*segment(nil), s.segs...), s.retired...)
 	s.mu.Unlock()
 	var errs []error
 	if w != nil {
