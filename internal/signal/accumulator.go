@@ -55,7 +55,7 @@ type Accumulator struct {
 
 	actor, account, accessKey, userAgent earliest
 
-	apis   map[api]int // events per API
+	apis   map[api]int    // events per API
 	errors map[string]int // error code -> events
 	failed int
 }
