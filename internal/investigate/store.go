@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/trailhound/trailhound/internal/event"
@@ -30,8 +31,8 @@ const maxRounds = 64
 //   - round after round, the events of every identity the scope has reached, until a round
 //     derives no new identity (an identity's events are what derive the next ones);
 //   - the calls that matter whoever made them: resource deletions (a defender's clean-up
-//     shows in the report) and SAML and web-identity sessions of roles (a role in scope
-//     takes in their sessions);
+//     shows in the report) and, once a role is in scope, the SAML and web-identity sessions
+//     of roles (a role in scope takes in their sessions);
 //   - the store's activity summary, for blind spots.
 //
 // Investigate then gives, for start and the same signals, the report an Index of every
@@ -79,6 +80,16 @@ func LoadStore(ctx context.Context, src StoreSource, start Start, signals []sign
 			s.add(sub)
 		}
 		s.compute()
+		if !l.fedLoaded && slices.ContainsFunc(s.subjects, func(sub subject) bool { return sub.kind == subjRole }) {
+			// A role in scope takes in the sessions SAML and web identities opened: those
+			// calls are made by identities outside the scope, so they are read only now (an
+			// EKS cluster can make millions of AssumeRoleWithWebIdentity calls).
+			l.fedLoaded = true
+			if err := l.fetch(ctx, store.Filter{EventName: federatedCall}); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		next := l.next(x, s.subjects)
 		if next.Actors == nil && next.AccessKeys == nil && next.SourceIdentities == nil {
 			opts.Logger.Debug("index loaded from store", "rounds", round, "events", len(x.recs), "identities", len(s.subjects))
@@ -101,6 +112,7 @@ type storeLoader struct {
 	// actors, keys, srcIDs: the identities whose events are loaded.
 	actors, keys, srcIDs map[string]bool
 	keysCreated          bool
+	fedLoaded            bool // the SAML and web-identity sessions are loaded
 }
 
 // fetch adds the events of f not loaded yet.
@@ -191,6 +203,11 @@ func startFilter(st Start, signals []signal.Signal) (store.Filter, error) {
 	}
 }
 
+// federatedCall selects the calls that open SAML and web-identity sessions of roles.
+func federatedCall(name string) bool {
+	return name == "AssumeRoleWithSAML" || name == "AssumeRoleWithWebIdentity"
+}
+
 // cutAssumedRole returns, for arn:aws:sts::ACCT:assumed-role/ROLE/SESSION, "ROLE#SESSION":
 // the end of the normalised actor of those sessions.
 func cutAssumedRole(arn string) (string, bool) {
@@ -203,13 +220,9 @@ func cutAssumedRole(arn string) (string, bool) {
 }
 
 // anyScopeNeeds selects, by event name, the calls LoadStore reads whoever made them:
-// resource deletions of any source the report tracks, user deletions (they end a created
-// user's scope), and the SAML and web-identity sessions of roles.
+// resource deletions of any source the report tracks, user deletions among them (they end a
+// created user's scope).
 func anyScopeNeeds(name string) bool {
-	switch name {
-	case "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity":
-		return true
-	}
 	for _, src := range [...]string{"iam.amazonaws.com", "ec2.amazonaws.com", "ecs.amazonaws.com", "lambda.amazonaws.com"} {
 		if resourceOp(src, name) == opDelete {
 			return true
