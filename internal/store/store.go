@@ -137,7 +137,11 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	if !opts.ReadOnly {
 		s.removeOrphans()
-		s.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(opts.Level), zstd.WithEncoderConcurrency(max(1, runtime.GOMAXPROCS(0))))
+		// One encoder per core (EncodeAll blocks while all are busy). Frames are blocks and
+		// row groups of at most a few MiB, so a 4 MiB window loses nothing and spares each
+		// encoder the 16 MiB history of the default one.
+		s.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(opts.Level), zstd.WithEncoderConcurrency(max(1, runtime.GOMAXPROCS(0))),
+			zstd.WithWindowSize(4<<20))
 		if err != nil {
 			s.releaseLock()
 			return nil, fmt.Errorf("opening store %s: %w", path, err)
