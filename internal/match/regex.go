@@ -1,8 +1,12 @@
 package match
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
+	"strings"
+	"unicode/utf8"
 )
 
 // RegexFlags are the sub-modifiers of Sigma's "re" modifier.
@@ -21,6 +25,10 @@ const (
 type Regex struct {
 	expr string
 	re   *regexp.Regexp
+	// lit is a literal every match contains (case-insensitively when fold): values without
+	// it are rejected without running the expression. Empty when there is none to rely on.
+	lit  []byte
+	fold bool
 }
 
 // CompileRegex compiles a Sigma regular expression with Go's RE2 syntax, which accepts the
@@ -44,11 +52,98 @@ func CompileRegex(expr string, flags RegexFlags) (*Regex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compiling regular expression %q: %w", expr, err)
 	}
-	return &Regex{expr: expr, re: re}, nil
+	r := &Regex{expr: expr, re: re}
+	if lit, fold := requiredLiteral(prefix + expr); lit != "" {
+		r.lit, r.fold = []byte(lit), fold
+	}
+	return r, nil
+}
+
+// requiredLiteral returns the longest literal that any match of expr contains, and whether
+// it is matched case-insensitively; "" when the syntax tree shows none. Only literals of a
+// top-level concatenation (or inside a capture or a repetition of at least one) count. Of a
+// case-insensitive literal only the ASCII pieces without k or s are used: their Unicode case
+// folds (the Kelvin sign, the long s) are what an ASCII comparison would miss.
+func requiredLiteral(expr string) (string, bool) {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return "", false
+	}
+	re = re.Simplify()
+	best, bestFold := "", false
+	var walk func(r *syntax.Regexp)
+	consider := func(r *syntax.Regexp) {
+		lit := string(r.Rune)
+		fold := r.Flags&syntax.FoldCase != 0
+		pieces := []string{lit}
+		if fold {
+			// Any piece of a required literal is required too: keep the safe ones.
+			pieces = strings.FieldsFunc(lit, func(c rune) bool { return c >= utf8.RuneSelf || strings.ContainsRune("kKsS", c) })
+		}
+		for _, p := range pieces {
+			if len(p) > len(best) {
+				best, bestFold = p, fold
+			}
+		}
+	}
+	walk = func(r *syntax.Regexp) {
+		switch r.Op {
+		case syntax.OpLiteral:
+			consider(r)
+		case syntax.OpConcat:
+			for _, sub := range r.Sub {
+				walk(sub)
+			}
+		case syntax.OpCapture, syntax.OpPlus:
+			walk(r.Sub[0])
+		case syntax.OpRepeat:
+			if r.Min >= 1 {
+				walk(r.Sub[0])
+			}
+		}
+	}
+	walk(re)
+	return best, bestFold
+}
+
+// containsFoldASCII reports whether b contains lit, ASCII letters compared without case.
+func containsFoldASCII(b, lit []byte) bool {
+	if len(lit) == 0 {
+		return true
+	}
+	lo, up := toLowerASCII(lit[0]), toUpperASCII(lit[0])
+	for i := 0; i+len(lit) <= len(b); i++ {
+		c := b[i]
+		if (c == lo || c == up) && bytes.EqualFold(b[i:i+len(lit)], lit) {
+			return true
+		}
+	}
+	return false
+}
+
+func toLowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func toUpperASCII(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
 }
 
 // Expr returns the expression the matcher was compiled from, without flags.
 func (r *Regex) Expr() string { return r.expr }
 
 // Match reports whether the expression matches somewhere in b.
-func (r *Regex) Match(b []byte) bool { return r.re.Match(b) }
+func (r *Regex) Match(b []byte) bool {
+	if r.lit != nil {
+		if r.fold && !containsFoldASCII(b, r.lit) || !r.fold && !bytes.Contains(b, r.lit) {
+			return false
+		}
+	}
+	return r.re.Match(b)
+}

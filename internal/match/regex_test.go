@@ -1,6 +1,10 @@
 package match
 
-import "testing"
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
 
 func TestRegex(t *testing.T) {
 	tests := []struct {
@@ -37,6 +41,61 @@ func TestRegex(t *testing.T) {
 	for _, bad := range []string{"(", "a(?=b)", `(a)\1`} {
 		if _, err := CompileRegex(bad, 0); err == nil {
 			t.Errorf("CompileRegex(%q) succeeded, want an error", bad)
+		}
+	}
+}
+
+// TestRegexLiteralPrefilter: the required literal is found where one exists, never where a
+// match could lack it, and matching with the prefilter always equals the plain expression.
+func TestRegexLiteralPrefilter(t *testing.T) {
+	lits := []struct {
+		expr  string
+		flags RegexFlags
+		lit   string
+		fold  bool
+	}{
+		{".+:assumed-role/aws:.+", 0, ":assumed-role/aws:", false},
+		{"^AKIA[A-Z0-9]{16}$", 0, "AKIA", false},
+		{"(foo|bar)baz", 0, "baz", false},
+		{"foo|bar", 0, "", false},
+		{"(abc)+x?", 0, "abc", false},
+		{"(abc)*x", 0, "x", false},
+		{"(?:abc){0,3}", 0, "", false},
+		{"(?:abcd){2}", 0, "abcd", false},
+		{"ARN:AWS", RegexI, "ARN:AW", true},   // S folds to the long s: cut there
+		{"kube-system", RegexI, "ube-", true}, // k folds to the Kelvin sign
+		{"aws_dev", RegexI, "_dev", true},
+		{"ks", RegexI, "", false},
+		{"(?i)x(?-i)ABC", 0, "ABC", false},
+	}
+	for _, c := range lits {
+		r, err := CompileRegex(c.expr, c.flags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.EqualFold(string(r.lit), c.lit) || (c.lit != "" && r.fold != c.fold) || !c.fold && string(r.lit) != c.lit {
+			t.Errorf("%q: literal %q fold %v, want %q fold %v", c.expr, r.lit, r.fold, c.lit, c.fold)
+		}
+	}
+	exprs := []string{"xks", ".+:assumed-role/aws:.+", "(?i)ab+c", "a(b|c)d", "^x.*y$", "(xy)+z", "ab{2,}c", "(?s)a.b", "é+x", "(?i)ÉTÉ"}
+	alphabet := []string{"a", "b", "c", "d", "x", "y", "z", "A", "B", "C", ":", "é", "É", "\n", "assumed-role/aws", "K", "\u212a", "k", "s", "\u017f", "xk"}
+	rnd := rand.New(rand.NewPCG(9, 9))
+	for _, e := range exprs {
+		for _, flags := range []RegexFlags{0, RegexI} {
+			r, err := CompileRegex(e, flags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 3000 {
+				var sb strings.Builder
+				for range rnd.IntN(12) {
+					sb.WriteString(alphabet[rnd.IntN(len(alphabet))])
+				}
+				in := []byte(sb.String())
+				if got, want := r.Match(in), r.re.Match(in); got != want {
+					t.Fatalf("%q flags %d on %q: prefiltered %v, plain %v", e, flags, in, got, want)
+				}
+			}
 		}
 	}
 }
