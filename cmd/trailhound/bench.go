@@ -289,10 +289,16 @@ func (a *app) benchChild(cmd *cobra.Command, f benchFlags, paths []string) error
 		if err != nil {
 			return err
 		}
+		// The same enrichment as hunt: rules reading trailhound.* fields see them.
+		enr, err := openEnricher(nil)
+		if err != nil {
+			return err
+		}
+		defer enr.Close()
 		load, nr = time.Since(start), len(set.Engine.Rules())
 		once = func() (benchRun, error) {
 			start := time.Now()
-			res, err := hunt.Run(ctx, hunt.Config{Workers: f.workers, Logger: a.logger}, set, paths)
+			res, err := hunt.Run(ctx, hunt.Config{Workers: f.workers, Logger: a.logger, Enricher: enr}, set, paths)
 			if err != nil {
 				return benchRun{}, err
 			}
