@@ -1,7 +1,8 @@
 package store
 
-// hashSet is an open-addressing set of non-zero 64-bit hashes. It is not safe for concurrent
-// use.
+// hashSet is an open-addressing set of non-zero 64-bit hashes, at most three quarters full
+// (10.7–21 bytes per hash; linear probing stays short since the hashes are mixed). It is not
+// safe for concurrent use.
 type hashSet struct {
 	slots []uint64
 	n     int
@@ -9,7 +10,7 @@ type hashSet struct {
 
 func newHashSet(capacity int) *hashSet {
 	size := 1024
-	for size < capacity*2 {
+	for size*3 < capacity*4 {
 		size <<= 1
 	}
 	return &hashSet{slots: make([]uint64, size)}
@@ -20,7 +21,7 @@ func (s *hashSet) add(h uint64) bool {
 	if h == 0 {
 		h = 1
 	}
-	if (s.n+1)*2 > len(s.slots) {
+	if (s.n+1)*4 > len(s.slots)*3 {
 		s.grow()
 	}
 	mask := uint64(len(s.slots) - 1)
