@@ -2,6 +2,7 @@ package hunt
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -166,4 +167,37 @@ func TestMergeFanIn(t *testing.T) {
 			t.Fatalf("duplicate match %q", want[i])
 		}
 	}
+}
+
+// FuzzRunFile: a damaged run file (a full disk, a stray write) gives an error or matches,
+// never a panic or an endless read.
+func FuzzRunFile(f *testing.F) {
+	rules := []*detect.Rule{{Index: 0}, {Index: 1}}
+	h := &event.Header{EventID: "e1", EventTime: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Actor: "arn:aws:iam::1:user/a"}
+	var buf bytes.Buffer
+	rw := runWriter{w: bufio.NewWriter(&buf)}
+	for _, m := range []match{{rule: rules[0], hdr: h, fields: map[string]string{"f": "v"}}, {rule: rules[1], hdr: h}} {
+		if err := rw.write(&m); err != nil {
+			f.Fatal(err)
+		}
+	}
+	rw.w.Flush()
+	f.Add(buf.Bytes())
+	f.Add([]byte{0, 1})
+	f.Add([]byte{5})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := &cursor{rules: rules, r: bufio.NewReader(bytes.NewReader(data)), in: &interner{}}
+		for n := 0; ; n++ {
+			ok, err := c.next()
+			if err != nil || !ok {
+				return
+			}
+			if c.cur.rule == nil || c.cur.hdr == nil {
+				t.Fatalf("record %d: match without rule or header", n)
+			}
+			if n > len(data) {
+				t.Fatalf("more records (%d) than bytes (%d)", n, len(data))
+			}
+		}
+	})
 }
