@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -33,7 +34,8 @@ func (a *app) investigateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "investigate (PATH... | --db DIR) (--signal ID | --access-key KEY | --arn ARN | --user NAME | --ip ADDR)",
 		Short: "Follow an attacker from one signal or identity to the whole incident",
-		Long: `investigate reads the logs, hunts them, and from the starting point computes the scope:
+		Long: `investigate hunts the logs (once, into a temporary store; or reads a store written by
+hunt --db) and from the starting point computes the scope:
 the starting identity plus every identity it created or obtained (IAM users and their console
 sessions, access keys, roles created or assumed, session and federation tokens), across all
 accounts and regions in the data. It reports the timeline, the identity graph, the resources
@@ -91,13 +93,36 @@ reviewable remediation script (never executed by trailhound).`,
 				}
 				paths = []string{db}
 			} else {
-				src := source.Options{Stdin: a.stdin}
-				res, err := hunt.Run(ctx, hunt.Config{Logger: a.logger, Enricher: enr, Source: src}, set, paths)
+				// One pass over the logs hunts them and writes their events to a temporary
+				// store; the investigation then reads only what its scope reaches, so memory
+				// does not grow with the number of events (an index of every event would).
+				tmp, err := os.MkdirTemp("", "trailhound-investigate-")
+				if err != nil {
+					return fmt.Errorf("creating a temporary store: %w", err)
+				}
+				defer os.RemoveAll(tmp)
+				st, err := store.Open(tmp, store.Options{Logger: a.logger})
 				if err != nil {
 					return err
 				}
+				defer st.Close()
+				w, err := st.Writer()
+				if err != nil {
+					return err
+				}
+				cfg := hunt.Config{Logger: a.logger, Enricher: enr, Source: source.Options{Stdin: a.stdin}, OnEvent: w.Add}
+				res, err := hunt.Run(ctx, cfg, set, paths)
+				if err != nil {
+					return err
+				}
+				if err := w.Commit(); err != nil {
+					return err
+				}
 				signals = res.Signals
-				if idx, err = investigate.Load(ctx, paths, investigate.LoadOptions{Enricher: enr, Source: src, Logger: a.logger}); err != nil {
+				if idx, err = investigate.LoadStore(ctx, st, start, signals, investigate.LoadOptions{Enricher: enr, Logger: a.logger}); err != nil {
+					if errors.Is(err, investigate.ErrNotFound) {
+						return &exitError{code: 1, msg: err.Error()}
+					}
 					return err
 				}
 			}
