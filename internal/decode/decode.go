@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/trailhound/trailhound/internal/event"
@@ -143,6 +144,8 @@ type Decoder struct {
 	w   window
 	p   fastjson.Parser
 	ev  event.Event
+	// unwrapped holds the text of an event taken out of an EventBridge envelope.
+	unwrapped []byte
 
 	// State of the current Decode.
 	h        Handler
@@ -269,9 +272,16 @@ func (d *Decoder) deliver(ctx context.Context, raw []byte, line int, size int64)
 		return nil
 	}
 	o, _ := v.Object()
-	if o.Get("eventVersion") == nil && o.Get("eventSource") == nil && o.Get("eventName") == nil {
-		d.reject(pos, ReasonNotEvent, notEventDetail(o))
-		return nil
+	if !isEvent(o) {
+		detail := eventBridgeDetail(o)
+		if detail == nil {
+			d.reject(pos, ReasonNotEvent, notEventDetail(o))
+			return nil
+		}
+		// A CloudTrail event as EventBridge delivers it (and Firehose writes it to S3): the
+		// event is the envelope's "detail"; the envelope adds nothing the event lacks.
+		d.unwrapped = detail.MarshalTo(d.unwrapped[:0])
+		raw, v = d.unwrapped, detail
 	}
 	pos.Record = d.st.Read
 	d.st.Read++
@@ -281,6 +291,30 @@ func (d *Decoder) deliver(ctx context.Context, raw []byte, line int, size int64)
 		return fmt.Errorf("handling %s record %d: %w", d.name, pos.Record, err)
 	}
 	return nil
+}
+
+// isEvent reports whether an object is taken for a CloudTrail event: it has one of
+// eventVersion, eventSource, eventName.
+func isEvent(o *fastjson.Object) bool {
+	return o.Get("eventVersion") != nil || o.Get("eventSource") != nil || o.Get("eventName") != nil
+}
+
+// eventBridgeDetail returns the CloudTrail event inside an EventBridge envelope
+// ({"detail-type": "AWS API Call via CloudTrail", "detail": {event}, ...}: also "AWS
+// Console Sign In via CloudTrail" and "AWS Service Event via CloudTrail"), or nil.
+func eventBridgeDetail(o *fastjson.Object) *fastjson.Value {
+	dt := o.Get("detail-type")
+	if dt == nil || !strings.HasSuffix(string(dt.GetStringBytes()), "via CloudTrail") {
+		return nil
+	}
+	detail := o.Get("detail")
+	if detail == nil || detail.Type() != fastjson.TypeObject {
+		return nil
+	}
+	if do, _ := detail.Object(); !isEvent(do) {
+		return nil
+	}
+	return detail
 }
 
 // notEventDetail explains why an object is not taken for a CloudTrail event.

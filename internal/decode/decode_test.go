@@ -198,6 +198,12 @@ func TestDecode(t *testing.T) {
 			format: FormatJSONLines, want: []rec{{0, 1, "", ReasonInvalidJSON}, {1, 2, names[1], ""}}},
 		{name: "jsonl wrapper and non-objects", in: join(s(`{"rule":"x","event":`), e2, s("}\n[1]\n"), e3, s("\n\"str\"\n")),
 			format: FormatJSONLines, want: []rec{{0, 1, "", ReasonNotEvent}, {1, 2, "", ReasonNotEvent}, {2, 3, names[2], ""}, {3, 4, "", ReasonNotEvent}}},
+		{name: "jsonl of EventBridge envelopes", format: FormatJSONLines,
+			in: join(s(`{"version":"0","id":"x","detail-type":"AWS API Call via CloudTrail","source":"aws.iam","detail":`), e2, s("}\n"),
+				s(`{"detail-type":"AWS Console Sign In via CloudTrail","detail":`), e3, s("}\n"),
+				s(`{"detail-type":"EC2 Instance State-change Notification","detail":{"state":"running"}}`+"\n"),
+				s(`{"detail-type":"AWS API Call via CloudTrail","detail":{"not":"an event"}}`+"\n")),
+			want: []rec{{0, 1, names[1], ""}, {1, 2, names[2], ""}, {2, 3, "", ReasonNotEvent}, {3, 4, "", ReasonNotEvent}}},
 		{name: "jsonl oversized line", max: 400, in: join(e2, s("\n"), big, s("\n"), e3, s("\n")),
 			format: FormatJSONLines, want: []rec{{0, 1, names[1], ""}, {1, 2, "", ReasonOversized}, {2, 3, names[2], ""}}},
 		{name: "empty", in: nil, format: FormatEmpty},
@@ -453,5 +459,30 @@ func TestDecodeAllocsPerEvent(t *testing.T) {
 		if a1000 > a10 {
 			t.Errorf("%s: %v allocations for 1000 events, %v for 10: allocating per event", name, a1000, a10)
 		}
+	}
+}
+
+// TestDecodeEventBridge: an event taken out of an EventBridge envelope is the envelope's
+// detail, as JSON equal to the event CloudTrail wrote, without the envelope's fields.
+func TestDecodeEventBridge(t *testing.T) {
+	evs := testEvents(t)
+	in := join(s(`{"version":"0","detail-type":"AWS API Call via CloudTrail","account":"1","detail":`), evs[1], s("}\n"))
+	var got []byte
+	h := HandlerFuncs{EventFunc: func(e *event.Event) error {
+		got = append([]byte(nil), e.Raw...)
+		return nil
+	}}
+	if _, err := New(Options{}).Decode(context.Background(), "eb.jsonl", bytes.NewReader(in), h); err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	if err := json.Unmarshal(got, &a); err != nil {
+		t.Fatalf("raw of the unwrapped event: %v", err)
+	}
+	if err := json.Unmarshal(evs[1], &b); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(b, a); diff != "" {
+		t.Errorf("unwrapped event (-CloudTrail's +got):\n%s", diff)
 	}
 }

@@ -27,6 +27,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(join(s(bom), evs[1], s("\r\n\r\n"), evs[2]), false)
 	f.Add(gz(f, join(s(`{"Records":[`), evs[0]), s(`]}`)), false)
 	f.Add(s("{\n \"eventName\": \"a\"\n}\n{\"eventName\":\"b\"}"), false)
+	f.Add(join(s(`{"detail-type":"AWS API Call via CloudTrail","detail":`), evs[1], s("}\n{\"detail-type\":\"x via CloudTrail\",\"detail\":[]}\n")), false)
 	if data, ok := sharedDataDir(); ok {
 		for _, p := range []string{
 			"stratus-red-team-detonation-logs/aws.persistence.iam-create-admin-user.json",
