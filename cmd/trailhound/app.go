@@ -66,6 +66,7 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.AddCommand(a.huntCmd(), a.investigateCmd(), a.rulesCmd(), a.iocCmd(), a.demoCmd(), a.versionCmd())
+	root.AddCommand(a.dbCmd())
 	root.AddCommand(a.benchCmd())
 	root.AddCommand(a.simulateCmd())
 	return root

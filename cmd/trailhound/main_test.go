@@ -413,3 +413,56 @@ func TestHuntDBCompacts(t *testing.T) {
 			len(days), got.Segments, got.Events, store.CompactMin, one.Stats().Events)
 	}
 }
+
+// TestDBInfo: db info accounts for every stored event, per account and region, in text and
+// JSON.
+func TestDBInfo(t *testing.T) {
+	dir := t.TempDir()
+	if r := runCLI(t, nil, "simulate", "--out", dir, "--seed", "23", "--days", "2", "--events-per-day", "800", "--attacks", "2", "--no-digests"); r.code != 0 {
+		t.Fatalf("simulate: exit %d: %s", r.code, r.stderr)
+	}
+	db := filepath.Join(dir, "db")
+	if r := runCLI(t, nil, "hunt", "--db", db, "-q", "-f", "jsonl", filepath.Join(dir, "AWSLogs")); r.code != 0 {
+		t.Fatalf("hunt --db: exit %d: %s", r.code, r.stderr)
+	}
+	r := runCLI(t, nil, "db", "info", db, "-f", "json")
+	if r.code != 0 {
+		t.Fatalf("db info: exit %d: %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Stats   struct{ Events int }
+		Signals int
+		Regions []struct {
+			Account, Region string
+			Events          int
+			HoursWithEvents int `json:"hours_with_events"`
+			HoursWithout    int `json:"hours_without_events"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("db info -f json: %v\n%s", err, r.stdout)
+	}
+	sum, attackOnly := 0, 0
+	for _, c := range rep.Regions {
+		sum += c.Events
+		if c.HoursWithEvents < 1 || c.HoursWithout < 0 {
+			t.Errorf("%s %s: %d hours with events, %d without", c.Account, c.Region, c.HoursWithEvents, c.HoursWithout)
+		}
+		if c.Events <= 3 {
+			attackOnly++ // the miners' regions: three calls each
+		}
+	}
+	if sum != rep.Stats.Events || rep.Stats.Events == 0 || rep.Signals == 0 {
+		t.Errorf("regions hold %d events, the store %d; %d signals", sum, rep.Stats.Events, rep.Signals)
+	}
+	if attackOnly < 14 {
+		t.Errorf("%d regions with at most 3 events, want the attack's (at least 14 of its 17)", attackOnly)
+	}
+	text := runCLI(t, nil, "db", "info", db)
+	if text.code != 0 || !strings.Contains(text.stdout, "HOURS WITHOUT EVENTS") || !strings.Contains(text.stdout, fmt.Sprintf("%d events", rep.Stats.Events)) {
+		t.Errorf("db info: exit %d:\n%s", text.code, text.stdout)
+	}
+	if r := runCLI(t, nil, "db", "info", filepath.Join(dir, "none")); r.code == 0 {
+		t.Error("db info of a missing store: exit 0")
+	}
+}
