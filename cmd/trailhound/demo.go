@@ -26,12 +26,13 @@ func (a *app) demoCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Simulate a week of CloudTrail with two leaked-key attacks, then hunt it",
-		Long: `demo writes a week of CloudTrail for two accounts in CloudTrail's S3 layout
+		Short: "Simulate two weeks of CloudTrail with two leaked-key attacks, then hunt it",
+		Long: `demo writes two weeks of CloudTrail for two accounts in CloudTrail's S3 layout
 (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz, late and unordered deliveries):
 developers, CI, admins and monitoring, plus the two published leaked-key attacks
 (persistence with admin users and a console session; crypto-mining on ECS in 17 regions)
-with fresh random names. It then hunts the folder with the built-in rules and prints the
+with fresh random names, in the second week: the first-seen rules (a region or an instance
+type the account never used) learn from the first. It then hunts the folder with the built-in rules and prints the
 signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is written to
 <dir>/ground-truth.json.`,
 		Args: cobra.NoArgs,
@@ -99,7 +100,7 @@ signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is wri
 	cmd.Flags().StringVar(&dir, "dir", "", "write the data here (default: trailhound-demo-SEED in the temporary folder; kept for investigate)")
 	cmd.Flags().BoolVar(&clean, "clean", false, "remove the data after the hunt")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "random seed (default: a new one each run; printed so a run can be repeated)")
-	cmd.Flags().IntVar(&days, "days", 7, "days of activity to simulate")
+	cmd.Flags().IntVar(&days, "days", 14, "days of activity to simulate")
 	of.add(cmd)
 	cmd.Flags().Lookup("min-level").DefValue = "medium"
 	_ = cmd.Flags().Set("min-level", "medium")

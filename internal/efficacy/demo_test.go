@@ -26,13 +26,13 @@ type demoResult struct {
 	failures []string
 }
 
-// demoEfficacy simulates a week (the demo's data, a fixed seed), hunts it with the built-in
+// demoEfficacy simulates two weeks (the demo's data, a fixed seed), hunts it with the built-in
 // rules and checks the ground truth: every attacker step is evidence in some signal, and no
 // benign look-alike is evidence in a signal at medium or above.
 func demoEfficacy(t *testing.T) demoResult {
 	t.Helper()
 	dir := t.TempDir()
-	gt, err := simulate.Generate(context.Background(), simulate.Options{Seed: 20261126}, simulate.NewDirSink(dir))
+	gt, err := simulate.Generate(context.Background(), simulate.Options{Seed: 20261126, Days: 14}, simulate.NewDirSink(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func demoEfficacy(t *testing.T) demoResult {
 	}
 	var out demoResult
 	var b strings.Builder
-	fmt.Fprintf(&b, "Simulated week (seed %d): %d events, %d files, 2 accounts; both attacks. Signals: %d.\n\n", gt.Seed, gt.Stats.Events, gt.Stats.Files, len(res.Signals))
+	fmt.Fprintf(&b, "Simulated two weeks (seed %d): %d events, %d files, 2 accounts; both attacks. Signals: %d.\n\n", gt.Seed, gt.Stats.Events, gt.Stats.Files, len(res.Signals))
 	b.WriteString("| attack | step | events | found | rules (highest level) |\n|---|---|---|---|---|\n")
 	for _, a := range gt.Attacks {
 		type agg struct {
@@ -161,7 +161,7 @@ func demoEfficacy(t *testing.T) demoResult {
 // TestDemoEfficacy needs no third-party data: the simulator writes the data and the answers.
 func TestDemoEfficacy(t *testing.T) {
 	if testing.Short() {
-		t.Skip("simulates a week of CloudTrail")
+		t.Skip("simulates two weeks of CloudTrail")
 	}
 	r := demoEfficacy(t)
 	for _, f := range r.failures {

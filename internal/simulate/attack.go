@@ -29,14 +29,17 @@ func (g *gen) planAttacks() {
 	for i := range g.truth.Attacks {
 		at := &g.truth.Attacks[i]
 		switch at.Attack {
+		// In a week, the attacks fall on the second day and the fourth or fifth; in a
+		// longer history, as many days before its end (after a week or more of normal
+		// activity, which first-seen rules learn from).
 		case AttackLeakedKeyAdmin:
-			day := min(1, days-1)
+			day := max(min(1, days-1), days-6)
 			t := g.opts.Start.Add(time.Duration(day)*24*time.Hour + time.Duration(2*3600+r.IntN(3*3600))*time.Second)
 			g.planAttack1(r, at, t)
 		case AttackECSCryptomining:
 			day := days - 1
 			if days >= 5 {
-				day = 3 + r.IntN(2)
+				day = max(3, days-4) + r.IntN(2)
 			}
 			t := g.opts.Start.Add(time.Duration(day)*24*time.Hour + time.Duration(10*3600+r.IntN(12*3600))*time.Second)
 			g.planAttack2(r, at, t)

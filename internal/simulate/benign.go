@@ -17,7 +17,7 @@ func (g *gen) planBenign(end time.Time) {
 		for _, a := range g.w.accounts {
 			deploys, tf := r.between(0, 2), 0
 			if weekday {
-				deploys, tf = r.between(3, 8), r.between(0, 2)
+				deploys, tf = r.between(3, 8), r.between(1, 2)
 			}
 			for range deploys {
 				g.schedule(at(7, 19), func(t time.Time) { g.deploy(a, t) })
@@ -202,9 +202,11 @@ func (g *gen) previewEnv(a *account, t time.Time) {
 }
 
 // terraform: a CodeBuild job applies infrastructure: a web security group open on 443 and
-// a few usual instances.
+// an instance of each of the account's usual types (its web and worker tiers).
 func (g *gen) terraform(a *account, t time.Time) {
-	region := a.regions[g.r.IntN(len(a.regions))]
+	// Runs take the organisation's regions in turn, as a pipeline per region would.
+	region := a.regions[a.tfRuns%len(a.regions)]
+	a.tfRuns++
 	build := awsService("codebuild.amazonaws.com")
 	session := "AWSCodeBuild-" + g.r.uuid()
 	key := g.assumeRole(t, a, region, &build, a.tfRole, session, time.Hour)
@@ -226,8 +228,7 @@ func (g *gen) terraform(a *account, t time.Time) {
 		g.lookAlike("security-group-open-443", &g.cur, id)
 		at = sec(at, 10)
 	}
-	for range g.r.between(1, 2) {
-		typ := pick(g.r, usualTypes)
+	for _, typ := range a.types {
 		r := g.call(at, a, region, &tf, "ec2.amazonaws.com", "RunInstances")
 		inst := g.r.hexID("i-0", 17)
 		r.req = g.q().o("").o("instancesSet").a("items").o("").s("imageId", pick(g.r, amiIDs)).n("minCount", 1).n("maxCount", 1).c().ca().c().

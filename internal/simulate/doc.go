@@ -1,14 +1,17 @@
 // Package simulate writes a realistic multi-account CloudTrail history, as AWS delivers it to
-// S3, with the two seed attacks of DESIGN.md woven into a week of benign activity, and a
-// ground truth that names every attacker event, identity and resource.
+// S3, with the two seed attacks of DESIGN.md woven into days of benign activity (in a week,
+// on the second day and the fourth or fifth; in a longer history, in its last week, after
+// the first week that first-seen rules learn from), and a ground truth that names every
+// attacker event, identity and resource.
 //
 // The benign side has CI deploys (GitHub OIDC and CodeBuild role sessions registering
 // private-ECR task definitions and updating small ECS services), console users signing in
 // with MFA, an SSO (SAML) user, admins onboarding read-only users and rotating their own
-// keys, Terraform opening web security groups on 443 to the world and starting usual
-// instances, monitoring tools polling Describe/List/Get, S3 and Lambda data events, KMS
-// decrypts by S3, role sessions of AWS services, and occasional AccessDenied errors. Several
-// of these are deliberate look-alikes of attacker steps and are listed as such.
+// keys, Terraform opening web security groups on 443 to the world and starting instances of
+// the account's two usual types (in its regions in turn), monitoring tools polling
+// Describe/List/Get, S3 and Lambda data events, KMS decrypts by S3, role sessions of AWS
+// services, and occasional AccessDenied errors. Several of these are deliberate look-alikes
+// of attacker steps and are listed as such.
 //
 // Delivery is modelled, not idealised: one gzip'd {"Records":[...]} file per account,
 // region and 5-minute slot (split past Options.MaxPerFile records), records shuffled

@@ -48,11 +48,15 @@ type account struct {
 	vpc      map[string]string
 	subnets  map[string][]string
 	webSG    map[string]string
-	repo     string // GitHub repository deploying here
-	mailer   string // IAM user whose key leaks in attack 1 ("" when not here)
-	mailKey  string
-	legacy   string // IAM user whose key leaks in attack 2 ("" when not here)
-	legKey   string
+	// types are the instance types this account's infrastructure runs: two of usualTypes,
+	// the same all along, as a team's Terraform modules pin them.
+	types   []string
+	tfRuns  int    // Terraform runs so far: they take the regions in turn
+	repo    string // GitHub repository deploying here
+	mailer  string // IAM user whose key leaks in attack 1 ("" when not here)
+	mailKey string
+	legacy  string // IAM user whose key leaks in attack 2 ("" when not here)
+	legKey  string
 }
 
 // service is an ECS service the organisation runs; rev is its latest task definition.
@@ -81,6 +85,11 @@ func newWorld(o Options) *world {
 			kmsKey: r.uuid(),
 		}
 		a.cluster = a.name
+		// From a stream of their own, so that the rest of the world is as before.
+		tr := newRnd(o.Seed, 0x7479706573+uint64(i)) // "types"
+		a.types = slices.Clone(usualTypes)
+		tr.Shuffle(len(a.types), func(i, j int) { a.types[i], a.types[j] = a.types[j], a.types[i] })
+		a.types = a.types[:2]
 		a.repo = w.org + "/" + pick(r, []string{"platform", "infra", "monorepo", "services"})
 		take := func(n int) []string {
 			n = min(n, len(names))
