@@ -23,6 +23,7 @@ type app struct {
 	stdout, stderr io.Writer
 	verbose        bool
 	cpuprofile     string
+	memprofile     string
 	stopProfile    func()
 	logger         *slog.Logger
 }
@@ -57,11 +58,19 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 			if a.stopProfile != nil {
 				a.stopProfile()
 			}
+			if a.memprofile != "" {
+				if f, err := os.Create(a.memprofile); err == nil {
+					pprof.Lookup("allocs").WriteTo(f, 0)
+					f.Close()
+				}
+			}
 		},
 	}
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log progress to stderr")
 	root.PersistentFlags().StringVar(&a.cpuprofile, "cpuprofile", "", "write a CPU profile of the command to FILE (for performance work)")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentFlags().StringVar(&a.memprofile, "memprofile", "", "write an allocation profile of the command to FILE (for performance work)")
+	_ = root.PersistentFlags().MarkHidden("memprofile")
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
