@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trailhound/trailhound/internal/shareddata"
 	"github.com/trailhound/trailhound/internal/store"
@@ -464,5 +465,62 @@ func TestDBInfo(t *testing.T) {
 	}
 	if r := runCLI(t, nil, "db", "info", filepath.Join(dir, "none")); r.code == 0 {
 		t.Error("db info of a missing store: exit 0")
+	}
+}
+
+// TestS3BulkReadersList: identities of the s3_bulk_readers IOC list (empty as shipped) are
+// left out of the S3 download burst rules; others are not.
+func TestS3BulkReadersList(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	callers := []struct{ typ, arn, issuer string }{
+		{"AssumedRole", "arn:aws:sts::111122223333:assumed-role/etl-loader/run-42", "arn:aws:iam::111122223333:role/etl-loader"},
+		{"IAMUser", "arn:aws:iam::111122223333:user/mallory", ""},
+	}
+	for i := range 120 {
+		for j, c := range callers {
+			issuer := ""
+			if c.issuer != "" {
+				issuer = fmt.Sprintf(`,"sessionContext":{"sessionIssuer":{"type":"Role","arn":%q}}`, c.issuer)
+			}
+			fmt.Fprintf(&b, `{"eventVersion":"1.09","userIdentity":{"type":%q,"arn":%q,"accountId":"111122223333","accessKeyId":"AKIA%016d"%s},`+
+				`"eventTime":%q,"eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.%d",`+
+				`"userAgent":"aws-cli/2.15","requestParameters":{"bucketName":"finance","key":"reports/%d.csv"},"eventID":"ev-%d-%d",`+
+				`"eventCategory":"Data","recipientAccountId":"111122223333"}`+"\n",
+				c.typ, c.arn, j, issuer, t0.Add(time.Duration(i)*2*time.Second).Format(time.RFC3339), 10+j, i, j, i)
+		}
+	}
+	logs := filepath.Join(dir, "s3.jsonl")
+	if err := os.WriteFile(logs, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	list := filepath.Join(dir, "s3_bulk_readers.txt")
+	if err := os.WriteFile(list, []byte("arn:aws:iam::111122223333:role/etl-loader  # the nightly ETL\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bursts := func(args ...string) map[string]int {
+		r := runCLI(t, nil, append([]string{"hunt", "-f", "jsonl"}, append(args, logs)...)...)
+		if r.code != 0 {
+			t.Fatalf("hunt: exit %d: %s", r.code, r.stderr)
+		}
+		out := map[string]int{}
+		for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			var s struct{ Title, Actor string }
+			if err := json.Unmarshal([]byte(l), &s); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(s.Title, "S3 Download Burst") {
+				out[s.Actor]++
+			}
+		}
+		return out
+	}
+	etl, mallory := "arn:aws:iam::111122223333:role/etl-loader#run-42", "arn:aws:iam::111122223333:user/mallory"
+	if got := bursts(); got[etl] != 2 || got[mallory] != 2 {
+		t.Errorf("without the list: bursts %v, want both rules for both callers", got)
+	}
+	if got := bursts("--ioc", list); got[etl] != 0 || got[mallory] != 2 {
+		t.Errorf("with the ETL role listed: bursts %v, want only mallory's", got)
 	}
 }

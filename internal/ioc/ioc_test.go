@@ -118,10 +118,13 @@ func TestLoadBuiltin(t *testing.T) {
 			t.Errorf("list %s sources (-want +got):\n%s", l.Name, diff)
 		}
 	}
-	if diff := cmp.Diff([]string{"attacker_asns", "attacker_cidrs", "attacker_user_names", "mining_images"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"attacker_asns", "attacker_cidrs", "attacker_user_names", "mining_images", "s3_bulk_readers"}, names); diff != "" {
 		t.Errorf("built-in lists (-want +got):\n%s", diff)
 	}
 	p := s.Placeholders()
+	if got := p["s3_bulk_readers"]; len(got) != 0 {
+		t.Errorf("s3_bulk_readers: %q, want an empty allowlist", got)
+	}
 	if got := len(p["mining_images"]); got != 80 {
 		t.Errorf("mining_images: got %d values, want 80 (40 images × 2 forms)", got)
 	}
