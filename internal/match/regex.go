@@ -54,6 +54,9 @@ func CompileRegex(expr string, flags RegexFlags) (*Regex, error) {
 	}
 	r := &Regex{expr: expr, re: re}
 	if lit, fold := requiredLiteral(prefix + expr); lit != "" {
+		if fold {
+			lit = strings.ToLower(lit) // indexFoldASCII wants it lower-case
+		}
 		r.lit, r.fold = []byte(lit), fold
 	}
 	return r, nil
@@ -78,7 +81,7 @@ func requiredLiteral(expr string) (string, bool) {
 		pieces := []string{lit}
 		if fold {
 			// Any piece of a required literal is required too: keep the safe ones.
-			pieces = strings.FieldsFunc(lit, func(c rune) bool { return c >= utf8.RuneSelf || strings.ContainsRune("kKsS", c) })
+			pieces = strings.FieldsFunc(lit, func(c rune) bool { return c >= utf8.RuneSelf || foldsOutsideASCII(c) })
 		}
 		for _, p := range pieces {
 			if len(p) > len(best) {
@@ -106,42 +109,13 @@ func requiredLiteral(expr string) (string, bool) {
 	return best, bestFold
 }
 
-// containsFoldASCII reports whether b contains lit, ASCII letters compared without case.
-func containsFoldASCII(b, lit []byte) bool {
-	if len(lit) == 0 {
-		return true
-	}
-	lo, up := toLowerASCII(lit[0]), toUpperASCII(lit[0])
-	for i := 0; i+len(lit) <= len(b); i++ {
-		c := b[i]
-		if (c == lo || c == up) && bytes.EqualFold(b[i:i+len(lit)], lit) {
-			return true
-		}
-	}
-	return false
-}
-
-func toLowerASCII(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-func toUpperASCII(c byte) byte {
-	if 'a' <= c && c <= 'z' {
-		return c - ('a' - 'A')
-	}
-	return c
-}
-
 // Expr returns the expression the matcher was compiled from, without flags.
 func (r *Regex) Expr() string { return r.expr }
 
 // Match reports whether the expression matches somewhere in b.
 func (r *Regex) Match(b []byte) bool {
 	if r.lit != nil {
-		if r.fold && !containsFoldASCII(b, r.lit) || !r.fold && !bytes.Contains(b, r.lit) {
+		if r.fold && indexFoldASCII(b, r.lit) < 0 || !r.fold && !bytes.Contains(b, r.lit) {
 			return false
 		}
 	}
