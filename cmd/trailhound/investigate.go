@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -72,59 +73,20 @@ reviewable remediation script (never executed by trailhound).`,
 				return err
 			}
 			defer enr.Close()
-			var (
-				idx     *investigate.Index
-				signals []signal.Signal
-			)
+			st, signals, done, err := a.investigationStore(ctx, db, paths, set, enr)
+			if err != nil {
+				return err
+			}
+			defer done()
 			if db != "" {
-				st, err := store.Open(db, store.Options{ReadOnly: true})
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				if signals, err = st.Signals(); err != nil {
-					return err
-				}
-				if idx, err = investigate.LoadStore(ctx, st, start, signals, investigate.LoadOptions{Enricher: enr, Logger: a.logger}); err != nil {
-					if errors.Is(err, investigate.ErrNotFound) {
-						return &exitError{code: 1, msg: err.Error()}
-					}
-					return err
-				}
 				paths = []string{db}
-			} else {
-				// One pass over the logs hunts them and writes their events to a temporary
-				// store; the investigation then reads only what its scope reaches, so memory
-				// does not grow with the number of events (an index of every event would).
-				tmp, err := os.MkdirTemp("", "trailhound-investigate-")
-				if err != nil {
-					return fmt.Errorf("creating a temporary store: %w", err)
-				}
-				defer os.RemoveAll(tmp)
-				st, err := store.Open(tmp, store.Options{Logger: a.logger})
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				w, err := st.Writer()
-				if err != nil {
-					return err
-				}
-				cfg := hunt.Config{Logger: a.logger, Enricher: enr, Source: source.Options{Stdin: a.stdin}, OnEvent: w.Add}
-				res, err := hunt.Run(ctx, cfg, set, paths)
-				if err != nil {
-					return err
-				}
-				if err := w.Commit(); err != nil {
-					return err
-				}
-				signals = res.Signals
-				if idx, err = investigate.LoadStore(ctx, st, start, signals, investigate.LoadOptions{Enricher: enr, Logger: a.logger}); err != nil {
-					if errors.Is(err, investigate.ErrNotFound) {
-						return &exitError{code: 1, msg: err.Error()}
-					}
-					return err
-				}
+			}
+			idx, err := investigate.LoadStore(ctx, st, start, signals, investigate.LoadOptions{Enricher: enr, Logger: a.logger})
+			if errors.Is(err, investigate.ErrNotFound) {
+				return &exitError{code: 1, msg: err.Error()}
+			}
+			if err != nil {
+				return err
 			}
 			rep, err := investigate.Investigate(ctx, idx, start, signals, investigate.Options{})
 			if errors.Is(err, investigate.ErrNotFound) {
@@ -217,4 +179,45 @@ func originals(rep *investigate.Report) []remediate.Identity {
 		}
 	}
 	return out
+}
+
+// investigationStore returns the store an investigation reads and the signals of its
+// events: the store at db (written by hunt --db), or a temporary one the logs at paths are
+// hunted into in one pass, so that memory does not grow with the number of events (an
+// index of every event would). done closes the store and removes a temporary one.
+func (a *app) investigationStore(ctx context.Context, db string, paths []string, set *ruleset.Set, enr *enrich.Enricher) (st *store.Store, signals []signal.Signal, done func(), err error) {
+	if db != "" {
+		if st, err = store.Open(db, store.Options{ReadOnly: true}); err != nil {
+			return nil, nil, nil, err
+		}
+		if signals, err = st.Signals(); err != nil {
+			st.Close()
+			return nil, nil, nil, err
+		}
+		return st, signals, func() { st.Close() }, nil
+	}
+	tmp, err := os.MkdirTemp("", "trailhound-investigate-")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("creating a temporary store: %w", err)
+	}
+	done = func() { os.RemoveAll(tmp) }
+	if st, err = store.Open(tmp, store.Options{Logger: a.logger}); err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	done = func() { st.Close(); os.RemoveAll(tmp) }
+	w, err := st.Writer()
+	if err == nil {
+		var res *hunt.Result
+		cfg := hunt.Config{Logger: a.logger, Enricher: enr, Source: source.Options{Stdin: a.stdin}, OnEvent: w.Add}
+		if res, err = hunt.Run(ctx, cfg, set, paths); err == nil {
+			signals = res.Signals
+			err = w.Commit()
+		}
+	}
+	if err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	return st, signals, done, nil
 }
