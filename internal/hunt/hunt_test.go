@@ -271,3 +271,43 @@ func TestNeedsEnrichment(t *testing.T) {
 		t.Error("built-in rules read enrichment fields")
 	}
 }
+
+// TestConflictingCopiesDeterministic: two copies of one eventID that differ (test data does
+// this) give one signal, always built from the same copy — the first by position — whatever
+// the number of workers and the order the files are read in.
+func TestConflictingCopiesDeterministic(t *testing.T) {
+	set := builtin(t)
+	dir := t.TempDir()
+	one := loginEvent("same-id", "No")
+	for i, ip := range []string{"198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"} {
+		ev := strings.Replace(one, "203.0.113.7", ip, 1)
+		// Many small files, so that workers take them in varying orders.
+		for k := range 8 {
+			name := filepath.Join(dir, fmt.Sprintf("f%d-%d.json", k, i))
+			if err := os.WriteFile(name, []byte(ev), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var want []string
+	for run := range 12 {
+		res, err := Run(context.Background(), Config{Workers: 1 + run%4}, set, []string{dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range res.Signals {
+			got = append(got, s.ID+" "+strings.Join(s.SourceIPs, ","))
+		}
+		if want == nil {
+			want = got
+			if len(got) == 0 || !strings.Contains(got[0], "198.51.100.1") {
+				t.Fatalf("signals %q: want one from the first copy (f0-0.json, 198.51.100.1)", got)
+			}
+			continue
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("run %d (%d workers) differs (-first +this):\n%s", run, 1+run%4, diff)
+		}
+	}
+}

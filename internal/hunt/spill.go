@@ -25,8 +25,13 @@ import (
 // hence the signals — is the same as with one in-memory sort.
 
 // compareMatch is the one order of matches: event time, eventID, rule.
+//
+// The position (file, record) breaks the remaining ties: copies of one event — same eventID
+// — are normally identical, but when they are not (test data reusing ids), the merge keeps
+// the first, and it must be the same copy whatever the order files were read in.
 func compareMatch(a, b *match) int {
-	return cmp.Or(a.hdr.EventTime.Compare(b.hdr.EventTime), cmp.Compare(a.hdr.EventID, b.hdr.EventID), cmp.Compare(a.rule.Index, b.rule.Index))
+	return cmp.Or(a.hdr.EventTime.Compare(b.hdr.EventTime), cmp.Compare(a.hdr.EventID, b.hdr.EventID), cmp.Compare(a.rule.Index, b.rule.Index),
+		cmp.Compare(a.hdr.Pos.File, b.hdr.Pos.File), cmp.Compare(a.hdr.Pos.Record, b.hdr.Pos.Record), cmp.Compare(a.hdr.Pos.Line, b.hdr.Pos.Line))
 }
 
 // run is one sequence of matches: in memory (sorted by the merge unless sorted is set), or
