@@ -13,11 +13,11 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/trailhound/trailhound/internal/benchcorpus"
 	"github.com/trailhound/trailhound/internal/decode"
@@ -329,65 +329,45 @@ type benchWorker func(ctx context.Context, name string, r io.Reader) (events int
 // benchFiles reads every log input of paths with a pool of workers, as hunt.Run does.
 func benchFiles(ctx context.Context, workers int, paths []string, newWorker func() benchWorker) (benchRun, error) {
 	start := time.Now()
-	inputs := make(chan source.Input)
-	results := make(chan benchRun, workers)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		defer close(inputs)
-		return source.Walk(gctx, paths, source.Options{}, func(in source.Input) error {
-			if in.Kind != source.KindLog {
-				return nil
-			}
-			select {
-			case inputs <- in:
-				return nil
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		})
-	})
-	for range workers {
-		g.Go(func() error {
-			w := newWorker()
-			var r benchRun
-			for in := range inputs {
-				rc, err := in.Open()
-				if err != nil {
-					return fmt.Errorf("benchmarking: %w", err)
-				}
-				events, n, err := w(gctx, in.Name, rc)
-				rc.Close()
-				if err != nil {
-					return fmt.Errorf("benchmarking %s: %w", in.Name, err)
-				}
-				r.Files++
-				r.Bytes += n
-				if events < 0 || r.Events < 0 {
-					r.Events = -1
-				} else {
-					r.Events += events
-				}
-			}
-			results <- r
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return benchRun{}, err
-	}
-	close(results)
+	var mu sync.Mutex
 	var total benchRun
-	for r := range results {
+	err := source.Each(ctx, paths, source.Options{}, workers, nil, func(ctx context.Context, inputs <-chan source.Input) error {
+		w := newWorker()
+		var r benchRun
+		for in := range inputs {
+			rc, err := in.Open()
+			if err != nil {
+				return fmt.Errorf("benchmarking: %w", err)
+			}
+			events, n, err := w(ctx, in.Name, rc)
+			rc.Close()
+			if err != nil {
+				return fmt.Errorf("benchmarking %s: %w", in.Name, err)
+			}
+			r.Files++
+			r.Bytes += n
+			r.Events = addEvents(r.Events, events)
+		}
+		mu.Lock()
+		defer mu.Unlock()
 		total.Files += r.Files
 		total.Bytes += r.Bytes
-		if r.Events < 0 || total.Events < 0 {
-			total.Events = -1
-		} else {
-			total.Events += r.Events
-		}
+		total.Events = addEvents(total.Events, r.Events)
+		return nil
+	})
+	if err != nil {
+		return benchRun{}, err
 	}
 	total.Elapsed = time.Since(start).Seconds()
 	return total, nil
+}
+
+// addEvents adds event counts, -1 meaning "not counted".
+func addEvents(a, b int) int {
+	if a < 0 || b < 0 {
+		return -1
+	}
+	return a + b
 }
 
 // newGunzipWorker decompresses each input (or copies it, when not gzip) to io.Discard through

@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -31,50 +30,28 @@ func benchCorpus(b *testing.B) string {
 // decodeOnly reads every event of dir as AddPaths does, without storing: the decode cost
 // hunt pays anyway, to subtract from BenchmarkIngest.
 func decodeOnly(ctx context.Context, dir string) (int, error) {
-	var inputs []source.Input
-	err := source.Walk(ctx, []string{dir}, source.Options{}, func(in source.Input) error {
-		if in.Kind == source.KindLog {
-			inputs = append(inputs, in)
+	var mu sync.Mutex
+	total := 0
+	err := source.Each(ctx, []string{dir}, source.Options{}, 0, nil, func(ctx context.Context, inputs <-chan source.Input) error {
+		d := decode.New(decode.Options{})
+		n := 0
+		for in := range inputs {
+			rc, err := in.Open()
+			if err != nil {
+				return err
+			}
+			_, err = d.Decode(ctx, in.Name, rc, decode.HandlerFuncs{EventFunc: func(*event.Event) error { n++; return nil }})
+			rc.Close()
+			if err != nil {
+				return err
+			}
 		}
+		mu.Lock()
+		total += n
+		mu.Unlock()
 		return nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	total, next := 0, 0
-	var firstErr error
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d := decode.New(decode.Options{})
-			n := 0
-			for {
-				mu.Lock()
-				if next == len(inputs) {
-					total += n
-					mu.Unlock()
-					return
-				}
-				in := inputs[next]
-				next++
-				mu.Unlock()
-				rc, err := in.Open()
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-					continue
-				}
-				d.Decode(ctx, in.Name, rc, decode.HandlerFuncs{EventFunc: func(*event.Event) error { n++; return nil }})
-				rc.Close()
-			}
-		}()
-	}
-	wg.Wait()
-	return total, firstErr
+	return total, err
 }
 
 // BenchmarkDecodeOnly is the baseline: decoding the corpus without storing it.
