@@ -1,6 +1,7 @@
 package match
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strconv"
@@ -74,9 +75,9 @@ func (n *Numeric) Match(b []byte) bool {
 	}
 	var c int
 	if v.isInt && n.lit.isInt {
-		c = cmpInt(v.i, n.lit.i)
+		c = cmp.Compare(v.i, n.lit.i)
 	} else {
-		c = cmpFloat(v.float(), n.lit.float())
+		c = cmp.Compare(v.float(), n.lit.float()) // parsed JSON numbers are never NaN
 	}
 	switch n.op {
 	case NumEq:
@@ -97,26 +98,6 @@ func (v number) float() float64 {
 		return float64(v.i)
 	}
 	return v.f
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // parseNumber parses JSON number syntax, except that leading zeros are allowed.
