@@ -5,10 +5,19 @@
 // small helpers, so each stage depends on this package and not on the others.
 package incident
 
-import "time"
+import (
+	"strings"
+	"time"
+)
+
+// GlobalRegion is the Region of resources that belong to no region (IAM).
+const GlobalRegion = "global"
 
 // ResourceType names what kind of AWS resource a Resource is. The values are stable strings.
 type ResourceType string
+
+// Global reports whether resources of the type belong to no region (IAM ones).
+func (t ResourceType) Global() bool { return strings.HasPrefix(string(t), "iam:") }
 
 // Resource types an investigation tracks.
 const (

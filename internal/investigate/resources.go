@@ -165,9 +165,8 @@ func (c evctx) res(t incident.ResourceType, id, name, arn string, keys ...string
 		Type: t, Account: c.account, Region: c.region, ID: id, Name: name, ARN: arn,
 		CreatedBy: c.actor, CreatedAt: c.at, CreateEventID: c.id, Details: map[string]string{},
 	}, keys: keys}
-	if t == incident.IAMUser || t == incident.IAMAccessKey || t == incident.IAMLoginProfile ||
-		t == incident.IAMRole || t == incident.IAMPolicyAttachment || t == incident.IAMInlinePolicy {
-		r.Region = "global"
+	if t.Global() {
+		r.Region = incident.GlobalRegion
 	}
 	if c.errCode != "" {
 		r.Failed, r.ErrorCode = true, c.errCode
@@ -191,9 +190,21 @@ func principalOf(rp *fastjson.Value) (string, string) {
 	return "", ""
 }
 
-// extract returns the resources an event creates or changes (op opCreate or opChange), or
-// the keys of those it deletes (op opDelete, in tracked.keys of one element).
+// extract returns the resources an event creates or changes (op opCreate or opChange, as
+// resourceOp says of the call), or the keys of those it deletes (op opDelete).
 func extract(v *fastjson.Value, c evctx, source, name string) []tracked {
+	out := resourcesOf(v, c, source, name)
+	op := resourceOp(source, name)
+	for i := range out {
+		if out[i].op != opDelete {
+			out[i].op = op
+		}
+	}
+	return out
+}
+
+// resourcesOf returns what extract does, with the op set for deletions only.
+func resourcesOf(v *fastjson.Value, c evctx, source, name string) []tracked {
 	rp := v.Get("requestParameters")
 	if rp == nil {
 		rp = &fastjson.Value{}
@@ -204,12 +215,12 @@ func extract(v *fastjson.Value, c evctx, source, name string) []tracked {
 	}
 	a, reg := c.account, c.region
 	del := func(keys ...string) []tracked { return []tracked{{keys: keys, op: opDelete}} }
-	one := func(t tracked, op resOp) []tracked { t.op = op; return []tracked{t} }
+	one := func(t tracked) []tracked { return []tracked{t} }
 	switch name {
 	// IAM.
 	case "CreateUser":
 		u := str(rp, "userName")
-		return one(c.res(incident.IAMUser, "", u, str(re, "user", "arn"), "user|"+a+"|"+u), opCreate)
+		return one(c.res(incident.IAMUser, "", u, str(re, "user", "arn"), "user|"+a+"|"+u))
 	case "DeleteUser":
 		return del("user|" + a + "|" + str(rp, "userName"))
 	case "CreateAccessKey", "UpdateAccessKey":
@@ -223,20 +234,14 @@ func extract(v *fastjson.Value, c evctx, source, name string) []tracked {
 		t := c.res(incident.IAMAccessKey, k, u, "", "key|"+k)
 		setIf(t.Details, "user", u)
 		setIf(t.Details, "status", str(rp, "status"))
-		if name == "UpdateAccessKey" {
-			return one(t, opChange)
-		}
-		return one(t, opCreate)
+		return one(t)
 	case "DeleteAccessKey":
 		return del("key|" + str(rp, "accessKeyId"))
 	case "CreateLoginProfile", "UpdateLoginProfile":
 		u := str(rp, "userName")
 		t := c.res(incident.IAMLoginProfile, "", u, "", "lp|"+a+"|"+u)
 		setIf(t.Details, "password_reset_required", str(rp, "passwordResetRequired"))
-		if name == "UpdateLoginProfile" {
-			return one(t, opChange)
-		}
-		return one(t, opCreate)
+		return one(t)
 	case "DeleteLoginProfile":
 		return del("lp|" + a + "|" + str(rp, "userName"))
 	case "AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy":
@@ -244,7 +249,7 @@ func extract(v *fastjson.Value, c evctx, source, name string) []tracked {
 		pol := str(rp, "policyArn")
 		t := c.res(incident.IAMPolicyAttachment, pt+"/"+p+" "+pol, pol, pol, "pa|"+a+"|"+pt+"|"+p+"|"+pol)
 		t.Details["principal_type"], t.Details["principal"] = pt, p
-		return one(t, opCreate)
+		return one(t)
 	case "DetachUserPolicy", "DetachRolePolicy", "DetachGroupPolicy":
 		pt, p := principalOf(rp)
 		return del("pa|" + a + "|" + pt + "|" + p + "|" + str(rp, "policyArn"))
@@ -254,22 +259,20 @@ func extract(v *fastjson.Value, c evctx, source, name string) []tracked {
 		t := c.res(incident.IAMInlinePolicy, pt+"/"+p+" "+pol, pol, "", "ip|"+a+"|"+pt+"|"+p+"|"+pol)
 		t.Details["principal_type"], t.Details["principal"] = pt, p
 		setIf(t.Details, "policy_document", str(rp, "policyDocument"))
-		return one(t, opCreate)
+		return one(t)
 	case "DeleteUserPolicy", "DeleteRolePolicy", "DeleteGroupPolicy":
 		pt, p := principalOf(rp)
 		return del("ip|" + a + "|" + pt + "|" + p + "|" + str(rp, "policyName"))
 	case "AddUserToGroup":
 		g, u := str(rp, "groupName"), str(rp, "userName")
 		t := c.res(incident.IAMGroupMembership, g+"/"+u, g, "", "gm|"+a+"|"+g+"|"+u)
-		t.Region = "global"
 		t.Details["group"], t.Details["user"] = g, u
-		return one(t, opCreate)
+		return one(t)
 	case "RemoveUserFromGroup":
 		return del("gm|" + a + "|" + str(rp, "groupName") + "|" + str(rp, "userName"))
 	case "CreatePolicyVersion", "SetDefaultPolicyVersion":
 		pol := str(rp, "policyArn")
 		t := c.res(incident.IAMManagedPolicy, pol, lastPart(pol), pol, "pol|"+pol)
-		t.Region = "global"
 		if name == "CreatePolicyVersion" {
 			setIf(t.Details, "version", str(re, "policyVersion", "versionId"))
 			setIf(t.Details, "set_as_default", str(rp, "setAsDefault"))
@@ -280,7 +283,7 @@ func extract(v *fastjson.Value, c evctx, source, name string) []tracked {
 		} else {
 			setIf(t.Details, "default_version", str(rp, "versionId"))
 		}
-		return one(t, opChange)
+		return one(t)
 	case "DeletePolicy":
 		return del("pol|" + str(rp, "policyArn"))
 	case "CreateRole", "UpdateAssumeRolePolicy":
@@ -288,10 +291,7 @@ func extract(v *fastjson.Value, c evctx, source, name string) []tracked {
 		t := c.res(incident.IAMRole, "", n, str(re, "role", "arn"), "role|"+a+"|"+n)
 		setIf(t.Details, "assume_role_policy", str(rp, "assumeRolePolicyDocument"))
 		setIf(t.Details, "assume_role_policy", str(rp, "policyDocument"))
-		if name == "UpdateAssumeRolePolicy" {
-			return one(t, opChange)
-		}
-		return one(t, opCreate)
+		return one(t)
 	case "DeleteRole":
 		return del("role|" + a + "|" + str(rp, "roleName"))
 	// EC2.
@@ -303,7 +303,7 @@ func extract(v *fastjson.Value, c evctx, source, name string) []tracked {
 		}
 		t := c.res(incident.EC2KeyPair, id, n, "", keys...)
 		setIf(t.Details, "fingerprint", str(re, "keyFingerprint"))
-		return one(t, opCreate)
+		return one(t)
 	case "DeleteKeyPair":
 		if id := str(rp, "keyPairId"); id != "" {
 			return del("kpid|" + a + "|" + reg + "|" + id)
@@ -314,7 +314,7 @@ func extract(v *fastjson.Value, c evctx, source, name string) []tracked {
 		t := c.res(incident.EC2SecurityGroup, id, n, "", "sg|"+a+"|"+reg+"|"+id, "sgn|"+a+"|"+reg+"|"+n)
 		setIf(t.Details, "vpc_id", str(rp, "vpcId"))
 		setIf(t.Details, "description", str(rp, "groupDescription"))
-		return one(t, opCreate)
+		return one(t)
 	case "DeleteSecurityGroup":
 		if id := str(rp, "groupId"); id != "" {
 			return del("sg|" + a + "|" + reg + "|" + id)
@@ -332,7 +332,6 @@ func extract(v *fastjson.Value, c evctx, source, name string) []tracked {
 			t.Details["instance_type"], t.Details["count"] = firstNonEmpty(str(it, "instanceType"), typ), "1"
 			setIf(t.Details, "image_id", firstNonEmpty(str(it, "imageId"), img))
 			setIf(t.Details, "key_name", str(rp, "keyName"))
-			t.op = opCreate
 			out = append(out, t)
 		}
 		if len(out) == 0 {
@@ -342,7 +341,6 @@ func extract(v *fastjson.Value, c evctx, source, name string) []tracked {
 			t.Details["count"] = firstNonEmpty(str(rp, "instancesSet", "items", "0", "maxCount"), "1")
 			setIf(t.Details, "image_id", img)
 			setIf(t.Details, "key_name", str(rp, "keyName"))
-			t.op = opCreate
 			out = append(out, t)
 		}
 		return out
@@ -364,7 +362,7 @@ func extract(v *fastjson.Value, c evctx, source, name string) []tracked {
 			setIf(t.Details, "runtime", firstNonEmpty(str(rp, "runtime"), str(re, "runtime")))
 			setIf(t.Details, "role", firstNonEmpty(str(rp, "role"), str(re, "role")))
 			setIf(t.Details, "memory", str(re, "memorySize"))
-			return one(t, resourceOp(source, name))
+			return one(t)
 		case opDelete:
 			return del("fn|" + a + "|" + reg + "|" + fn)
 		}
@@ -434,7 +432,6 @@ func sgRules(rp, re *fastjson.Value, c evctx, revoke bool) []tracked {
 		} else {
 			t.Details["cidr"] = r.cidr
 		}
-		t.op = opCreate
 		out = append(out, t)
 	}
 	return out
@@ -453,7 +450,7 @@ func ecs(rp, re *fastjson.Value, c evctx, name string) []tracked {
 	case "CreateCluster":
 		n := cluster(firstNonEmpty(str(rp, "clusterName"), str(re, "cluster", "clusterName")))
 		t := c.res(incident.ECSCluster, n, n, str(re, "cluster", "clusterArn"), "ecsc|"+a+"|"+reg+"|"+n)
-		return []tracked{withOp(t, opCreate)}
+		return []tracked{t}
 	case "DeleteCluster":
 		return []tracked{{keys: []string{"ecsc|" + a + "|" + reg + "|" + cluster(str(rp, "cluster"))}, op: opDelete}}
 	case "RegisterTaskDefinition":
@@ -478,7 +475,7 @@ func ecs(rp, re *fastjson.Value, c evctx, name string) []tracked {
 		setIf(t.Details, "images", strings.Join(images, ","))
 		setIf(t.Details, "requires_compatibilities", strings.Join(compat, ","))
 		setIf(t.Details, "task_role_arn", str(rp, "taskRoleArn"))
-		return []tracked{withOp(t, opCreate)}
+		return []tracked{t}
 	case "DeregisterTaskDefinition":
 		return []tracked{{keys: []string{"ecstd|" + a + "|" + reg + "|" + afterType(str(rp, "taskDefinition"), "task-definition")}, op: opDelete}}
 	case "CreateService", "UpdateService":
@@ -491,17 +488,12 @@ func ecs(rp, re *fastjson.Value, c evctx, name string) []tracked {
 		setIf(t.Details, "desired_count", str(rp, "desiredCount"))
 		setIf(t.Details, "launch_type", str(rp, "launchType"))
 		setIf(t.Details, "public_ip", str(rp, "networkConfiguration", "awsvpcConfiguration", "assignPublicIp"))
-		if name == "UpdateService" {
-			return []tracked{withOp(t, opChange)}
-		}
-		return []tracked{withOp(t, opCreate)}
+		return []tracked{t}
 	case "DeleteService":
 		return []tracked{{keys: []string{"ecss|" + a + "|" + reg + "|" + cluster(str(rp, "cluster")) + "|" + lastPart(str(rp, "service"))}, op: opDelete}}
 	}
 	return nil
 }
-
-func withOp(t tracked, op resOp) tracked { t.op = op; return t }
 
 // taskDefKey returns the key of the task definition a service names (an ARN or family:rev).
 func taskDefKey(account, region, td string) string {

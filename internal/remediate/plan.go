@@ -9,8 +9,8 @@ import (
 	"github.com/trailhound/trailhound/internal/incident"
 )
 
-// GlobalRegion is the region of IAM resources (incident resources use it too).
-const GlobalRegion = "global"
+// GlobalRegion is the region of IAM resources (incident.GlobalRegion).
+const GlobalRegion = incident.GlobalRegion
 
 // Identity is a principal the attacker used but did not create: the user of a leaked access
 // key. The plan deactivates its key and asks for a rotation; it never deletes the user, its
