@@ -2,12 +2,13 @@ package decode
 
 import (
 	"context"
-	"github.com/trailhound/trailhound/internal/shareddata"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trailhound/trailhound/internal/shareddata"
 )
 
 // sharedData returns the folder of third-party CloudTrail data next to the module, or skips.

@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"github.com/trailhound/trailhound/internal/shareddata"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/trailhound/trailhound/internal/event"
+	"github.com/trailhound/trailhound/internal/shareddata"
 )
 
 // testBuilt is the build time written into the synthetic databases.

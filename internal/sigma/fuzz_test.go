@@ -1,10 +1,11 @@
 package sigma
 
 import (
-	"github.com/trailhound/trailhound/internal/shareddata"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/trailhound/trailhound/internal/shareddata"
 )
 
 // FuzzParse checks that Parse never panics, that it always returns a File,

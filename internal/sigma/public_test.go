@@ -3,10 +3,11 @@ package sigma
 import (
 	"context"
 	"errors"
-	"github.com/trailhound/trailhound/internal/shareddata"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/trailhound/trailhound/internal/shareddata"
 )
 
 // sharedDir returns ../shared/elem... or skips the test.

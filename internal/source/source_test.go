@@ -3,7 +3,6 @@ package source
 import (
 	"context"
 	"errors"
-	"github.com/trailhound/trailhound/internal/shareddata"
 	"io"
 	"io/fs"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/trailhound/trailhound/internal/shareddata"
 )
 
 // entry is what a test sees of one Input.
