@@ -2,22 +2,17 @@ package casefile
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/trailhound/trailhound/internal/goldenfile"
 	"github.com/trailhound/trailhound/internal/incident"
 	"github.com/trailhound/trailhound/internal/investigate"
 	"github.com/trailhound/trailhound/internal/remediate"
 	"github.com/trailhound/trailhound/internal/signal"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // evil is attacker-controlled text: ANSI, bidi override, Markdown and a spreadsheet formula.
 const evil = "=HYPERLINK(\"http://x\")|`rm`\x1b[31m\u202e**bold**<script>\n# heading"
@@ -62,19 +57,7 @@ func sampleCase() Case {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
 func TestGolden(t *testing.T) {

@@ -3,16 +3,15 @@ package correlate
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
+	"github.com/trailhound/trailhound/internal/goldenfile"
+)
 
 func snapshotConfig(first Correlation) Config {
 	return Config{Lateness: 5 * m, Correlations: []Correlation{first, newValue, valueCount}}
@@ -45,17 +44,10 @@ func TestSnapshotGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join("testdata", "snapshot.golden")
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	goldenfile.Check(t, path, buf.Bytes())
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("reading golden file (run with -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), buf.String()); diff != "" {
-		t.Errorf("snapshot differs from %s (-want +got):\n%s", path, diff)
+		t.Fatal(err)
 	}
 	// Restoring and snapshotting again gives the same bytes.
 	again, err := New(snapshotConfig(eventCount(gte(2), 10*m)))

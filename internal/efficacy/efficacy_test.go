@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/trailhound/trailhound/internal/event"
+	"github.com/trailhound/trailhound/internal/goldenfile"
 	"github.com/trailhound/trailhound/internal/hunt"
 	"github.com/trailhound/trailhound/internal/ioc"
 	"github.com/trailhound/trailhound/internal/ruleset"
@@ -23,8 +23,6 @@ import (
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/rules"
 )
-
-var update = flag.Bool("update", false, "rewrite docs/EFFICACY.md")
 
 type claim struct {
 	Rule    string            `yaml:"rule"`
@@ -268,16 +266,5 @@ func TestEfficacy(t *testing.T) {
 
 	path := filepath.Join("..", "..", "docs", "EFFICACY.md")
 	got := doc.String()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/efficacy -update)", err)
-	}
-	if string(want) != got {
-		t.Errorf("docs/EFFICACY.md is out of date: run go test ./internal/efficacy -update")
-	}
+	goldenfile.Check(t, path, []byte(got))
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,12 +14,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/trailhound/trailhound/internal/decode"
+	"github.com/trailhound/trailhound/internal/goldenfile"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/rules"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // loginEvent is a console login without MFA by an IAM user, which a built-in rule flags.
 func loginEvent(id string, mfa string) string {
@@ -204,22 +202,7 @@ func TestWriteSummaryGolden(t *testing.T) {
 	if err := st.WriteSummary(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "summary.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if diff := cmp.Diff(string(want), b.String()); diff != "" {
-		t.Errorf("summary (-want +got):\n%s", diff)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "summary.golden"), b.Bytes())
 }
 
 func TestBlindS3(t *testing.T) {

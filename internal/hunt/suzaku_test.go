@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/trailhound/trailhound/internal/goldenfile"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/shareddata"
 	"github.com/trailhound/trailhound/internal/signal"
@@ -104,19 +102,7 @@ func TestSuzakuCorrelationsGolden(t *testing.T) {
 	if err := signal.WriteJSONL(&b, corr); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "suzaku_correlations.golden.jsonl")
-	if *update {
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if diff := cmp.Diff(string(want), b.String()); diff != "" {
-		t.Errorf("correlation signals (-want +got):\n%s", diff)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "suzaku_correlations.golden.jsonl"), b.Bytes())
 	if len(corr) != len(suzakuCorrelations) {
 		t.Errorf("%d correlation signals, want one per correlation (%d):\n%s", len(corr), len(suzakuCorrelations), b.String())
 	}

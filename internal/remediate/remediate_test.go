@@ -3,7 +3,6 @@ package remediate
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,10 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/trailhound/trailhound/internal/goldenfile"
 	"github.com/trailhound/trailhound/internal/incident"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // The identities of the fixture: the leaked users of the two seed attacks.
 var fixtureOriginal = []Identity{
@@ -44,20 +42,7 @@ func loadFixture(t *testing.T) []incident.Resource {
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s differs (-want +got), run go test -update if intended:\n%s", name, d)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
 func script(t *testing.T, p Plan) []byte {

@@ -3,16 +3,13 @@ package sigma
 import (
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/trailhound/trailhound/internal/goldenfile"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 // TestInvalidGolden loads testdata/invalid and compares every error and
 // warning, one per line and sorted, with testdata/invalid.golden.
@@ -32,19 +29,7 @@ func TestInvalidGolden(t *testing.T) {
 		b.WriteString(w.Error() + "\n")
 	}
 	got := b.String()
-	golden := filepath.Join("testdata", "invalid.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatalf("writing golden file: %v", err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("errors differ from %s (-want +got):\n%s", golden, diff)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "invalid.golden"), []byte(got))
 }
 
 // TestValidTestdata checks that testdata/valid loads without errors.
