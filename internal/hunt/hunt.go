@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -235,11 +234,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		return nil
 	})
 	if err != nil {
-		for _, r := range runs {
-			if r.path != "" {
-				os.Remove(r.path)
-			}
-		}
+		removeRuns(runs)
 		return nil, err
 	}
 	sort.Slice(total.Rejections, func(i, j int) bool {

@@ -42,6 +42,15 @@ type run struct {
 	path   string
 }
 
+// removeRuns deletes the files of runs (in-memory runs have none).
+func removeRuns(runs []run) {
+	for _, r := range runs {
+		if r.path != "" {
+			os.Remove(r.path)
+		}
+	}
+}
+
 // sortMatches sorts matches in compareMatch order.
 func sortMatches(ms []match) {
 	slices.SortFunc(ms, func(a, b match) int { return compareMatch(&a, &b) })
@@ -318,11 +327,7 @@ func mergeFanIn(runs []run, rules []*detect.Rule, dir string, fanIn int, fn func
 			})
 		}
 		if err := g.Wait(); err != nil {
-			for _, r := range next {
-				if r.path != "" {
-					os.Remove(r.path)
-				}
-			}
+			removeRuns(next)
 			return err
 		}
 		runs = next
@@ -334,11 +339,7 @@ func mergeFanIn(runs []run, rules []*detect.Rule, dir string, fanIn int, fn func
 func mergeToFile(runs []run, rules []*detect.Rule, dir string) (run, error) {
 	f, err := os.CreateTemp(dir, "trailhound-matches-*")
 	if err != nil {
-		for _, r := range runs {
-			if r.path != "" {
-				os.Remove(r.path)
-			}
-		}
+		removeRuns(runs)
 		return run{}, fmt.Errorf("merging spilled matches: %w", err)
 	}
 	rw := runWriter{w: bufio.NewWriterSize(f, 1<<20)}
@@ -360,11 +361,7 @@ func mergeToFile(runs []run, rules []*detect.Rule, dir string) (run, error) {
 func mergeRuns(runs []run, rules []*detect.Rule, fn func(*match) error) (err error) {
 	var h cursorHeap
 	defer func() {
-		for _, r := range runs {
-			if r.path != "" {
-				os.Remove(r.path)
-			}
-		}
+		removeRuns(runs)
 		for _, c := range h {
 			if c.file != nil {
 				c.file.Close()
