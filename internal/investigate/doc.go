@@ -7,8 +7,10 @@
 // Load reads CloudTrail logs with the project's decoder into an Index: one compact record per
 // distinct eventID (interned header, identity and enrichment fields, lineage facts, the few
 // request fields data reads need). Only calls that create, change or delete a tracked
-// resource keep their raw JSON; Index.Raw reads any other event again from its file.
-// Investigate computes a Report from an Index; both are safe for concurrent use once built.
+// resource keep their raw JSON. LoadStore builds the same Index from an event store, reading
+// only the events a starting point's scope can reach (what trailhound investigate uses);
+// Load, over every event, is the reference the tests compare it to. Investigate computes a
+// Report from an Index; both are safe for concurrent use once built.
 //
 // # Lineage rules
 //

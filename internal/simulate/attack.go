@@ -2,7 +2,7 @@ package simulate
 
 import "time"
 
-// MinerImages are the 40 Docker Hub images of seed attack 2's task definitions.
+// minerImages are the 40 Docker Hub images of seed attack 2's task definitions.
 var minerImages = []string{
 	"ahnoyp/ak:ma", "ahnoyp/ku:mi", "cxgdyr/ca:da", "cxgdyr/ku:en", "dilgrw/ca:za", "dilgrw/ku:lo", "enicfc/ca:mu", "enicfc/mu:ja",
 	"etiuaz/ac:an", "etiuaz/uj:ku", "flmmov/ad:ai", "flmmov/ol:ak", "fmrfyl/yu:da", "fmrfyl/ba:ki", "gqjbmv/mu:sa", "gqjbmv/sa:ba",
@@ -10,9 +10,6 @@ var minerImages = []string{
 	"pecxnp/pu:pi", "pecxnp/bo:bi", "uroicm/ri:do", "uroicm/ku:do", "vxfegj/ja:an", "vxfegj/ka:je", "vykixv/ad:nu", "vykixv/ka:mj",
 	"xpgsmf/fa:an", "xpgsmf/lu:an", "yzsqbe/se:ab", "yzsqbe/ka:si", "zopklw/wi:ab", "zopklw/ko:sy", "zsztqa/yi:an", "zsztqa/ak:ha",
 }
-
-// MinerImages returns the 40 images attack 2 may run (a copy).
-func MinerImages() []string { return append([]string(nil), minerImages...) }
 
 const pendingVerification = "Your request for accessing resources in this region is being validated, and you will not be able to launch additional resources in this region until the validation is complete. We will notify you by email once your request has been validated. While normally resolved within minutes, please allow up to 4 hours for this process to complete. If the issue still persists, please let us know by writing to aws-verification@amazon.com for further assistance."
 

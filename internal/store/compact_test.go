@@ -38,11 +38,12 @@ func answers(t *testing.T, s *Store) string {
 	ctx := context.Background()
 	var b strings.Builder
 	var lines []string
-	for i := range s.Parts() {
-		s.PartEvents(ctx, i, func(e *event.Event) error {
-			lines = append(lines, fmt.Sprintf("%s %s:%d", e.Str("eventID"), e.Pos.File, e.Pos.Record))
-			return nil
-		})
+	err := s.Events(ctx, Filter{}, func(r Record, e *event.Event) error {
+		lines = append(lines, fmt.Sprintf("%s %s:%d", e.Str("eventID"), e.Pos.File, e.Pos.Record))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	slices.Sort(lines)
 	b.WriteString(strings.Join(lines, "\n"))

@@ -33,7 +33,7 @@
 // codes present in that group, so a lookup by actor, key or address skips the groups without
 // them without decompressing their columns; segments without a version are read as before.
 //
-// Scan, Events and Raw call back from the calling goroutine in commit order, while up to
+// Scan and Events call back from the calling goroutine in commit order, while up to
 // GOMAXPROCS goroutines read ahead: segments, column groups, and raw blocks (each
 // decompressed once per lookup, into pooled buffers; Events also parses ahead).
 //

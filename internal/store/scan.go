@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -103,7 +101,7 @@ func (s *Store) Events(ctx context.Context, f Filter, fn func(Record, *event.Eve
 			rows[i] = r.Ref.Row
 		}
 		var ev event.Event
-		return s.readRows(ctx, sg, rows, true, func(i int, raw []byte, v *fastjson.Value) error {
+		return s.readRows(ctx, sg, rows, func(i int, raw []byte, v *fastjson.Value) error {
 			ev = event.Event{Raw: raw, Value: v, Pos: recs[i].Pos}
 			return fn(recs[i], &ev)
 		})
@@ -435,19 +433,11 @@ func (s *Store) records(sg *segment, rows []uint32, cols map[int]*column, times 
 // seq returns the sequence number in the segment's name.
 func (sg *segment) seq() uint32 { return sg.num }
 
-// rawRows calls fn, from the calling goroutine, with the raw JSON of each row (ascending),
-// decompressing each block once. The bytes are valid only during the call.
-func (s *Store) rawRows(ctx context.Context, sg *segment, rows []uint32, fn func(row uint32, raw []byte) error) error {
-	return s.readRows(ctx, sg, rows, false, func(i int, raw []byte, _ *fastjson.Value) error {
-		return fn(rows[i], raw)
-	})
-}
-
-// readRows calls fn, from the calling goroutine, with the index in rows, the raw JSON and,
-// when parse is set, the parsed JSON of each row (ascending). Each block is decompressed
+// readRows calls fn, from the calling goroutine, with the index in rows, the raw JSON and
+// the parsed JSON of each row (ascending). Each block is decompressed
 // once; blocks are read, decompressed and parsed ahead on up to GOMAXPROCS goroutines. The
 // bytes and the value are valid only during the call.
-func (s *Store) readRows(ctx context.Context, sg *segment, rows []uint32, parse bool, fn func(i int, raw []byte, v *fastjson.Value) error) error {
+func (s *Store) readRows(ctx context.Context, sg *segment, rows []uint32, fn func(i int, raw []byte, v *fastjson.Value) error) error {
 	if err := sg.load(s.dec); err != nil {
 		return err
 	}
@@ -490,7 +480,7 @@ func (s *Store) readRows(ctx context.Context, sg *segment, rows []uint32, parse 
 			runs = append(runs, run{b, i, i + 1})
 		}
 	}
-	// chunk is one run read ahead: its block and, when parsing, a parser per row. The first
+	// chunk is one run read ahead: its block and a parser per row. The first
 	// n rows are ready; err is the error of the next one.
 	type chunk struct {
 		buf  []byte
@@ -516,16 +506,14 @@ func (s *Store) readRows(ctx context.Context, sg *segment, rows []uint32, parse 
 				c.err = fmt.Errorf("segment %s row %d: event outside its block", sg.name, rows[i])
 				break
 			}
-			if parse {
-				p := parserPool.Get()
-				c.ps = append(c.ps, p)
-				v, err := p.ParseBytes(buf[o : o+l])
-				if err != nil {
-					c.err = fmt.Errorf("segment %s row %d: parsing event: %w", sg.name, rows[i], err)
-					break
-				}
-				c.vals = append(c.vals, v)
+			p := parserPool.Get()
+			c.ps = append(c.ps, p)
+			v, err := p.ParseBytes(buf[o : o+l])
+			if err != nil {
+				c.err = fmt.Errorf("segment %s row %d: parsing event: %w", sg.name, rows[i], err)
+				break
 			}
+			c.vals = append(c.vals, v)
 			c.n++
 		}
 		return c, nil
@@ -540,11 +528,7 @@ func (s *Store) readRows(ctx context.Context, sg *segment, rows []uint32, parse 
 		for j := range c.n {
 			i := rn.lo + j
 			o, l := pos[i][0], pos[i][1]
-			var v *fastjson.Value
-			if parse {
-				v = c.vals[j]
-			}
-			if err := fn(i, c.buf[o:o+l], v); err != nil {
+			if err := fn(i, c.buf[o:o+l], c.vals[j]); err != nil {
 				return err
 			}
 		}
@@ -558,101 +542,6 @@ func (s *Store) readRows(ctx context.Context, sg *segment, rows []uint32, parse 
 
 // parserPool holds the parsers of readRows: one per row read ahead.
 var parserPool fastjson.ParserPool
-
-// Raw calls fn with the raw JSON of each referenced event, grouped by segment (in commit
-// order) and by row. References to unknown segments or rows are errors. The bytes are valid
-// only during the call.
-func (s *Store) Raw(ctx context.Context, refs []Ref, fn func(Ref, []byte) error) error {
-	bySeg := map[uint32][]uint32{}
-	for _, r := range refs {
-		bySeg[r.Segment] = append(bySeg[r.Segment], r.Row)
-	}
-	for _, sg := range s.snapshot() {
-		seq := sg.seq()
-		rows := bySeg[seq]
-		if len(rows) == 0 {
-			continue
-		}
-		delete(bySeg, seq)
-		slices.Sort(rows)
-		rows = slices.Compact(rows)
-		if int(rows[len(rows)-1]) >= sg.ft.Events {
-			return fmt.Errorf("segment %s: no row %d", sg.name, rows[len(rows)-1])
-		}
-		err := s.rawRows(ctx, sg, rows, func(row uint32, raw []byte) error { return fn(Ref{seq, row}, raw) })
-		if err != nil {
-			return err
-		}
-	}
-	for seq := range bySeg {
-		return fmt.Errorf("reading events: no segment %d", seq)
-	}
-	return nil
-}
-
-// RawByID returns the JSON text of the stored events with the given eventIDs (ids not stored
-// are left out), like investigate.Index.Raw but from the store, so it works after the
-// original logs are gone.
-func (s *Store) RawByID(ctx context.Context, eventIDs []string) (map[string]json.RawMessage, error) {
-	want := make(map[uint64]bool, len(eventIDs))
-	for _, id := range eventIDs {
-		want[hashID([]byte(id))] = true
-	}
-	out := make(map[string]json.RawMessage, len(eventIDs))
-	for _, sg := range s.snapshot() {
-		b, err := sg.section(s.dec, secHash)
-		if err != nil {
-			return nil, err
-		}
-		var rows []uint32
-		for i := 0; (i+1)*8 <= len(b); i++ {
-			if want[binary.LittleEndian.Uint64(b[i*8:])] {
-				rows = append(rows, uint32(i))
-			}
-		}
-		if len(rows) == 0 {
-			continue
-		}
-		ids, err := sg.idColumn(s.dec)
-		if err != nil {
-			return nil, err
-		}
-		wantID := map[uint32]string{}
-		for _, r := range rows {
-			if id := ids.at(int(r)); slices.Contains(eventIDs, id) {
-				wantID[r] = id
-			}
-		}
-		if ids.err != nil {
-			return nil, ids.err
-		}
-		err = s.rawRows(ctx, sg, rows, func(row uint32, raw []byte) error {
-			if id, ok := wantID[row]; ok {
-				out[id] = append(json.RawMessage(nil), raw...)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// Parts returns the number of committed segments: the parts PartEvents reads, which can be
-// read concurrently. Parts only grow while a store is open.
-func (s *Store) Parts() int { return len(s.snapshot()) }
-
-// PartEvents calls fn, from the calling goroutine, for every event of segment part (0 ≤ part
-// < Parts()), in insertion order, decoded from its raw JSON; Pos is where the event was
-// first read. The event is valid only during the call.
-func (s *Store) PartEvents(ctx context.Context, part int, fn func(*event.Event) error) error {
-	segs := s.snapshot()
-	if part < 0 || part >= len(segs) {
-		return fmt.Errorf("reading events: no part %d of %d", part, len(segs))
-	}
-	return s.segmentEvents(ctx, segs[part], fn)
-}
 
 // segmentEvents calls fn for every event of sg, in insertion order, with the position where
 // it was first read.
@@ -673,7 +562,7 @@ func (s *Store) segmentEvents(ctx context.Context, sg *segment, fn func(*event.E
 		rows[i] = uint32(i)
 	}
 	var ev event.Event
-	return s.readRows(ctx, sg, rows, true, func(i int, raw []byte, v *fastjson.Value) error {
+	return s.readRows(ctx, sg, rows, func(i int, raw []byte, v *fastjson.Value) error {
 		row := rows[i]
 		f, rec := files.at(int(row)), recCol.at(int(row))
 		if err := columnErr(nil, files, recCol); err != nil {

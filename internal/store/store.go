@@ -220,21 +220,6 @@ func (s *Store) removeOrphans() {
 	}
 }
 
-// Refresh re-reads MANIFEST, so that a read-only store sees segments committed by another
-// process since Open.
-func (s *Store) Refresh() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old := s.segs
-	if err := s.load(); err != nil {
-		return fmt.Errorf("refreshing store %s: %w", s.dir, err)
-	}
-	for _, sg := range old {
-		sg.close()
-	}
-	return nil
-}
-
 // snapshot returns the committed segments.
 func (s *Store) snapshot() []*segment {
 	s.mu.RLock()

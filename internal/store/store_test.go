@@ -36,25 +36,23 @@ func writerT(t *testing.T, s *Store) *Writer {
 	return w
 }
 
-// allRaw reads every stored event back through PartEvents.
+// allRaw reads every stored event back through Events.
 func allRaw(t *testing.T, s *Store) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for i := range s.Parts() {
-		err := s.PartEvents(context.Background(), i, func(e *event.Event) error {
-			id := string(e.Str("eventID"))
-			if _, dup := out[id]; dup {
-				t.Errorf("event %s stored twice", id)
-			}
-			out[id] = string(e.Raw)
-			if e.Pos.File == "" {
-				t.Errorf("event %s: no original position", id)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("PartEvents(%d): %v", i, err)
+	err := s.Events(context.Background(), Filter{}, func(_ Record, e *event.Event) error {
+		id := string(e.Str("eventID"))
+		if _, dup := out[id]; dup {
+			t.Errorf("event %s stored twice", id)
 		}
+		out[id] = string(e.Raw)
+		if e.Pos.File == "" {
+			t.Errorf("event %s: no original position", id)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Events: %v", err)
 	}
 	return out
 }
@@ -99,27 +97,6 @@ func TestRoundTripAndDedup(t *testing.T) {
 	}
 	if after := s.Stats(); after.Events != before.Events || after.Segments != before.Segments {
 		t.Errorf("Stats after re-run = %+v, want %+v", after, before)
-	}
-
-	// RawByID serves evidence without the logs.
-	var ids []string
-	for id := range want {
-		ids = append(ids, id)
-		if len(ids) == 5 {
-			break
-		}
-	}
-	got, err := s.RawByID(ctx, append(ids, "no-such-id"))
-	if err != nil {
-		t.Fatalf("RawByID: %v", err)
-	}
-	if len(got) != len(ids) {
-		t.Errorf("RawByID returned %d events, want %d", len(got), len(ids))
-	}
-	for _, id := range ids {
-		if string(got[id]) != want[id] {
-			t.Errorf("RawByID(%s) = %.80s, want %.80s", id, got[id], want[id])
-		}
 	}
 }
 
@@ -231,14 +208,11 @@ func TestFilters(t *testing.T) {
 		t.Errorf("record header (-want +got):\n%s", diff)
 	}
 	var raw string
-	if err := s.Raw(ctx, []Ref{got[0].Ref}, func(_ Ref, b []byte) error { raw = string(b); return nil }); err != nil {
-		t.Fatalf("Raw: %v", err)
+	if err := s.Events(ctx, Filter{AccessKeys: []string{"AKIAALICE2"}}, func(_ Record, e *event.Event) error { raw = string(e.Raw); return nil }); err != nil {
+		t.Fatalf("Events: %v", err)
 	}
 	if raw != evs[4].json() {
-		t.Errorf("Raw = %s, want %s", raw, evs[4].json())
-	}
-	if err := s.Raw(ctx, []Ref{{Segment: 99}}, func(Ref, []byte) error { return nil }); err == nil {
-		t.Error("Raw of an unknown segment: no error")
+		t.Errorf("raw JSON = %s, want %s", raw, evs[4].json())
 	}
 }
 
@@ -579,9 +553,5 @@ func TestRowGroups(t *testing.T) {
 	want := []string{"id-000007", fmt.Sprintf("id-%06d", groupRows+7), fmt.Sprintf("id-%06d", 2*groupRows+7)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Events across row groups (-want +got):\n%s", diff)
-	}
-	raw, err := s.RawByID(ctx, want)
-	if err != nil || len(raw) != 3 {
-		t.Errorf("RawByID = %d events, %v; want 3", len(raw), err)
 	}
 }
