@@ -460,3 +460,60 @@ func TestErrorListFormatting(t *testing.T) {
 		t.Errorf("empty ErrorList.Err() != nil")
 	}
 }
+
+// TestCopiedRule: a rule copied into a second file, even reformatted, is ignored with a
+// warning; a different rule under the same id is an error.
+func TestCopiedRule(t *testing.T) {
+	const rule = `title: Copied
+id: 5d0e6d7c-3d5f-4c1e-9d8e-2f9a1b7c6e01
+logsource: {product: aws, service: cloudtrail}
+detection:
+    sel: {eventName: [A, B]}
+    condition: sel
+`
+	const reformatted = `# the same rule, written differently
+title: "Copied"
+id: 5d0e6d7c-3d5f-4c1e-9d8e-2f9a1b7c6e01
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  sel:
+    eventName:
+      - A
+      - B
+  condition: sel
+`
+	quoted := strings.Replace(rule, "[A, B]", "[A, '1']", 1)
+	tests := []struct {
+		name, first, second string
+		wantErr             bool
+	}{
+		{"same text", rule, rule, false},
+		{"reformatted", rule, reformatted, false},
+		{"other value", rule, strings.Replace(rule, "[A, B]", "[A, C]", 1), true},
+		{"other key", rule, strings.Replace(rule, "eventName", "eventSource", 1), true},
+		{"number instead of string", quoted, strings.Replace(quoted, "'1'", "1", 1), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{
+				"rules/a.yml": {Data: []byte(tt.first)},
+				"rules/b.yml": {Data: []byte(tt.second)},
+			}
+			rs, err := LoadFS(context.Background(), fsys, "rules")
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "duplicate rule id") {
+					t.Fatalf("LoadFS error = %v, want a duplicate rule id", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("LoadFS: %v", err)
+			}
+			if len(rs.Rules) != 1 || len(rs.Warnings) != 1 || !strings.Contains(rs.Warnings[0].Error(), "exact copy") {
+				t.Errorf("got %d rules, warnings %v; want 1 rule and an exact-copy warning", len(rs.Rules), rs.Warnings)
+			}
+		})
+	}
+}
