@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -30,8 +31,25 @@ import (
 // — are normally identical, but when they are not (test data reusing ids), the merge keeps
 // the first, and it must be the same copy whatever the order files were read in.
 func compareMatch(a, b *match) int {
-	return cmp.Or(a.hdr.EventTime.Compare(b.hdr.EventTime), cmp.Compare(a.hdr.EventID, b.hdr.EventID), cmp.Compare(a.rule.Index, b.rule.Index),
-		cmp.Compare(a.hdr.Pos.File, b.hdr.Pos.File), cmp.Compare(a.hdr.Pos.Record, b.hdr.Pos.Record), cmp.Compare(a.hdr.Pos.Line, b.hdr.Pos.Line))
+	// Each key is compared only when the ones before it tie (cmp.Or would evaluate all of
+	// them, string comparisons included, on every call of the sort); matches of one event
+	// share their header, so only the rule tells them apart.
+	ha, hb := a.hdr, b.hdr
+	if ha != hb {
+		if c := ha.EventTime.Compare(hb.EventTime); c != 0 {
+			return c
+		}
+		if c := strings.Compare(ha.EventID, hb.EventID); c != 0 {
+			return c
+		}
+	}
+	if c := cmp.Compare(a.rule.Index, b.rule.Index); c != 0 || ha == hb {
+		return c
+	}
+	if c := strings.Compare(ha.Pos.File, hb.Pos.File); c != 0 {
+		return c
+	}
+	return cmp.Or(cmp.Compare(ha.Pos.Record, hb.Pos.Record), cmp.Compare(ha.Pos.Line, hb.Pos.Line))
 }
 
 // run is one sequence of matches: in memory (sorted by the merge unless sorted is set), or

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,4 +201,52 @@ func FuzzRunFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCompareMatch: the short-circuiting comparison orders matches exactly like the plain
+// key-by-key one (time, eventID, rule, file, record, line), with headers shared by the
+// matches of one event and equal copies of one event read from several places.
+func TestCompareMatch(t *testing.T) {
+	want := func(a, b *match) int {
+		ha, hb := a.hdr, b.hdr
+		for _, c := range []int{ha.EventTime.Compare(hb.EventTime), strings.Compare(ha.EventID, hb.EventID), a.rule.Index - b.rule.Index,
+			strings.Compare(ha.Pos.File, hb.Pos.File), ha.Pos.Record - hb.Pos.Record, ha.Pos.Line - hb.Pos.Line} {
+			if c != 0 {
+				return sign(c)
+			}
+		}
+		return 0
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	rules := []*detect.Rule{{Index: 0}, {Index: 1}, {Index: 2}}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var hdrs []*event.Header
+	for range 40 {
+		hdrs = append(hdrs, &event.Header{
+			EventTime: t0.Add(time.Duration(r.IntN(3)) * time.Second),
+			EventID:   fmt.Sprint("e", r.IntN(3)),
+			Pos:       event.Position{File: fmt.Sprint("f", r.IntN(2)), Record: r.IntN(3), Line: r.IntN(2)},
+		})
+	}
+	var ms []match
+	for range 200 {
+		ms = append(ms, match{rule: rules[r.IntN(len(rules))], hdr: hdrs[r.IntN(len(hdrs))]})
+	}
+	for i := range ms {
+		for j := range ms {
+			if got, w := sign(compareMatch(&ms[i], &ms[j])), want(&ms[i], &ms[j]); got != w {
+				t.Fatalf("compareMatch(%+v %+v, %+v %+v) = %d, want %d", *ms[i].hdr, ms[i].rule.Index, *ms[j].hdr, ms[j].rule.Index, got, w)
+			}
+		}
+	}
+}
+
+func sign(c int) int {
+	switch {
+	case c < 0:
+		return -1
+	case c > 0:
+		return 1
+	}
+	return 0
 }
