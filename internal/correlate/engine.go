@@ -49,8 +49,9 @@ type Alert struct {
 	// hits that were not late), at most Config.MaxEventIDs; Dropped counts the others.
 	EventIDs []string
 	Dropped  int
-	// Headers are those of the first Config.MaxHeaders hits of the evidence.
-	Headers []event.Header
+	// Headers are those of the first Config.MaxHeaders hits of the evidence: the pointers the
+	// hits carried (or restored copies), shared, never to be changed.
+	Headers []*event.Header
 	// Values are the value tuples (in ValueFields order): for ValueCount the distinct values
 	// of the evidence, for NewValue the new values; at most Config.MaxEventIDs.
 	Values [][]string
@@ -713,7 +714,7 @@ func (e *Engine) closeAlert(a *openAlert) {
 		Count:         a.count,
 		EventIDs:      a.ids,
 		Dropped:       a.dropped,
-		Headers:       headerValues(a.hdrs),
+		Headers:       a.hdrs,
 	}
 	for _, v := range a.vals {
 		out.Values = append(out.Values, decodeFields(v))

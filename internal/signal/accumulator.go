@@ -58,6 +58,8 @@ type Accumulator struct {
 	apis   map[api]int    // events per API
 	errors map[string]int // error code -> events
 	failed int
+
+	buf []byte // scratch for hashing
 }
 
 // evidence is one event, as ordered in EventIDs.
@@ -97,7 +99,8 @@ func (a *Accumulator) Add(h event.Header) bool {
 	if key == "" {
 		key = "\x00pos\x00" + h.Pos.File + "\x00" + strconv.Itoa(h.Pos.Record)
 	}
-	sum := sha256.Sum256([]byte(key))
+	a.buf = append(a.buf[:0], key...) // []byte(key) would allocate on every call
+	sum := sha256.Sum256(a.buf)
 	var short [16]byte
 	copy(short[:], sum[:16])
 	if _, dup := a.seen[short]; dup {
