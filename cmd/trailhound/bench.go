@@ -296,6 +296,7 @@ func (a *app) benchChild(cmd *cobra.Command, f benchFlags, paths []string) error
 		}
 		defer enr.Close()
 		load, nr = time.Since(start), len(set.Engine.Rules())
+		defer tuneGCForHunt(os.Getenv)() // as hunt runs
 		once = func() (benchRun, error) {
 			start := time.Now()
 			res, err := hunt.Run(ctx, hunt.Config{Workers: f.workers, Logger: a.logger, Enricher: enr}, set, paths)

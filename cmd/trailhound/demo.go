@@ -71,7 +71,9 @@ signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is wri
 			if err != nil {
 				return err
 			}
+			restoreGC := tuneGCForHunt(os.Getenv)
 			res, err := hunt.Run(cmd.Context(), hunt.Config{Logger: a.logger}, set, []string{logs})
+			restoreGC()
 			if err != nil {
 				return err
 			}

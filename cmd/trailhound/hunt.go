@@ -92,7 +92,9 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 				cfg.GroupWindow = -1
 			}
 			var sink *storeSink
-			if db != "" {
+			if db == "" {
+				defer tuneGCForHunt(os.Getenv)()
+			} else {
 				if sink, err = openStoreSink(db); err != nil {
 					return err
 				}
