@@ -285,7 +285,7 @@ func (s *stateful) toSignal(a correlate.Alert) signal.Signal {
 	info := s.info[a.CorrelationID]
 	acc := signal.NewAccumulator(info, s.cfg.MaxEventIDs)
 	for _, h := range a.Headers {
-		acc.Add(*h)
+		acc.Add(h)
 	}
 	sig := acc.Signal()
 	if a.Count > sig.EventCount {

@@ -94,7 +94,7 @@ func NewAccumulator(rule RuleInfo, maxEventIDs int) *Accumulator {
 }
 
 // Add adds an event to the evidence and reports whether it was new (false for a duplicate).
-func (a *Accumulator) Add(h event.Header) bool {
+func (a *Accumulator) Add(h *event.Header) bool {
 	key := h.EventID
 	if key == "" {
 		key = "\x00pos\x00" + h.Pos.File + "\x00" + strconv.Itoa(h.Pos.Record)

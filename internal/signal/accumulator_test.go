@@ -39,7 +39,7 @@ func header(id string, minutes int) event.Header {
 func accumulate(rule RuleInfo, limit int, hs []event.Header) Signal {
 	a := NewAccumulator(rule, limit)
 	for _, h := range hs {
-		a.Add(h)
+		a.Add(&h)
 	}
 	return a.Signal()
 }
@@ -142,7 +142,7 @@ func TestSignalIDGolden(t *testing.T) {
 	for _, tt := range tests {
 		a := NewAccumulator(RuleInfo{ID: tt.rule}, 0)
 		for _, id := range tt.ids {
-			a.Add(event.Header{EventID: id})
+			a.Add(&event.Header{EventID: id})
 		}
 		if got := a.Signal().ID; got != tt.want {
 			t.Errorf("id of %s %q = %s, want %s (change the scheme only on purpose, with a new version tag)", tt.rule, tt.ids, got, tt.want)
@@ -167,7 +167,7 @@ func TestAccumulator(t *testing.T) {
 	adds[2].h.Region, adds[2].h.SourceIP = "eu-west-1", "198.51.100.9"
 	adds[4].h.ErrorCode = "AccessDenied"
 	for i, add := range adds {
-		if got := a.Add(add.h); got != add.want {
+		if got := a.Add(&add.h); got != add.want {
 			t.Errorf("Add #%d (%s) = %v, want %v", i, add.h.EventID, got, add.want)
 		}
 	}
@@ -202,7 +202,7 @@ func TestAccumulator(t *testing.T) {
 
 	// The signal is a snapshot: adding more does not change it, and the accumulator goes on.
 	got.EventIDs[0] = "mutated"
-	a.Add(header("e0", 0))
+	a.Add(ptr(header("e0", 0)))
 	next := a.Signal()
 	if diff := cmp.Diff([]string{"e0", "e1", "e2"}, next.EventIDs); diff != "" {
 		t.Errorf("EventIDs after adding an earlier event (-want +got):\n%s", diff)
@@ -216,11 +216,11 @@ func TestAccumulatorEdgeCases(t *testing.T) {
 	t.Run("events without ids or times", func(t *testing.T) {
 		a := NewAccumulator(testRule, 0)
 		h := event.Header{Pos: event.Position{File: "a.json", Record: 1}}
-		if !a.Add(h) || a.Add(h) {
+		if !a.Add(&h) || a.Add(&h) {
 			t.Errorf("an event without id is identified by its position")
 		}
 		h.Pos.Record = 2
-		if !a.Add(h) {
+		if !a.Add(&h) {
 			t.Errorf("another position is another event")
 		}
 		s := a.Signal()
@@ -264,7 +264,9 @@ func BenchmarkAccumulatorAdd(b *testing.B) {
 	for b.Loop() {
 		a := NewAccumulator(testRule, 100)
 		for _, h := range hs {
-			a.Add(h)
+			a.Add(&h)
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

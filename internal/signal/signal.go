@@ -72,7 +72,7 @@ type Signal struct {
 // FromEvent returns the signal of a rule that matched a single event.
 func FromEvent(rule RuleInfo, h event.Header) Signal {
 	a := NewAccumulator(rule, 0)
-	a.Add(h)
+	a.Add(&h)
 	return a.Signal()
 }
 
