@@ -2,7 +2,6 @@ package signal
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,7 +18,8 @@ const (
 )
 
 // summary writes the one-sentence summary of the evidence. The strings it quotes are raw:
-// writers escape them.
+// writers escape them. (Built with plain concatenation: fmt took a third of the time of
+// building a signal, and a hunt builds tens of thousands.)
 func (a *Accumulator) summary() string {
 	if a.count == 0 {
 		return "No events."
@@ -29,35 +29,35 @@ func (a *Accumulator) summary() string {
 	apis := tally(apiNames(a.apis))
 	if a.count == 1 {
 		if a.failed == 1 {
-			fmt.Fprintf(&b, " failed to call %s (%s)", apis[0].name, tally(a.errors)[0].name)
+			b.WriteString(" failed to call " + apis[0].name + " (" + tally(a.errors)[0].name + ")")
 		} else {
-			fmt.Fprintf(&b, " called %s", apis[0].name)
+			b.WriteString(" called " + apis[0].name)
 		}
 	} else {
-		fmt.Fprintf(&b, " made %d calls", a.count)
+		b.WriteString(" made " + strconv.Itoa(a.count) + " calls")
 		if a.failed > 0 {
 			n := strconv.Itoa(a.failed)
 			if a.failed == a.count {
 				n = "all"
 			}
-			fmt.Fprintf(&b, " (%s failed with %s)", n, listNames(tally(a.errors), summaryCodes, false, "or", "other error codes"))
+			b.WriteString(" (" + n + " failed with " + listNames(tally(a.errors), summaryCodes, false, "or", "other error codes") + ")")
 		}
-		fmt.Fprintf(&b, " to %s", listNames(apis, summaryAPIs, len(apis) > 1, "and", "other APIs"))
+		b.WriteString(" to " + listNames(apis, summaryAPIs, len(apis) > 1, "and", "other APIs"))
 	}
 	b.WriteString(a.where())
 	if len(a.ips.vals) > 0 {
-		fmt.Fprintf(&b, " from %s", a.ips.vals[0])
+		b.WriteString(" from " + a.ips.vals[0])
 		if others := len(a.ips.vals) - 1; a.ips.truncated {
-			fmt.Fprintf(&b, " and at least %d other source IPs", others+1)
+			b.WriteString(" and at least " + strconv.Itoa(others+1) + " other source IPs")
 		} else if others > 0 {
-			fmt.Fprintf(&b, " and %d other source %s", others, plural(others, "IP", "IPs"))
+			b.WriteString(" and " + strconv.Itoa(others) + " other source " + plural(others, "IP", "IPs"))
 		}
 	}
 	if a.count > 1 && !a.first.IsZero() {
-		fmt.Fprintf(&b, " between %s and %s (%s)", a.first.Format(time.RFC3339), a.last.Format(time.RFC3339), humanDuration(a.last.Sub(a.first)))
+		b.WriteString(" between " + a.first.Format(time.RFC3339) + " and " + a.last.Format(time.RFC3339) + " (" + humanDuration(a.last.Sub(a.first)) + ")")
 	}
 	if ua := a.userAgent.val; ua != "" && !a.userAgent.mixed {
-		fmt.Fprintf(&b, ` using "%s"`, shorten(ua, summaryUserAgent))
+		b.WriteString(` using "` + shorten(ua, summaryUserAgent) + `"`)
 	}
 	b.WriteString(".")
 	return b.String()
@@ -85,7 +85,7 @@ func (a *Accumulator) who() string {
 func (a *Accumulator) where() string {
 	var b strings.Builder
 	if a.account.val != "" {
-		fmt.Fprintf(&b, " in account %s", a.account.val)
+		b.WriteString(" in account " + a.account.val)
 		if a.account.mixed {
 			b.WriteString(" and others")
 		}
@@ -95,12 +95,12 @@ func (a *Accumulator) where() string {
 		if more := len(r) - summaryRegions; a.regions.truncated {
 			list += " and more"
 		} else if more > 0 {
-			list += fmt.Sprintf(" and %d more", more)
+			list += " and " + strconv.Itoa(more) + " more"
 		}
 		if b.Len() > 0 {
-			fmt.Fprintf(&b, " (%s)", list)
+			b.WriteString(" (" + list + ")")
 		} else {
-			fmt.Fprintf(&b, " in %s", list)
+			b.WriteString(" in " + list)
 		}
 	}
 	return b.String()
@@ -131,13 +131,13 @@ func listNames(c []count, limit int, withCounts bool, conj, others string) strin
 	var parts []string
 	for _, e := range c[:min(len(c), limit)] {
 		if withCounts {
-			parts = append(parts, fmt.Sprintf("%s (%d)", e.name, e.n))
+			parts = append(parts, e.name+" ("+strconv.Itoa(e.n)+")")
 		} else {
 			parts = append(parts, e.name)
 		}
 	}
 	if more := len(c) - limit; more > 0 {
-		parts = append(parts, fmt.Sprintf("%d %s", more, others))
+		parts = append(parts, strconv.Itoa(more)+" "+others)
 	}
 	if len(parts) == 1 {
 		return parts[0]
