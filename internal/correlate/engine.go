@@ -844,8 +844,14 @@ type alertHeap struct{ s []*openAlert }
 func (h *alertHeap) Len() int { return len(h.s) }
 func (h *alertHeap) Less(i, j int) bool {
 	a, b := h.s[i], h.s[j]
-	return cmp.Or(cmp.Compare(a.deadline(), b.deadline()), strings.Compare(a.c.ID, b.c.ID),
-		strings.Compare(a.g.key, b.g.key)) < 0
+	// Strings are compared only on a tie of deadlines (cmp.Or would compare them always).
+	if da, db := a.deadline(), b.deadline(); da != db {
+		return da < db
+	}
+	if c := strings.Compare(a.c.ID, b.c.ID); c != 0 {
+		return c < 0
+	}
+	return a.g.key < b.g.key
 }
 func (h *alertHeap) Swap(i, j int) {
 	h.s[i], h.s[j] = h.s[j], h.s[i]

@@ -11,17 +11,33 @@ func encodeFields(names []string, fields FieldFunc) string {
 	if len(names) == 0 {
 		return ""
 	}
-	var b strings.Builder
-	var n [binary.MaxVarintLen64]byte
+	// The values first, to allocate the key once at its final size.
+	var buf [4]string
+	vals, size := buf[:0], 0
 	for _, name := range names {
 		v := ""
 		if fields != nil {
 			v = fields(name)
 		}
+		vals, size = append(vals, v), size+uvarintLen(len(v))+len(v)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	var n [binary.MaxVarintLen64]byte
+	for _, v := range vals {
 		b.Write(n[:binary.PutUvarint(n[:], uint64(len(v)))])
 		b.WriteString(v)
 	}
 	return b.String()
+}
+
+// uvarintLen is the length of x as a uvarint.
+func uvarintLen(x int) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
 }
 
 // encodeValues encodes values as encodeFields does.
