@@ -2,6 +2,7 @@ package ruletest_test
 
 import (
 	"context"
+	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -12,23 +13,31 @@ import (
 	"github.com/trailhound/trailhound/rules"
 )
 
+// runTests loads the rules of fsys (as built-in rules) and their test files, runs every
+// case through the engine, and returns the results with the numbers of test and rule files.
+func runTests(t *testing.T, fsys fs.FS) (results []ruletest.Result, testFiles, ruleFiles int) {
+	t.Helper()
+	ctx := context.Background()
+	set, err := ruleset.Load(ctx, ruleset.Options{Builtin: fsys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ruletest.Load(fsys, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err = ruletest.Run(ctx, files, set.Rules, hunt.Evaluator{Rules: set})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return results, len(files), len(set.Rules.Files)
+}
+
 // TestBuiltinRules runs every case of every built-in rule through the engine.
 func TestBuiltinRules(t *testing.T) {
-	ctx := context.Background()
-	set, err := ruleset.Load(ctx, ruleset.Options{Builtin: rules.FS})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := ruletest.Load(rules.FS, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) != len(set.Rules.Files) {
-		t.Errorf("%d test files for %d rule files: every rule needs its _test.yml", len(files), len(set.Rules.Files))
-	}
-	results, err := ruletest.Run(ctx, files, set.Rules, hunt.Evaluator{Rules: set})
-	if err != nil {
-		t.Fatal(err)
+	results, nfiles, nrules := runTests(t, rules.FS)
+	if nfiles != nrules {
+		t.Errorf("%d test files for %d rule files: every rule needs its _test.yml", nfiles, nrules)
 	}
 	for _, r := range results {
 		if !r.Passed() {
@@ -75,19 +84,7 @@ func TestRunReportsMismatches(t *testing.T) {
 		"r.yml":      {Data: []byte(ruleYAML)},
 		"r_test.yml": {Data: []byte(testYAML)},
 	}
-	ctx := context.Background()
-	set, err := ruleset.Load(ctx, ruleset.Options{Builtin: fsys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := ruletest.Load(fsys, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	results, err := ruletest.Run(ctx, files, set.Rules, hunt.Evaluator{Rules: set})
-	if err != nil {
-		t.Fatal(err)
-	}
+	results, _, _ := runTests(t, fsys)
 	want := []struct {
 		pass    bool
 		failure string
@@ -160,19 +157,7 @@ level: high
 	without := "cases:\n  - name: silent\n    events: [" + ev + "]\n    expect: []\n"
 	for name, testYAML := range map[string]string{"with": with, "without": without} {
 		fsys := fstest.MapFS{"r.yml": {Data: []byte(rule)}, "r_test.yml": {Data: []byte(testYAML)}}
-		ctx := context.Background()
-		set, err := ruleset.Load(ctx, ruleset.Options{Builtin: fsys})
-		if err != nil {
-			t.Fatal(err)
-		}
-		files, err := ruletest.Load(fsys, ".")
-		if err != nil {
-			t.Fatal(err)
-		}
-		results, err := ruletest.Run(ctx, files, set.Rules, hunt.Evaluator{Rules: set})
-		if err != nil {
-			t.Fatal(err)
-		}
+		results, _, _ := runTests(t, fsys)
 		for _, r := range results {
 			if !r.Passed() {
 				t.Errorf("%s: %s", name, r.Failure)
