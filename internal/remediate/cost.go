@@ -256,20 +256,16 @@ func taskDefID(s string) string {
 }
 
 // parseVCPU reads an ECS cpu value: CPU units ("16384", 1024 a vCPU) or "16 vCPU".
-func parseVCPU(s string) (float64, bool) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if v, ok := strings.CutSuffix(s, "vcpu"); ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		return f, err == nil && f > 0
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	return f / 1024, err == nil && f > 0
-}
+func parseVCPU(s string) (float64, bool) { return parseECSSize(s, "vcpu") }
 
 // parseGB reads an ECS memory value: MiB ("32768") or "32 GB".
-func parseGB(s string) (float64, bool) {
+func parseGB(s string) (float64, bool) { return parseECSSize(s, "gb") }
+
+// parseECSSize reads an ECS task size: a number with the (lower-case) unit, or a bare
+// number of 1/1024ths of the unit (CPU units, MiB). Sizes must be positive.
+func parseECSSize(s, unit string) (float64, bool) {
 	s = strings.ToLower(strings.TrimSpace(s))
-	if v, ok := strings.CutSuffix(s, "gb"); ok {
+	if v, ok := strings.CutSuffix(s, unit); ok {
 		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		return f, err == nil && f > 0
 	}
