@@ -209,6 +209,31 @@ func TestRulesListAndTest(t *testing.T) {
 	}
 }
 
+// TestRulesTestPaths: "rules test" takes a folder, a rule file or its test file; a test file
+// stands for its rule (it is not loaded as a rule).
+func TestRulesTestPaths(t *testing.T) {
+	const rule = "../../rules/aws_attacker_infrastructure_ioc.yml"
+	tests := []struct{ name, arg string }{
+		{"folder", "../../rules"},
+		{"rule file", rule},
+		{"test file", strings.TrimSuffix(rule, ".yml") + "_test.yml"},
+	}
+	var one string
+	for _, tt := range tests {
+		r := runCLI(t, nil, "rules", "test", tt.arg)
+		if r.code != 0 || !strings.Contains(r.stdout, " 0 failed") || strings.HasPrefix(r.stdout, "0 passed") {
+			t.Errorf("rules test %s (%s): exit %d\n%s%s", tt.arg, tt.name, r.code, r.stdout, r.stderr)
+			continue
+		}
+		if tt.name != "folder" {
+			if one != "" && r.stdout != one {
+				t.Errorf("rules test %s says %q, the rule file %q", tt.arg, r.stdout, one)
+			}
+			one = r.stdout
+		}
+	}
+}
+
 func TestHuntPublicRulesOnSharedData(t *testing.T) {
 	shared := sharedDir(t)
 	r := runCLI(t, nil, "hunt", "-f", "jsonl", "--rules", filepath.Join(shared, "rules"), filepath.Join(shared, "data", "cloudtrail"))

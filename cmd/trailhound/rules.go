@@ -173,7 +173,11 @@ func (a *app) rulesTestCmd() *cobra.Command {
 				}
 				files, err = ruletest.Load(rules.FS, ".")
 			} else {
-				set, err = ruleset.Load(ctx, ruleset.Options{Paths: args, Placeholders: ph})
+				paths := make([]string, len(args)) // a test file stands for its rule
+				for i, p := range args {
+					paths[i] = ruletest.RulePath(p)
+				}
+				set, err = ruleset.Load(ctx, ruleset.Options{Paths: paths, Placeholders: ph})
 				if err != nil {
 					return err
 				}

@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -109,6 +108,16 @@ func isTestFile(p string) bool {
 	return strings.HasSuffix(p, "_test.yml") || strings.HasSuffix(p, "_test.yaml")
 }
 
+// RulePath is the rule file a test file tests (r_test.yml → r.yml); any other path is
+// returned as is. Commands given a test file load its rule with it.
+func RulePath(p string) string {
+	if !isTestFile(p) {
+		return p
+	}
+	ext := filepath.Ext(p)
+	return strings.TrimSuffix(strings.TrimSuffix(p, ext), "_test") + ext
+}
+
 // Parse parses one test file.
 func Parse(name string, data []byte) (*File, error) {
 	var doc struct {
@@ -123,8 +132,7 @@ func Parse(name string, data []byte) (*File, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("parsing %s: %w", name, err)
 	}
-	ext := path.Ext(name)
-	f := &File{Path: name, RuleFile: strings.TrimSuffix(strings.TrimSuffix(name, ext), "_test") + ext}
+	f := &File{Path: name, RuleFile: RulePath(name)}
 	if len(doc.Cases) == 0 {
 		return nil, fmt.Errorf("%s: no cases", name)
 	}
@@ -284,32 +292,24 @@ func LoadPath(p string) ([]*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading tests: %w", err)
 	}
+	dir, root := p, "."
 	if !st.IsDir() {
-		dir, base := filepath.Split(p)
+		dir, root = filepath.Split(p)
 		if dir == "" {
 			dir = "."
 		}
-		if !isTestFile(base) {
-			ext := filepath.Ext(base)
-			base = strings.TrimSuffix(base, ext) + "_test" + ext
+		if !isTestFile(root) {
+			ext := filepath.Ext(root)
+			root = strings.TrimSuffix(root, ext) + "_test" + ext
 		}
-		files, err := Load(os.DirFS(dir), base)
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range files {
-			f.Path = filepath.Join(dir, f.Path)
-			f.RuleFile = filepath.Join(dir, f.RuleFile)
-		}
-		return files, nil
 	}
-	files, err := Load(os.DirFS(p), ".")
+	files, err := Load(os.DirFS(dir), root)
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range files {
-		f.Path = filepath.Join(p, f.Path)
-		f.RuleFile = filepath.Join(p, f.RuleFile)
+		f.Path = filepath.Join(dir, f.Path)
+		f.RuleFile = filepath.Join(dir, f.RuleFile)
 	}
 	return files, nil
 }
