@@ -16,18 +16,25 @@ import (
 
 const benchEvents = 20000
 
-// benchCorpus returns benchEvents events: the grycap CloudTrail events replicated when the
-// shared data is present, synthetic ~1.5 KB events otherwise.
+// benchCorpus returns benchEvents events: the first ones of the folder named by
+// TRAILHOUND_BENCH_CORPUS when it is set (a `trailhound bench corpus`, so that these
+// benchmarks measure the events `bench/run.sh` measures); otherwise the grycap CloudTrail
+// events replicated when the shared data is present, synthetic ~1.5 KB events without it.
 func benchCorpus(b *testing.B) [][]byte {
 	b.Helper()
 	var evs [][]byte
-	if data, ok := sharedDataDir(); ok {
+	read := func(dir string) {
 		d := New(Options{})
 		h := HandlerFuncs{EventFunc: func(e *event.Event) error {
-			evs = append(evs, bytes.Clone(e.Raw))
+			if len(evs) < benchEvents {
+				evs = append(evs, bytes.Clone(e.Raw))
+			}
 			return nil
 		}}
-		for _, path := range dataFilesB(b, filepath.Join(data, "grycap-cloudtrail-tracker")) {
+		for _, path := range dataFilesB(b, dir) {
+			if len(evs) == benchEvents {
+				return
+			}
 			f, err := os.Open(path)
 			if err != nil {
 				b.Fatal(err)
@@ -38,6 +45,14 @@ func benchCorpus(b *testing.B) [][]byte {
 				b.Fatal(err)
 			}
 		}
+	}
+	if dir := os.Getenv("TRAILHOUND_BENCH_CORPUS"); dir != "" {
+		read(dir)
+		if len(evs) == 0 {
+			b.Fatalf("TRAILHOUND_BENCH_CORPUS=%s: no events", dir)
+		}
+	} else if data, ok := sharedDataDir(); ok {
+		read(filepath.Join(data, "grycap-cloudtrail-tracker"))
 	}
 	if len(evs) == 0 {
 		for i := range 100 {
