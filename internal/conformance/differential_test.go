@@ -11,15 +11,18 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	sigmago "github.com/bradleyjkemp/sigma-go"
 	"github.com/bradleyjkemp/sigma-go/evaluator"
 	"github.com/bradleyjkemp/sigma-go/evaluator/modifiers"
+	"github.com/valyala/fastjson"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/trailhound/trailhound/internal/detect"
+	"github.com/trailhound/trailhound/internal/event"
 	"github.com/trailhound/trailhound/internal/sigma"
 )
 
@@ -206,44 +209,57 @@ func TestDifferentialSigmaGo(t *testing.T) {
 		compared    int
 		matches     int
 	)
-	ctx := context.Background()
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for ri, r := range eng.Rules() {
+	// A parsed event is not safe for concurrent reads (fastjson unescapes strings in place
+	// on first access), so every worker matches its own parse of the events, and takes
+	// the rules one at a time.
+	compiled := eng.Rules()
+	var next atomic.Int64
+	g, ctx := errgroup.WithContext(context.Background())
+	for range runtime.GOMAXPROCS(0) {
 		g.Go(func() error {
+			own, err := parseEvents(events)
+			if err != nil {
+				return err
+			}
 			m := eng.NewMatcher()
-			var local []disagreement
-			n, hits := 0, 0
-			var evalErr error
-			for i, ev := range events {
-				got := m.MatchRule(r, ev.Ev)
-				if sg[ri].err != nil {
-					evalErr = sg[ri].err
-					break
+			for {
+				ri := int(next.Add(1)) - 1
+				if ri >= len(compiled) || ctx.Err() != nil {
+					return nil
 				}
-				res, err := sg[ri].eval.Matches(ctx, flat[i])
-				if err != nil {
-					evalErr = err
-					break
+				r := compiled[ri]
+				var local []disagreement
+				n, hits := 0, 0
+				var evalErr error
+				for i, ev := range events {
+					got := m.MatchRule(r, own[i])
+					if sg[ri].err != nil {
+						evalErr = sg[ri].err
+						break
+					}
+					res, err := sg[ri].eval.Matches(ctx, flat[i])
+					if err != nil {
+						evalErr = err
+						break
+					}
+					n++
+					if got {
+						hits++
+					}
+					if got != res.Match {
+						local = append(local, disagreement{rule: r.Sigma, ev: ev, trailhound: got})
+					}
 				}
-				n++
-				if got {
-					hits++
+				mu.Lock()
+				if evalErr != nil {
+					unsupported[r.Sigma.Ref()] = r.Sigma.File + ": " + evalErr.Error()
+				} else {
+					compared += n
+					matches += hits
+					disagree = append(disagree, local...)
 				}
-				if got != res.Match {
-					local = append(local, disagreement{rule: r.Sigma, ev: ev, trailhound: got})
-				}
+				mu.Unlock()
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if evalErr != nil {
-				unsupported[r.Sigma.Ref()] = r.Sigma.File + ": " + evalErr.Error()
-				return nil
-			}
-			compared += n
-			matches += hits
-			disagree = append(disagree, local...)
-			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -282,4 +298,17 @@ func TestDifferentialSigmaGo(t *testing.T) {
 	if matches == 0 {
 		t.Error("no rule matched any event: the comparison proves nothing")
 	}
+}
+
+// parseEvents parses the events again, for a goroutine of its own.
+func parseEvents(events []testEvent) ([]*event.Event, error) {
+	out := make([]*event.Event, len(events))
+	for i, ev := range events {
+		v, err := fastjson.ParseBytes(ev.Raw)
+		if err != nil {
+			return nil, fmt.Errorf("parsing %s: %w", ev.Key, err)
+		}
+		out[i] = &event.Event{Raw: ev.Raw, Value: v}
+	}
+	return out, nil
 }

@@ -26,7 +26,9 @@ type Position struct {
 	Line   int    `json:"line,omitempty"`
 }
 
-// Event is one decoded CloudTrail record.
+// Event is one decoded CloudTrail record. Reading an Event writes to it (the parser
+// unescapes a string in place the first time it is read), so an Event must not be read by
+// two goroutines at once: give each goroutine its own parse of Raw.
 type Event struct {
 	// Raw is the record's JSON text exactly as delivered.
 	Raw []byte
