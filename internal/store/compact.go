@@ -100,17 +100,20 @@ func (w *Writer) Compact(ctx context.Context) (CompactStats, error) {
 			return fail(err)
 		}
 	}
-	if err := s.replaceSegments(small, metas); err != nil {
+	written, err := s.replaceSegments(small, metas)
+	if err != nil {
 		return fail(err)
 	}
+	w.replaced(small, written)
 	st.Written = len(metas)
 	s.opts.Logger.Debug("store compacted", "merged", st.Merged, "written", st.Written, "events", st.Events)
 	return st, nil
 }
 
 // replaceSegments lists the new segments in place of old (at the first old one's place)
-// in one manifest write, then removes the old files. The old segments stay open until Close.
-func (s *Store) replaceSegments(old []*segment, metas []segmentMeta) error {
+// in one manifest write, then removes the old files, and returns the new segments. The old
+// segments stay open until Close.
+func (s *Store) replaceSegments(old []*segment, metas []segmentMeta) ([]*segment, error) {
 	opened := make([]*segment, 0, len(metas))
 	for _, m := range metas {
 		sg, err := openSegment(filepath.Join(s.dir, m.Name), m)
@@ -118,7 +121,7 @@ func (s *Store) replaceSegments(old []*segment, metas []segmentMeta) error {
 			for _, o := range opened {
 				o.close()
 			}
-			return err
+			return nil, err
 		}
 		opened = append(opened, sg)
 	}
@@ -148,7 +151,7 @@ func (s *Store) replaceSegments(old []*segment, metas []segmentMeta) error {
 		for _, o := range opened {
 			o.close()
 		}
-		return err
+		return nil, err
 	}
 	s.man, s.segs = man, segs
 	s.retired = append(s.retired, old...)
@@ -159,5 +162,5 @@ func (s *Store) replaceSegments(old []*segment, metas []segmentMeta) error {
 			s.opts.Logger.Debug("removing compacted segment", "file", sg.name, "err", err)
 		}
 	}
-	return nil
+	return opened, nil
 }

@@ -69,3 +69,10 @@ func hashID(id []byte) uint64 {
 	}
 	return mix(h)
 }
+
+// dedupKey is what deduplication compares: the eventID hash and the event time (Unix ns, 0
+// when the event has none), mixed. The copies CloudTrail delivers twice share both; two
+// events that share an eventID but not a time (test data reuses ids) are both kept.
+func dedupKey(idHash uint64, t int64) uint64 {
+	return mix(idHash ^ uint64(t)*0x9e3779b97f4a7c15)
+}

@@ -1,7 +1,7 @@
 // Package store keeps CloudTrail events and signals in an embedded, append-only store on
 // local disk: nothing to install, pure Go, one directory.
 //
-// A store keeps every distinct event (by eventID) twice over: its raw JSON, exactly as
+// A store keeps every distinct event (by eventID and eventTime) twice over: its raw JSON, exactly as
 // delivered, zstd-compressed in blocks, and a columnar index of the header fields
 // investigations filter on (time, account, region, API, actor, access key, source address,
 // user agent, error code, original file and record). Lookups by identity, key, address,

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/trailhound/trailhound/internal/event"
 )
@@ -22,14 +23,20 @@ type Writer struct {
 	s    *Store
 	mu   sync.Mutex
 	seen *hashSet
-	seg  *segWriter
-	err  error // sticky: the first write error
+	// unloaded are the committed segments whose eventID hashes are not in seen yet; loaded
+	// are the hours of event time for which no unloaded segment holds an event (see add).
+	unloaded []*segment
+	loaded   map[int64]bool
+	// hashesLoaded counts the stored hashes read into seen.
+	hashesLoaded int
+	seg          *segWriter
+	err          error // sticky: the first write error
 	// added counts events added since Open, across commits.
 	added, dups int
 }
 
-// Writer returns the store's writer, loading the eventID hashes of every segment for dedup
-// the first time.
+// Writer returns the store's writer. It reads no eventID yet: a stored segment's hashes
+// are read the first time an event falls within the segment's time range (see Add).
 func (s *Store) Writer() (*Writer, error) {
 	if s.opts.ReadOnly {
 		return nil, ErrReadOnly
@@ -42,22 +49,89 @@ func (s *Store) Writer() (*Writer, error) {
 	if s.writer != nil {
 		return s.writer, nil
 	}
-	n := 0
-	for _, m := range s.man.Segments {
-		n += m.Events
-	}
-	seen := newHashSet(n + n/4 + 1<<16)
-	for _, sg := range s.segs {
-		b, err := sg.section(s.dec, secHash)
-		if err != nil {
-			return nil, fmt.Errorf("loading event ids: %w", err)
-		}
-		for p := 0; p+8 <= len(b); p += 8 {
-			seen.add(binary.LittleEndian.Uint64(b[p:]))
-		}
-	}
-	s.writer = &Writer{s: s, seen: seen}
+	s.writer = &Writer{s: s, seen: newHashSet(1 << 16), unloaded: slices.Clone(s.segs), loaded: map[int64]bool{}}
 	return s.writer, nil
+}
+
+// The copies of one event carry the same eventID and the same eventTime, and that pair is
+// what deduplication compares (dedupKey), so an event can only duplicate stored events of
+// its own time: Add reads the hashes of the segments whose time range holds the
+// event's hour, once per hour of event time. A run over a live trail, whose events are
+// recent, reads the segments of the last hours, not every eventID of the store; a run over
+// the whole history reads them all, as it must. Events without a time are stored with
+// time 0 and are compared with the segments that hold such events.
+
+// hourNanos is the unit of event time for which segments are loaded.
+const hourNanos = int64(time.Hour)
+
+// hourOf returns the hour of Unix time t (in ns), rounded down, also for negative times.
+func hourOf(t int64) int64 {
+	h := t / hourNanos
+	if t < 0 && t%hourNanos != 0 {
+		h--
+	}
+	return h
+}
+
+// loadHour reads into seen the hashes of every unloaded segment whose time range meets the
+// hour of event time t. w.mu is held.
+func (w *Writer) loadHour(t int64) error {
+	h := hourOf(t)
+	if w.loaded[h] || len(w.unloaded) == 0 {
+		return nil
+	}
+	from, to := h*hourNanos, h*hourNanos+hourNanos-1
+	keep := w.unloaded[:0]
+	for i, sg := range w.unloaded {
+		if sg.ft.MaxTime < from || sg.ft.MinTime > to {
+			keep = append(keep, sg)
+			continue
+		}
+		hashes, err := sg.section(w.s.dec, secHash)
+		var times []byte
+		if err == nil {
+			times, err = sg.section(w.s.dec, secTime)
+		}
+		if err == nil && len(times) != len(hashes) {
+			err = fmt.Errorf("%d event ids but %d times", len(hashes)/8, len(times)/8)
+		}
+		if err != nil {
+			// Keep what is left unloaded: the error is sticky anyway.
+			w.unloaded = append(keep, w.unloaded[i:]...)
+			return fmt.Errorf("loading the event ids of %s: %w", sg.name, err)
+		}
+		for p := 0; p+8 <= len(hashes); p += 8 {
+			w.seen.add(dedupKey(binary.LittleEndian.Uint64(hashes[p:]), int64(binary.LittleEndian.Uint64(times[p:]))))
+		}
+		w.hashesLoaded += len(hashes) / 8
+	}
+	clear(w.unloaded[len(keep):])
+	w.unloaded = keep
+	w.loaded[h] = true
+	return nil
+}
+
+// replaced updates the unloaded segments after a compaction rewrote old into written: a
+// new segment is unloaded if any of the old ones was (loading it again adds only hashes
+// not yet read; no hour that was loaded gains an unread event). w.mu is held.
+func (w *Writer) replaced(old, written []*segment) {
+	gone := map[*segment]bool{}
+	for _, sg := range old {
+		gone[sg] = true
+	}
+	keep, dropped := w.unloaded[:0], false
+	for _, sg := range w.unloaded {
+		if gone[sg] {
+			dropped = true
+			continue
+		}
+		keep = append(keep, sg)
+	}
+	clear(w.unloaded[len(keep):])
+	w.unloaded = keep
+	if dropped {
+		w.unloaded = append(w.unloaded, written...)
+	}
 }
 
 // WriterStats counts what a Writer did since the store was opened.
@@ -79,8 +153,8 @@ func (w *Writer) Stats() WriterStats {
 	return st
 }
 
-// Add stores ev unless an event with its eventID is already stored (then added is false).
-// Events without an eventID are deduplicated by their exact JSON text. Add copies what it
+// Add stores ev unless an event with its eventID and eventTime is already stored (then
+// added is false). Events without an eventID are deduplicated by their exact JSON text. Add copies what it
 // keeps; ev may be reused when it returns. What can be read off the event is read before
 // the writer's lock is taken, so that concurrent callers only queue for the bookkeeping.
 func (w *Writer) Add(ev *event.Event) (added bool, err error) {
@@ -90,7 +164,12 @@ func (w *Writer) Add(ev *event.Event) (added bool, err error) {
 		w.mu.Unlock()
 		return false, w.err
 	}
-	if !w.seen.add(r.hash) {
+	if err := w.loadHour(r.time); err != nil {
+		w.err = err
+		w.mu.Unlock()
+		return false, err
+	}
+	if !w.seen.add(dedupKey(r.hash, r.time)) {
 		w.dups++
 		w.mu.Unlock()
 		return false, nil
