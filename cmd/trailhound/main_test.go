@@ -549,3 +549,42 @@ func TestS3BulkReadersList(t *testing.T) {
 		t.Errorf("with the ETL role listed: bursts %v, want only mallory's", got)
 	}
 }
+
+// TestHuntDBKeepsEventsThatReuseAnID: hunt --db signals what hunt without a store signals
+// when two different events share an eventID (test data does that) and one event is
+// delivered twice: the store keeps events by eventID and eventTime, so it neither drops
+// the second event before evaluation nor stores the re-delivery.
+func TestHuntDBKeepsEventsThatReuseAnID(t *testing.T) {
+	const id = "0d3b5e4c-reused"
+	login := `{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/alice",` +
+		`"accountId":"111122223333","userName":"alice"},"eventTime":"2026-11-20T10:00:00Z","eventSource":"signin.amazonaws.com",` +
+		`"eventName":"ConsoleLogin","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"Mozilla/5.0",` +
+		`"requestParameters":null,"responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"No"},` +
+		`"eventID":"` + id + `","eventType":"AwsConsoleSignIn","recipientAccountId":"111122223333"}`
+	attach := `{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/alice",` +
+		`"accountId":"111122223333","userName":"alice","accessKeyId":"AKIAEXAMPLE"},"eventTime":"2026-11-20T12:00:00Z","eventSource":"iam.amazonaws.com",` +
+		`"eventName":"AttachUserPolicy","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"aws-cli/2.15.0",` +
+		`"requestParameters":{"userName":"bob","policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"},"responseElements":null,` +
+		`"eventID":"` + id + `","eventType":"AwsApiCall","recipientAccountId":"111122223333"}`
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "events.jsonl")
+	if err := os.WriteFile(logs, []byte(login+"\n"+attach+"\n"+login+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plain := runCLI(t, nil, "hunt", "-f", "jsonl", logs)
+	withDB := runCLI(t, nil, "hunt", "--db", filepath.Join(dir, "db"), "-f", "jsonl", logs)
+	if plain.code != 0 || withDB.code != 0 {
+		t.Fatalf("hunt: exits %d and %d: %s%s", plain.code, withDB.code, plain.stderr, withDB.stderr)
+	}
+	for _, title := range []string{"AWS Console Login Without MFA by an IAM User", "AWS AdministratorAccess Policy Attached to an IAM Identity"} {
+		if !strings.Contains(plain.stdout, `"title":"`+title+`"`) {
+			t.Errorf("hunt: no %q signal:\n%s", title, plain.stdout)
+		}
+	}
+	if withDB.stdout != plain.stdout {
+		t.Errorf("hunt --db signals differ from hunt's:\n--db:\n%s\nwithout:\n%s", withDB.stdout, plain.stdout)
+	}
+	if !strings.Contains(withDB.stderr, ": 2 events added, 1 already stored") {
+		t.Errorf("hunt --db summary: want 2 events added, 1 already stored:\n%s", withDB.stderr)
+	}
+}
