@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
 
 	"github.com/trailhound/trailhound/internal/event"
 	"github.com/trailhound/trailhound/internal/signal"
@@ -32,6 +33,15 @@ func openStoreSink(path string) (*storeSink, error) {
 func (s *storeSink) add(ev *event.Event) (bool, error) {
 	return s.w.Add(ev)
 }
+
+// Unchanged reports whether an earlier run stored every event of the file, as it is now
+// (hunt.FileLedger).
+func (s *storeSink) Unchanged(path string, fi fs.FileInfo) (bool, error) {
+	return s.w.FileStored(path, store.StampOf(fi))
+}
+
+// Read records a file whose every event this run handed to the store (hunt.FileLedger).
+func (s *storeSink) Read(path string, fi fs.FileInfo) { s.w.FileRead(path, store.StampOf(fi)) }
 
 // commit makes the run's events durable, records its signals, then compacts the store
 // once small segments (one per run) have piled up.

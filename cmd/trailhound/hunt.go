@@ -100,6 +100,7 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 				}
 				defer sink.close()
 				cfg.OnEvent = sink.add
+				cfg.Files = sink
 				if cfg.StateFile == "" {
 					// The store keeps first-seen values and watermarks for the next run,
 					// but a run over a folder reports every signal now: windows still

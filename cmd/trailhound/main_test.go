@@ -588,3 +588,91 @@ func TestHuntDBKeepsEventsThatReuseAnID(t *testing.T) {
 		t.Errorf("hunt --db summary: want 2 events added, 1 already stored:\n%s", withDB.stderr)
 	}
 }
+
+// TestHuntDBReadsOnlyNewFiles: over a live trail, hunt --db reads the files delivered since
+// its last run and leaves the ones it stored unread; a file that changed is read again, and
+// so is a file with a rejected record, every time; the store ends with the events of one
+// run over everything.
+func TestHuntDBReadsOnlyNewFiles(t *testing.T) {
+	dir := t.TempDir()
+	if r := runCLI(t, nil, "simulate", "--out", dir, "--seed", "24", "--days", "2", "--events-per-day", "600", "--attacks", "none", "--no-digests"); r.code != 0 {
+		t.Fatalf("simulate: exit %d: %s", r.code, r.stderr)
+	}
+	logs, later := filepath.Join(dir, "AWSLogs"), filepath.Join(dir, "later")
+	var all, moved []string
+	filepath.WalkDir(logs, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			all = append(all, p)
+		}
+		return nil
+	})
+	for i, p := range all { // every third file is delivered after the first run
+		if i%3 != 0 {
+			continue
+		}
+		rel, _ := filepath.Rel(logs, p)
+		to := filepath.Join(later, rel)
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(p, to); err != nil {
+			t.Fatal(err)
+		}
+		moved = append(moved, rel)
+	}
+	db := filepath.Join(dir, "db")
+	hunt := func(wantRead, wantUnchanged int) {
+		t.Helper()
+		r := runCLI(t, nil, "hunt", "--db", db, "-f", "jsonl", logs)
+		if r.code != 0 {
+			t.Fatalf("hunt --db: exit %d: %s", r.code, r.stderr)
+		}
+		want := fmt.Sprintf("files: %d read", wantRead)
+		if wantUnchanged > 0 {
+			want += fmt.Sprintf(", %d unchanged since an earlier run stored them (not read again)", wantUnchanged)
+		}
+		if !strings.Contains(r.stderr, want+"\n") {
+			t.Errorf("hunt --db: want %q in the summary:\n%s", want, r.stderr)
+		}
+	}
+	first := len(all) - len(moved)
+	hunt(first, 0)
+	for _, rel := range moved { // the trail delivers the rest
+		if err := os.Rename(filepath.Join(later, rel), filepath.Join(logs, rel)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hunt(len(moved), first)
+	hunt(0, len(all))
+
+	// A file rewritten (same content, new time) is read again, once.
+	touched := all[1]
+	if err := os.Chtimes(touched, time.Now(), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	hunt(1, len(all)-1)
+	hunt(0, len(all))
+
+	// A file with a rejected record is read on every run.
+	bad := filepath.Join(logs, "extra.jsonl")
+	if err := os.WriteFile(bad, []byte("{not json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hunt(1, len(all))
+	hunt(1, len(all))
+
+	whole := runCLI(t, nil, "hunt", "--db", filepath.Join(dir, "db1"), "-q", "-f", "jsonl", logs)
+	st, err := store.Open(db, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	one, err := store.Open(filepath.Join(dir, "db1"), store.Options{ReadOnly: true})
+	if err != nil || whole.code != 0 {
+		t.Fatalf("the one-run store: %v, exit %d", err, whole.code)
+	}
+	defer one.Close()
+	if got, want := st.Stats().Events, one.Stats().Events; got != want || got == 0 {
+		t.Errorf("store after the runs holds %d events, one run over everything %d", got, want)
+	}
+}

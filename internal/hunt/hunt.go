@@ -11,7 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -47,6 +50,10 @@ type Config struct {
 	// event that was already evaluated by an earlier run (the store has it): the rules skip
 	// it, so a rerun over the same files changes nothing. An error stops the run.
 	OnEvent func(*event.Event) (bool, error)
+	// Files, when set, is the ledger of the files earlier runs stored whole (hunt --db): a
+	// file it holds unchanged is not read again (Stats.UnchangedFiles counts it), and a file
+	// read whole without a rejected record is recorded in it.
+	Files FileLedger
 	// Enricher, when set, adds the trailhound.* fields (actor, IP kind, ASN, country, key
 	// type, user-agent family) to every event before the rules see it.
 	Enricher *enrich.Enricher
@@ -75,6 +82,16 @@ type Config struct {
 	MaxMatches int
 	// SpillDir is where spilled matches go; "" means the system's temporary folder.
 	SpillDir string
+}
+
+// FileLedger remembers the input files whose every event an earlier run stored.
+type FileLedger interface {
+	// Unchanged reports whether the file at path (absolute) was stored whole when it was
+	// in the state fi (same size and modification time).
+	Unchanged(path string, fi fs.FileInfo) (bool, error)
+	// Read records that every event of the file at path, read in the state fi, was handed
+	// to OnEvent.
+	Read(path string, fi fs.FileInfo)
 }
 
 func (c Config) withDefaults() Config {
@@ -113,6 +130,9 @@ type Stats struct {
 	DigestFiles int
 	// SkippedFiles is the number of folder entries not read (not log-like names).
 	SkippedFiles int
+	// UnchangedFiles is the number of files not read because Config.Files holds them
+	// unchanged: their events were stored by an earlier run.
+	UnchangedFiles int
 	// Bytes is the decompressed bytes read.
 	Bytes int64
 	// Read is every record started; Evaluated went through the rules; Rejected did not.
@@ -194,7 +214,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	}
 	err = source.Each(ctx, paths, cfg.Source, cfg.Workers, other, func(ctx context.Context, inputs <-chan source.Input) error {
 		w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st, onEvent: cfg.OnEvent,
-			maxMatches: max(1, cfg.MaxMatches/cfg.Workers), spillDir: cfg.SpillDir}
+			files: cfg.Files, maxMatches: max(1, cfg.MaxMatches/cfg.Workers), spillDir: cfg.SpillDir}
 		if cfg.Enricher != nil && needsEnrichment(set, st) {
 			w.enr = cfg.Enricher.NewState()
 		}
@@ -214,6 +234,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 			return err
 		}
 		total.Files += w.stats.Files
+		total.UnchangedFiles += w.stats.UnchangedFiles
 		total.Bytes += w.stats.Bytes
 		total.Read += w.stats.Read
 		total.Evaluated += w.stats.Evaluated
@@ -300,6 +321,7 @@ type worker struct {
 	accounts map[string]*AccountStats
 
 	onEvent    func(*event.Event) (bool, error)
+	files      FileLedger
 	maxMatches int
 	spillDir   string
 	runs       []run // matches already spilled to disk, each sorted
@@ -346,6 +368,20 @@ var s3DataEvents = map[string]bool{
 }
 
 func (w *worker) run(ctx context.Context, in source.Input) error {
+	ledgerPath, fi, err := w.ledgerEntry(in)
+	if err != nil {
+		return err
+	}
+	if ledgerPath != "" {
+		unchanged, err := w.files.Unchanged(ledgerPath, fi)
+		if err != nil {
+			return fmt.Errorf("hunting %s: %w", in.Name, err)
+		}
+		if unchanged {
+			w.stats.UnchangedFiles++
+			return nil
+		}
+	}
 	w.stats.Files++
 	if w.stats.RejectedBy == nil {
 		w.stats.RejectedBy = map[decode.Reason]int{}
@@ -367,7 +403,30 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 		}
 		return fmt.Errorf("hunting %s: %w", in.Name, err)
 	}
+	if ledgerPath != "" && st.Rejected == 0 {
+		// A file with a rejected record is read again next time: its problem stays in view.
+		w.files.Read(ledgerPath, fi)
+	}
 	return nil
+}
+
+// ledgerEntry returns the absolute path and the state of a regular file for the file
+// ledger, or "" when there is no ledger or the input is not a regular file (standard
+// input, a pipe). The state is taken before the file is read: a file that grows while it
+// is read is recorded as it was, so the next run reads it again.
+func (w *worker) ledgerEntry(in source.Input) (string, fs.FileInfo, error) {
+	if w.files == nil || in.Name == source.Stdin || in.Err != nil {
+		return "", nil, nil
+	}
+	fi, err := os.Stat(in.Name)
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", nil, nil // Open reports what is wrong with it
+	}
+	abs, err := filepath.Abs(in.Name)
+	if err != nil {
+		return "", nil, fmt.Errorf("hunting %s: %w", in.Name, err)
+	}
+	return abs, fi, nil
 }
 
 // Event evaluates one event (decode.Handler).
@@ -444,6 +503,9 @@ func (s Stats) WriteSummary(w io.Writer) error {
 	}
 	if s.SkippedFiles > 0 {
 		bw.printf(", %d other files skipped", s.SkippedFiles)
+	}
+	if s.UnchangedFiles > 0 {
+		bw.printf(", %d unchanged since an earlier run stored them (not read again)", s.UnchangedFiles)
 	}
 	bw.printf("\nevents: %d read, %d evaluated, %d rejected\n", s.Read, s.Evaluated, s.Rejected)
 	if s.Rejected > 0 {

@@ -20,6 +20,9 @@ func (s *Store) AddSignals(sigs []signal.Signal) (added int, err error) {
 	if s.opts.ReadOnly {
 		return 0, ErrReadOnly
 	}
+	if len(sigs) == 0 {
+		return 0, nil // nothing to replace: the file stays as it is
+	}
 	s.sigMu.Lock()
 	defer s.sigMu.Unlock()
 	old, err := s.readSignals()

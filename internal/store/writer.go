@@ -29,8 +29,11 @@ type Writer struct {
 	loaded   map[int64]bool
 	// hashesLoaded counts the stored hashes read into seen.
 	hashesLoaded int
-	seg          *segWriter
-	err          error // sticky: the first write error
+	// files is the file ledger (loaded on first use); pendingFiles are the files read
+	// since the last commit (see files.go).
+	files, pendingFiles map[string]FileStamp
+	seg                 *segWriter
+	err                 error // sticky: the first write error
 	// added counts events added since Open, across commits.
 	added, dups int
 }
@@ -239,7 +242,8 @@ func rowOf(ev *event.Event) row {
 }
 
 // Commit makes every event added so far durable and visible to readers: it finishes the
-// current segment, syncs it and adds it to the manifest.
+// current segment, syncs it and adds it to the manifest; then it records the files read
+// whole since the last commit (FileRead) in the file ledger.
 func (w *Writer) Commit() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -250,22 +254,21 @@ func (w *Writer) commitLocked() error {
 	if w.err != nil {
 		return w.err
 	}
-	sg := w.seg
-	if sg == nil {
-		return nil
+	if sg := w.seg; sg != nil {
+		w.seg = nil
+		meta, err := sg.finish()
+		if err == nil {
+			err = w.s.addSegment(meta)
+		}
+		if err != nil {
+			sg.discard()
+			w.err = fmt.Errorf("committing segment %s: %w", sg.name, err)
+			return w.err
+		}
+		w.s.opts.Logger.Debug("segment committed", "name", meta.Name, "events", meta.Events, "bytes", meta.Bytes)
 	}
-	w.seg = nil
-	meta, err := sg.finish()
-	if err == nil {
-		err = w.s.addSegment(meta)
-	}
-	if err != nil {
-		sg.discard()
-		w.err = fmt.Errorf("committing segment %s: %w", sg.name, err)
-		return w.err
-	}
-	w.s.opts.Logger.Debug("segment committed", "name", meta.Name, "events", meta.Events, "bytes", meta.Bytes)
-	return nil
+	// Only now are the events of the files read so far durable.
+	return w.commitFiles()
 }
 
 // abort discards the uncommitted segment (Store.Close).
