@@ -423,20 +423,10 @@ func TestHuntDBCompacts(t *testing.T) {
 			t.Fatalf("hunt --db %s: exit %d: %s", d, r.code, r.stderr)
 		}
 	}
-	whole := runCLI(t, nil, "hunt", "--db", filepath.Join(dir, "db1"), "-f", "jsonl", logs)
-	st, err := store.Open(db, store.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	one, err := store.Open(filepath.Join(dir, "db1"), store.Options{ReadOnly: true})
-	if err != nil || whole.code != 0 {
-		t.Fatalf("the one-run store: %v, exit %d", err, whole.code)
-	}
-	defer one.Close()
-	if got := st.Stats(); got.Segments >= store.CompactMin || got.Events != one.Stats().Events {
+	got, one := storeAgainstOneRun(t, db, filepath.Join(dir, "db1"), logs)
+	if got.Segments >= store.CompactMin || got.Events != one.Events {
 		t.Errorf("%d runs: %d segments and %d events; want fewer than %d segments and the %d events of one run",
-			len(days), got.Segments, got.Events, store.CompactMin, one.Stats().Events)
+			len(days), got.Segments, got.Events, store.CompactMin, one.Events)
 	}
 }
 
@@ -661,18 +651,29 @@ func TestHuntDBReadsOnlyNewFiles(t *testing.T) {
 	hunt(1, len(all))
 	hunt(1, len(all))
 
-	whole := runCLI(t, nil, "hunt", "--db", filepath.Join(dir, "db1"), "-q", "-f", "jsonl", logs)
-	st, err := store.Open(db, store.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
+	got, one := storeAgainstOneRun(t, db, filepath.Join(dir, "db1"), logs)
+	if got.Events != one.Events || got.Events == 0 {
+		t.Errorf("store after the runs holds %d events, one run over everything %d", got.Events, one.Events)
 	}
-	defer st.Close()
-	one, err := store.Open(filepath.Join(dir, "db1"), store.Options{ReadOnly: true})
-	if err != nil || whole.code != 0 {
-		t.Fatalf("the one-run store: %v, exit %d", err, whole.code)
+}
+
+// storeAgainstOneRun returns the statistics of the store db, and of the store one hunt
+// --db over all of logs writes into fresh.
+func storeAgainstOneRun(t *testing.T, db, fresh, logs string) (got, one store.Stats) {
+	t.Helper()
+	if r := runCLI(t, nil, "hunt", "--db", fresh, "-q", "-f", "jsonl", logs); r.code != 0 {
+		t.Fatalf("hunt --db %s: exit %d: %s", fresh, r.code, r.stderr)
 	}
-	defer one.Close()
-	if got, want := st.Stats().Events, one.Stats().Events; got != want || got == 0 {
-		t.Errorf("store after the runs holds %d events, one run over everything %d", got, want)
+	for _, c := range []struct {
+		dir string
+		out *store.Stats
+	}{{db, &got}, {fresh, &one}} {
+		st, err := store.Open(c.dir, store.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*c.out = st.Stats()
+		st.Close()
 	}
+	return got, one
 }
