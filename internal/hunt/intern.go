@@ -35,26 +35,81 @@ func (in *interner) get(b []byte) string {
 }
 
 // header is event.Header with interned strings and a fast path for CloudTrail's time format.
+// It reads the event's top level in one pass instead of looking each field up (a lookup
+// scans the keys from the first).
 func (in *interner) header(ev *event.Event) event.Header {
-	h := event.Header{
-		EventID:     string(ev.Str("eventID")),
-		EventSource: in.get(ev.Str("eventSource")),
-		EventName:   in.get(ev.Str("eventName")),
-		Region:      in.get(ev.Str("awsRegion")),
-		SourceIP:    in.get(ev.Str("sourceIPAddress")),
-		UserAgent:   in.get(ev.Str("userAgent")),
-		ErrorCode:   in.get(ev.Str("errorCode")),
-		Pos:         ev.Pos,
+	h := event.Header{Pos: ev.Pos}
+	var ui *fastjson.Value
+	var eventTime []byte
+	str := func(v *fastjson.Value) []byte {
+		if v.Type() != fastjson.TypeString {
+			return nil
+		}
+		b, _ := v.StringBytes()
+		return b
 	}
-	if ui := ev.Value.Get("userIdentity"); ui != nil {
+	// Like a lookup, the first of repeated keys counts.
+	var done uint16
+	first := func(bit uint16) bool {
+		if done&bit != 0 {
+			return false
+		}
+		done |= bit
+		return true
+	}
+	o, _ := ev.Value.Object()
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "eventID":
+			if first(1 << 0) {
+				h.EventID = string(str(v))
+			}
+		case "eventSource":
+			if first(1 << 1) {
+				h.EventSource = in.get(str(v))
+			}
+		case "eventName":
+			if first(1 << 2) {
+				h.EventName = in.get(str(v))
+			}
+		case "awsRegion":
+			if first(1 << 3) {
+				h.Region = in.get(str(v))
+			}
+		case "sourceIPAddress":
+			if first(1 << 4) {
+				h.SourceIP = in.get(str(v))
+			}
+		case "userAgent":
+			if first(1 << 5) {
+				h.UserAgent = in.get(str(v))
+			}
+		case "errorCode":
+			if first(1 << 6) {
+				h.ErrorCode = in.get(str(v))
+			}
+		case "recipientAccountId":
+			if first(1 << 7) {
+				h.AccountID = in.get(str(v))
+			}
+		case "eventTime":
+			if first(1 << 8) {
+				eventTime = str(v)
+			}
+		case "userIdentity":
+			if first(1 << 9) {
+				ui = v
+			}
+		}
+	})
+	if ui != nil {
 		h.AccessKeyID = in.get(ui.GetStringBytes("accessKeyId"))
 		h.Actor = in.actor(ev.Value, ui)
+		if h.AccountID == "" {
+			h.AccountID = in.get(ui.GetStringBytes("accountId"))
+		}
 	}
-	h.AccountID = in.get(ev.Str("recipientAccountId"))
-	if h.AccountID == "" {
-		h.AccountID = in.get(ev.Str("userIdentity", "accountId"))
-	}
-	h.EventTime = parseTime(ev.Str("eventTime"))
+	h.EventTime = parseTime(eventTime)
 	return h
 }
 

@@ -16,6 +16,11 @@ func TestInternedHeaderEqualsHeader(t *testing.T) {
 		`{"eventID":"b","eventTime":"2026-11-20T09:12:44.123+01:00","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/ci/run-1","accountId":"111122223333","sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::111122223333:role/build/ci"}}}}`,
 		`{"eventID":"c","eventTime":"2026-13-20T09:12:44Z","userIdentity":{"type":"AWSService","invokedBy":"ecs.amazonaws.com"}}`,
 		`{"eventID":"d"}`,
+		// Repeated keys: the first counts, as for a lookup; values of other types read as absent.
+		`{"eventID":"e1","eventID":"e2","eventName":7,"eventName":"Second","awsRegion":null,"eventTime":"2026-11-20T09:12:44Z","eventTime":"2027-01-01T00:00:00Z",` +
+			`"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/first","accountId":"1"},"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::2:user/second"}}`,
+		`{"eventID":"f","userIdentity":"not an object","recipientAccountId":""}`,
+		`{"eventID":"g","recipientAccountId":"","userIdentity":{"accountId":"444455556666","accessKeyId":"ASIAX"}}`,
 	} {
 		v := fastjson.MustParse(raw)
 		ev := &event.Event{Raw: []byte(raw), Value: v, Pos: event.Position{File: "f", Record: 3}}
