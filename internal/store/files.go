@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -88,36 +89,54 @@ func (w *Writer) commitFiles() error {
 		w.files[p] = st
 	}
 	w.pendingFiles = nil
-	paths := make([]string, 0, len(w.files))
-	for p := range w.files {
+	b, err := encodeFiles(w.files)
+	if err == nil {
+		err = writeAtomic(w.s.dir, filesName, b)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the file ledger: %w", err)
+	}
+	return nil
+}
+
+// encodeFiles writes a ledger: one JSON line per file, sorted by path.
+func encodeFiles(files map[string]FileStamp) ([]byte, error) {
+	paths := make([]string, 0, len(files))
+	for p := range files {
 		paths = append(paths, p)
 	}
 	slices.Sort(paths)
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	for _, p := range paths {
-		if err := enc.Encode(fileEntry{Path: p, FileStamp: w.files[p]}); err != nil {
-			return fmt.Errorf("writing the file ledger: %w", err)
+		if err := enc.Encode(fileEntry{Path: p, FileStamp: files[p]}); err != nil {
+			return nil, err
 		}
 	}
-	if err := writeAtomic(w.s.dir, filesName, b.Bytes()); err != nil {
-		return fmt.Errorf("writing the file ledger: %w", err)
-	}
-	return nil
+	return b.Bytes(), nil
 }
 
 // readFiles reads a ledger; an absent one is empty.
 func readFiles(path string) (map[string]FileStamp, error) {
-	files := map[string]FileStamp{}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return files, nil
+		return map[string]FileStamp{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the file ledger: %w", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	files, err := parseFiles(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading the file ledger: %w (removing %s only makes the next run read every file again)", err, path)
+	}
+	return files, nil
+}
+
+// parseFiles reads the lines of a ledger; the last entry of a path counts.
+func parseFiles(r io.Reader) (map[string]FileStamp, error) {
+	files := map[string]FileStamp{}
+	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<20)
 	for line := 1; sc.Scan(); line++ {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
@@ -125,12 +144,12 @@ func readFiles(path string) (map[string]FileStamp, error) {
 		}
 		var e fileEntry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.Path == "" {
-			return nil, fmt.Errorf("reading the file ledger: %s:%d: not a file entry (removing %s only makes the next run read every file again)", filesName, line, path)
+			return nil, fmt.Errorf("%s:%d: not a file entry", filesName, line)
 		}
 		files[e.Path] = e.FileStamp
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading the file ledger: %w", err)
+		return nil, err
 	}
 	return files, nil
 }

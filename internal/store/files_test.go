@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,4 +85,30 @@ func TestFileLedger(t *testing.T) {
 	if _, err := w.FileStored("/logs/a.json.gz", a); err == nil || !strings.Contains(err.Error(), filesName+":3") {
 		t.Errorf("damaged ledger: err = %v, want one naming %s:3", err, filesName)
 	}
+}
+
+// FuzzParseFiles: any bytes parse to an error or to a ledger that encodes and parses back
+// to itself.
+func FuzzParseFiles(f *testing.F) {
+	f.Add([]byte(`{"path":"/logs/a.json.gz","size":100,"mtime_ns":1700000000000000000}` + "\n"))
+	f.Add([]byte("\n\n{\"path\":\"x\"}\n{\"path\":\"x\",\"size\":-1}"))
+	f.Add([]byte(`{"path":""}`))
+	f.Add([]byte("{not json\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		files, err := parseFiles(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		enc, err := encodeFiles(files)
+		if err != nil {
+			t.Fatalf("encoding %v: %v", files, err)
+		}
+		again, err := parseFiles(bytes.NewReader(enc))
+		if err != nil {
+			t.Fatalf("parsing the encoding of %v: %v\n%s", files, err, enc)
+		}
+		if !maps.Equal(files, again) {
+			t.Fatalf("parse(encode(%v)) = %v", files, again)
+		}
+	})
 }
