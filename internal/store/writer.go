@@ -24,7 +24,7 @@ type Writer struct {
 	mu   sync.Mutex
 	seen *hashSet
 	// unloaded are the committed segments whose eventID hashes are not in seen yet; loaded
-	// are the hours of event time for which no unloaded segment holds an event (see add).
+	// are the hours of event time for which no unloaded segment holds an event (loadHour).
 	unloaded []*segment
 	loaded   map[int64]bool
 	// hashesLoaded counts the stored hashes read into seen.
@@ -157,9 +157,10 @@ func (w *Writer) Stats() WriterStats {
 }
 
 // Add stores ev unless an event with its eventID and eventTime is already stored (then
-// added is false). Events without an eventID are deduplicated by their exact JSON text. Add copies what it
-// keeps; ev may be reused when it returns. What can be read off the event is read before
-// the writer's lock is taken, so that concurrent callers only queue for the bookkeeping.
+// added is false). Events without an eventID are deduplicated by their exact JSON text.
+// Add copies what it keeps; ev may be reused when it returns. What can be read off the
+// event is read before the writer's lock is taken, so that concurrent callers only queue
+// for the bookkeeping.
 func (w *Writer) Add(ev *event.Event) (added bool, err error) {
 	r := rowOf(ev)
 	w.mu.Lock()
