@@ -1,12 +1,12 @@
 package store
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
+	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
+	"hash/crc32"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,15 +18,26 @@ import (
 // every event a committed run stored, with their size and modification time, so that a
 // later run can leave an unchanged file unread instead of decoding it only to find its
 // events stored.
+//
+// A year of a trail in a few accounts and regions is millions of files, so the ledger
+// keeps 24 bytes per file: a 64-bit hash of the absolute path (hashID), the size and the
+// modification time, sorted by hash, in memory and on disk. A false "unchanged" would need
+// two paths with the same hash and the same size and modification time.
 
-// filesName is the ledger: JSON Lines of fileEntry, sorted by path, replaced atomically.
-const filesName = "files.jsonl"
+// filesName is the ledger: filesMagic, the number of records, the records (hash, size,
+// mtime; little-endian, sorted by hash, hashes distinct), then a CRC-32C of everything
+// before it. It is replaced atomically.
+const (
+	filesName  = "files.ledger"
+	filesMagic = "trailhound-files 1\n"
+	fileRecLen = 24
+)
 
 // FileStamp is the state of an input file when it was read. A file whose stamp has not
 // changed is taken to hold the same events (CloudTrail never rewrites a delivered file).
 type FileStamp struct {
-	Size    int64 `json:"size"`
-	ModTime int64 `json:"mtime_ns"` // Unix ns
+	Size    int64
+	ModTime int64 // Unix ns
 }
 
 // StampOf returns the stamp of a file.
@@ -34,10 +45,13 @@ func StampOf(fi fs.FileInfo) FileStamp {
 	return FileStamp{Size: fi.Size(), ModTime: fi.ModTime().UnixNano()}
 }
 
-type fileEntry struct {
-	Path string `json:"path"`
+// fileRec is one file of the ledger.
+type fileRec struct {
+	hash uint64 // hashID of the absolute path
 	FileStamp
 }
+
+func compareFileRec(a, b fileRec) int { return cmp.Compare(a.hash, b.hash) }
 
 // FileStored reports whether a committed run read every event of the file at path (an
 // absolute path) when it had this stamp.
@@ -47,8 +61,8 @@ func (w *Writer) FileStored(path string, st FileStamp) (bool, error) {
 	if err := w.loadFiles(); err != nil {
 		return false, err
 	}
-	got, ok := w.files[path]
-	return ok && got == st, nil
+	i, ok := slices.BinarySearchFunc(w.files, fileRec{hash: hashID([]byte(path))}, compareFileRec)
+	return ok && w.files[i].FileStamp == st, nil
 }
 
 // FileRead records that every event of the file at path (an absolute path, read with this
@@ -58,21 +72,27 @@ func (w *Writer) FileRead(path string, st FileStamp) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.pendingFiles == nil {
-		w.pendingFiles = map[string]FileStamp{}
+		w.pendingFiles = map[uint64]FileStamp{}
 	}
-	w.pendingFiles[path] = st
+	w.pendingFiles[hashID([]byte(path))] = st
 }
 
 // loadFiles reads the ledger once. w.mu is held.
 func (w *Writer) loadFiles() error {
-	if w.files != nil {
+	if w.filesLoaded {
 		return nil
 	}
-	files, err := readFiles(filepath.Join(w.s.dir, filesName))
-	if err != nil {
-		return err
+	path := filepath.Join(w.s.dir, filesName)
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("reading the file ledger: %w", err)
 	}
-	w.files = files
+	if err == nil {
+		if w.files, err = parseFiles(b); err != nil {
+			return fmt.Errorf("reading the file ledger %s: %w (removing it only makes the next run read every file again)", path, err)
+		}
+	}
+	w.filesLoaded = true
 	return nil
 }
 
@@ -85,71 +105,76 @@ func (w *Writer) commitFiles() error {
 	if err := w.loadFiles(); err != nil {
 		return err
 	}
-	for p, st := range w.pendingFiles {
-		w.files[p] = st
+	add := make([]fileRec, 0, len(w.pendingFiles))
+	for h, st := range w.pendingFiles {
+		add = append(add, fileRec{hash: h, FileStamp: st})
 	}
+	slices.SortFunc(add, compareFileRec)
+	w.files = mergeFiles(w.files, add)
 	w.pendingFiles = nil
-	b, err := encodeFiles(w.files)
-	if err == nil {
-		err = writeAtomic(w.s.dir, filesName, b)
-	}
-	if err != nil {
+	if err := writeAtomic(w.s.dir, filesName, encodeFiles(w.files)); err != nil {
 		return fmt.Errorf("writing the file ledger: %w", err)
 	}
 	return nil
 }
 
-// encodeFiles writes a ledger: one JSON line per file, sorted by path.
-func encodeFiles(files map[string]FileStamp) ([]byte, error) {
-	paths := make([]string, 0, len(files))
-	for p := range files {
-		paths = append(paths, p)
-	}
-	slices.Sort(paths)
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	for _, p := range paths {
-		if err := enc.Encode(fileEntry{Path: p, FileStamp: files[p]}); err != nil {
-			return nil, err
+// mergeFiles merges two ledgers sorted by hash; a record of add replaces one of old with the
+// same hash.
+func mergeFiles(old, add []fileRec) []fileRec {
+	out := make([]fileRec, 0, len(old)+len(add))
+	i, j := 0, 0
+	for i < len(old) || j < len(add) {
+		switch {
+		case j == len(add) || i < len(old) && old[i].hash < add[j].hash:
+			out = append(out, old[i])
+			i++
+		case i == len(old) || add[j].hash < old[i].hash:
+			out = append(out, add[j])
+			j++
+		default: // the same file, read again
+			out = append(out, add[j])
+			i++
+			j++
 		}
 	}
-	return b.Bytes(), nil
+	return out
 }
 
-// readFiles reads a ledger; an absent one is empty.
-func readFiles(path string) (map[string]FileStamp, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]FileStamp{}, nil
+// encodeFiles writes a ledger.
+func encodeFiles(files []fileRec) []byte {
+	b := make([]byte, 0, len(filesMagic)+8+fileRecLen*len(files)+4)
+	b = append(b, filesMagic...)
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(files)))
+	for _, r := range files {
+		b = binary.LittleEndian.AppendUint64(b, r.hash)
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.Size))
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.ModTime))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the file ledger: %w", err)
-	}
-	defer f.Close()
-	files, err := parseFiles(f)
-	if err != nil {
-		return nil, fmt.Errorf("reading the file ledger: %w (removing %s only makes the next run read every file again)", err, path)
-	}
-	return files, nil
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
 }
 
-// parseFiles reads the lines of a ledger; the last entry of a path counts.
-func parseFiles(r io.Reader) (map[string]FileStamp, error) {
-	files := map[string]FileStamp{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		var e fileEntry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.Path == "" {
-			return nil, fmt.Errorf("%s:%d: not a file entry", filesName, line)
-		}
-		files[e.Path] = e.FileStamp
+// parseFiles reads a ledger, checking its framing, checksum and order.
+func parseFiles(b []byte) ([]fileRec, error) {
+	head := len(filesMagic) + 8
+	if len(b) < head+4 || !bytes.HasPrefix(b, []byte(filesMagic)) {
+		return nil, errors.New("not a trailhound file ledger")
 	}
-	if err := sc.Err(); err != nil {
-		return nil, err
+	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
+	if crc32.Checksum(body, crcTable) != sum {
+		return nil, errors.New("checksum mismatch")
+	}
+	n := binary.LittleEndian.Uint64(b[len(filesMagic):])
+	if uint64(len(body)-head) != n*fileRecLen {
+		return nil, fmt.Errorf("%d bytes of records for %d files", len(body)-head, n)
+	}
+	files := make([]fileRec, n)
+	for i := range files {
+		p := body[head+i*fileRecLen:]
+		files[i] = fileRec{hash: binary.LittleEndian.Uint64(p), FileStamp: FileStamp{
+			Size: int64(binary.LittleEndian.Uint64(p[8:])), ModTime: int64(binary.LittleEndian.Uint64(p[16:]))}}
+		if i > 0 && files[i].hash <= files[i-1].hash {
+			return nil, fmt.Errorf("record %d out of order", i)
+		}
 	}
 	return files, nil
 }

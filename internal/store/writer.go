@@ -29,11 +29,13 @@ type Writer struct {
 	loaded   map[int64]bool
 	// hashesLoaded counts the stored hashes read into seen.
 	hashesLoaded int
-	// files is the file ledger (loaded on first use); pendingFiles are the files read
-	// since the last commit (see files.go).
-	files, pendingFiles map[string]FileStamp
-	seg                 *segWriter
-	err                 error // sticky: the first write error
+	// files is the file ledger, sorted by path hash (loaded on first use); pendingFiles
+	// are the files read since the last commit, by path hash (see files.go).
+	files        []fileRec
+	filesLoaded  bool
+	pendingFiles map[uint64]FileStamp
+	seg          *segWriter
+	err          error // sticky: the first write error
 	// added counts events added since Open, across commits.
 	added, dups int
 }
