@@ -113,13 +113,16 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 			if err != nil {
 				return err
 			}
+			// Signals go out before the store records their events and files: a run that
+			// dies in between prints them again next time rather than never (an alert
+			// stream fed by hunt --db gets every signal at least once).
+			if err := a.writeSignals(format, of, min, res.Signals); err != nil {
+				return err
+			}
 			if sink != nil {
 				if err := sink.commit(cmd.Context(), res.Signals); err != nil {
 					return err
 				}
-			}
-			if err := a.writeSignals(format, of, min, res.Signals); err != nil {
-				return err
 			}
 			if !quiet && sink != nil {
 				fmt.Fprintln(a.stderr, sink.summary())
