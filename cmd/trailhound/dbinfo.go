@@ -39,7 +39,11 @@ question of an investigation is whether the logs cover the time and place at all
 			if err != nil {
 				return err
 			}
-			r := dbReport{Dir: st.Dir(), Stats: st.Stats(), Signals: len(sigs)}
+			files, err := st.FilesRecorded()
+			if err != nil {
+				return err
+			}
+			r := dbReport{Dir: st.Dir(), Stats: st.Stats(), Signals: len(sigs), Files: files}
 			for _, ra := range act.Regions {
 				c := regionCoverage{Account: ra.Account, Region: ra.Region, Events: ra.Events}
 				if n := len(ra.Hours); n > 0 {
@@ -68,9 +72,11 @@ question of an investigation is whether the logs cover the time and place at all
 
 // dbReport is what db info prints.
 type dbReport struct {
-	Dir     string           `json:"dir"`
-	Stats   store.Stats      `json:"stats"`
-	Signals int              `json:"signals"`
+	Dir     string      `json:"dir"`
+	Stats   store.Stats `json:"stats"`
+	Signals int         `json:"signals"`
+	// Files counts the input files stored whole, which hunt --db skips while unchanged.
+	Files   int              `json:"files_recorded"`
 	Regions []regionCoverage `json:"regions"`
 }
 
@@ -89,8 +95,8 @@ type regionCoverage struct {
 
 func (r dbReport) writeText(a *app) error {
 	s := r.Stats
-	fmt.Fprintf(a.stdout, "store %s: %d events in %d segments, %.1f MB (%.0f bytes/event), %d signals\n\n",
-		safetext.Printable(r.Dir), s.Events, s.Segments, float64(s.Bytes)/1e6, s.BytesPerEvent, r.Signals)
+	fmt.Fprintf(a.stdout, "store %s: %d events in %d segments, %.1f MB (%.0f bytes/event), %d signals, %d input files stored whole\n\n",
+		safetext.Printable(r.Dir), s.Events, s.Segments, float64(s.Bytes)/1e6, s.BytesPerEvent, r.Signals, r.Files)
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACCOUNT\tREGION\tEVENTS\tFIRST HOUR\tLAST HOUR\tHOURS WITHOUT EVENTS")
 	const hour = "2006-01-02 15:00Z"

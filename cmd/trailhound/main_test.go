@@ -448,6 +448,7 @@ func TestDBInfo(t *testing.T) {
 	var rep struct {
 		Stats   struct{ Events int }
 		Signals int
+		Files   int `json:"files_recorded"`
 		Regions []struct {
 			Account, Region string
 			Events          int
@@ -467,6 +468,16 @@ func TestDBInfo(t *testing.T) {
 		if c.Events <= 3 {
 			attackOnly++ // the miners' regions: three calls each
 		}
+	}
+	logFiles := 0
+	filepath.WalkDir(filepath.Join(dir, "AWSLogs"), func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			logFiles++
+		}
+		return nil
+	})
+	if rep.Files != logFiles || logFiles == 0 {
+		t.Errorf("db info: %d input files stored whole, want the %d files hunted", rep.Files, logFiles)
 	}
 	if sum != rep.Stats.Events || rep.Stats.Events == 0 || rep.Signals == 0 {
 		t.Errorf("regions hold %d events, the store %d; %d signals", sum, rep.Stats.Events, rep.Signals)

@@ -77,6 +77,23 @@ func (w *Writer) FileRead(path string, st FileStamp) {
 	w.pendingFiles[hashID([]byte(path))] = st
 }
 
+// FilesRecorded returns how many input files the ledger holds: files whose every event a
+// committed run stored, which hunt --db does not read again while they are unchanged.
+func (s *Store) FilesRecorded() (int, error) {
+	path := filepath.Join(s.dir, filesName)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err == nil {
+		var files []fileRec
+		if files, err = parseFiles(b); err == nil {
+			return len(files), nil
+		}
+	}
+	return 0, fmt.Errorf("reading the file ledger %s: %w", path, err)
+}
+
 // loadFiles reads the ledger once. w.mu is held.
 func (w *Writer) loadFiles() error {
 	if w.filesLoaded {
