@@ -70,6 +70,26 @@ type Stats struct {
 	Watermark time.Time
 }
 
+// Add adds the counts of o to s (the state of several engines, such as a hunt's shards);
+// the watermark is the latest of the two.
+func (s *Stats) Add(o Stats) {
+	s.Groups += o.Groups
+	s.Values += o.Values
+	s.Hits += o.Hits
+	s.Buffered += o.Buffered
+	s.OpenAlerts += o.OpenAlerts
+	s.Late += o.Late
+	s.Duplicates += o.Duplicates
+	s.Invalid += o.Invalid
+	s.EvictedGroups += o.EvictedGroups
+	s.DroppedHits += o.DroppedHits
+	s.DroppedValues += o.DroppedValues
+	s.Bytes += o.Bytes
+	if o.Watermark.After(s.Watermark) {
+		s.Watermark = o.Watermark
+	}
+}
+
 type counters struct {
 	Late, Duplicates, Invalid, EvictedGroups, DroppedHits, DroppedValues int64
 }

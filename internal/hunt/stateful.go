@@ -329,22 +329,7 @@ func (s *stateful) stats() correlate.Stats {
 		if eng == nil {
 			continue
 		}
-		st := eng.Stats()
-		t.Groups += st.Groups
-		t.Values += st.Values
-		t.Hits += st.Hits
-		t.Buffered += st.Buffered
-		t.OpenAlerts += st.OpenAlerts
-		t.Late += st.Late
-		t.Duplicates += st.Duplicates
-		t.Invalid += st.Invalid
-		t.EvictedGroups += st.EvictedGroups
-		t.DroppedHits += st.DroppedHits
-		t.DroppedValues += st.DroppedValues
-		t.Bytes += st.Bytes
-		if st.Watermark.After(t.Watermark) {
-			t.Watermark = st.Watermark
-		}
+		t.Add(eng.Stats())
 	}
 	return t
 }
