@@ -25,6 +25,24 @@ func parseEvent(t testing.TB, raw string) *event.Event {
 	return &event.Event{Raw: []byte(raw), Value: v, Pos: event.Position{File: "hand.json"}}
 }
 
+// eventIDs returns the eventIDs of the records Events reads for f, in its order, checking
+// that each record comes with its own raw JSON.
+func eventIDs(t *testing.T, s *Store, f Filter) []string {
+	t.Helper()
+	var got []string
+	err := s.Events(context.Background(), f, func(r Record, e *event.Event) error {
+		if string(e.Str("eventID")) != r.EventID {
+			t.Errorf("record %s has the raw JSON of %s", r.EventID, e.Str("eventID"))
+		}
+		got = append(got, r.EventID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // ev writes a minimal CloudTrail record.
 type ev struct {
 	id, time, acct, region, name, arn, typ, key, ip, err string

@@ -51,17 +51,7 @@ func TestParallelOrder(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Fatalf("Scan order (-want +got):\n%s", diff)
 		}
-		got = nil
-		err := s.Events(ctx, f, func(r Record, e *event.Event) error {
-			if string(e.Str("eventID")) != r.EventID {
-				t.Errorf("record %s has the raw JSON of %s", r.EventID, e.Str("eventID"))
-			}
-			got = append(got, r.EventID)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		got = eventIDs(t, s, f)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Fatalf("Events order (-want +got):\n%s", diff)
 		}
