@@ -81,14 +81,20 @@ func smallReport(t *testing.T) *Report {
 	return rep
 }
 
-func TestReportGolden(t *testing.T) {
-	rep := smallReport(t)
+// reportJSON is the JSON report, the form in which reports are compared.
+func reportJSON(t *testing.T, rep *Report) string {
+	t.Helper()
 	var b bytes.Buffer
 	if err := rep.WriteJSON(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "small.report.json", b.Bytes())
-	if bytes.Contains(b.Bytes(), []byte("\u202e")) {
+	return b.String()
+}
+
+func TestReportGolden(t *testing.T) {
+	b := []byte(reportJSON(t, smallReport(t)))
+	golden(t, "small.report.json", b)
+	if bytes.Contains(b, []byte("\u202e")) {
 		t.Error("the JSON report holds a raw U+202E")
 	}
 }

@@ -1,7 +1,6 @@
 package investigate
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -207,14 +206,7 @@ func TestLineage(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Investigate over the store: %v", err)
 			}
-			var fromLogs, fromStore bytes.Buffer
-			if err := rep.WriteJSON(&fromLogs); err != nil {
-				t.Fatal(err)
-			}
-			if err := srep.WriteJSON(&fromStore); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(fromLogs.String(), fromStore.String()); diff != "" {
+			if diff := cmp.Diff(reportJSON(t, rep), reportJSON(t, srep)); diff != "" {
 				t.Errorf("report over the store (-logs +store):\n%s", diff)
 			}
 			var got []string

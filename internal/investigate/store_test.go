@@ -1,7 +1,6 @@
 package investigate
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -109,14 +108,7 @@ func TestLoadStoreSameReports(t *testing.T) {
 		if wantErr != nil {
 			continue
 		}
-		var wb, gb bytes.Buffer
-		if err := want.WriteJSON(&wb); err != nil {
-			t.Fatal(err)
-		}
-		if err := got.WriteJSON(&gb); err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(wb.String(), gb.String()); diff != "" {
+		if diff := cmp.Diff(reportJSON(t, want), reportJSON(t, got)); diff != "" {
 			t.Fatalf("%s: report over the store differs from the one over the logs (-logs +store):\n%s", st, diff)
 		}
 		// An address can be shared by everyone (a NAT): it starts from every identity behind it.
