@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/trailhound/trailhound/internal/shareddata"
+	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/internal/store"
 )
 
@@ -70,6 +71,20 @@ func runCLI(t *testing.T, stdin []byte, args ...string) result {
 
 // sharedDir returns ../shared beside the checkout, or skips.
 func sharedDir(t *testing.T) string { return shareddata.Dir(t) }
+
+// signalLines decodes the signals of -f jsonl output.
+func signalLines(t *testing.T, stdout string) []signal.Signal {
+	t.Helper()
+	var out []signal.Signal
+	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var s signal.Signal
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("signal line %q: %v", l, err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
 
 func TestDemo(t *testing.T) {
 	r := runCLI(t, nil, "demo", "--seed", "3", "--days", "3", "--clean", "-f", "jsonl")
@@ -264,11 +279,7 @@ func TestInvestigateSeedAttacks(t *testing.T) {
 		t.Fatalf("hunt: exit %d: %s", r.code, r.stderr)
 	}
 	byTitle := map[string]string{}
-	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
-		var s struct{ ID, Title string }
-		if err := json.Unmarshal([]byte(l), &s); err != nil {
-			t.Fatal(err)
-		}
+	for _, s := range signalLines(t, r.stdout) {
 		byTitle[s.Title] = s.ID
 	}
 	admin := byTitle["AWS IAM User Created Then Made Administrator Within 10 Minutes"]
@@ -362,11 +373,7 @@ func TestHuntDBAndInvestigate(t *testing.T) {
 		t.Errorf("second hunt --db over the same files: exit %d, %d signal lines, stderr:\n%s", again.code, strings.Count(again.stdout, "\n"), again.stderr)
 	}
 	var mining string
-	for _, l := range strings.Split(strings.TrimSpace(first.stdout), "\n") {
-		var s struct{ ID, Title string }
-		if err := json.Unmarshal([]byte(l), &s); err != nil {
-			t.Fatal(err)
-		}
+	for _, s := range signalLines(t, first.stdout) {
 		if s.Title == "AWS ECS Task Definition Uses a Known Cryptomining Image" {
 			mining = s.ID
 		}
@@ -531,11 +538,7 @@ func TestS3BulkReadersList(t *testing.T) {
 			t.Fatalf("hunt: exit %d: %s", r.code, r.stderr)
 		}
 		out := map[string]int{}
-		for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
-			var s struct{ Title, Actor string }
-			if err := json.Unmarshal([]byte(l), &s); err != nil {
-				t.Fatal(err)
-			}
+		for _, s := range signalLines(t, r.stdout) {
 			if strings.Contains(s.Title, "S3 Download Burst") {
 				out[s.Actor]++
 			}
