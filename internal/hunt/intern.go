@@ -34,82 +34,86 @@ func (in *interner) get(b []byte) string {
 	return s
 }
 
+// The top-level fields a header reads (headerField).
+const (
+	hEventID = iota
+	hEventSource
+	hEventName
+	hRegion
+	hSourceIP
+	hUserAgent
+	hErrorCode
+	hAccount
+	hEventTime
+	hUserIdentity
+	hFields
+)
+
+// headerField returns the header field a top-level key holds, or -1.
+func headerField(k []byte) int {
+	switch string(k) {
+	case "eventID":
+		return hEventID
+	case "eventSource":
+		return hEventSource
+	case "eventName":
+		return hEventName
+	case "awsRegion":
+		return hRegion
+	case "sourceIPAddress":
+		return hSourceIP
+	case "userAgent":
+		return hUserAgent
+	case "errorCode":
+		return hErrorCode
+	case "recipientAccountId":
+		return hAccount
+	case "eventTime":
+		return hEventTime
+	case "userIdentity":
+		return hUserIdentity
+	}
+	return -1
+}
+
 // header is event.Header with interned strings and a fast path for CloudTrail's time format.
 // It reads the event's top level in one pass instead of looking each field up (a lookup
 // scans the keys from the first).
 func (in *interner) header(ev *event.Event) event.Header {
-	h := event.Header{Pos: ev.Pos}
-	var ui *fastjson.Value
-	var eventTime []byte
-	str := func(v *fastjson.Value) []byte {
-		if v.Type() != fastjson.TypeString {
-			return nil
-		}
-		b, _ := v.StringBytes()
-		return b
-	}
-	// Like a lookup, the first of repeated keys counts.
-	var done uint16
-	first := func(bit uint16) bool {
-		if done&bit != 0 {
-			return false
-		}
-		done |= bit
-		return true
-	}
+	var vals [hFields]*fastjson.Value
 	o, _ := ev.Value.Object()
 	o.Visit(func(k []byte, v *fastjson.Value) {
-		switch string(k) {
-		case "eventID":
-			if first(1 << 0) {
-				h.EventID = string(str(v))
-			}
-		case "eventSource":
-			if first(1 << 1) {
-				h.EventSource = in.get(str(v))
-			}
-		case "eventName":
-			if first(1 << 2) {
-				h.EventName = in.get(str(v))
-			}
-		case "awsRegion":
-			if first(1 << 3) {
-				h.Region = in.get(str(v))
-			}
-		case "sourceIPAddress":
-			if first(1 << 4) {
-				h.SourceIP = in.get(str(v))
-			}
-		case "userAgent":
-			if first(1 << 5) {
-				h.UserAgent = in.get(str(v))
-			}
-		case "errorCode":
-			if first(1 << 6) {
-				h.ErrorCode = in.get(str(v))
-			}
-		case "recipientAccountId":
-			if first(1 << 7) {
-				h.AccountID = in.get(str(v))
-			}
-		case "eventTime":
-			if first(1 << 8) {
-				eventTime = str(v)
-			}
-		case "userIdentity":
-			if first(1 << 9) {
-				ui = v
-			}
+		// Like a lookup, the first of repeated keys counts.
+		if f := headerField(k); f >= 0 && vals[f] == nil {
+			vals[f] = v
 		}
 	})
-	if ui != nil {
+	str := func(f int) []byte {
+		if v := vals[f]; v != nil && v.Type() == fastjson.TypeString {
+			b, _ := v.StringBytes()
+			return b
+		}
+		return nil
+	}
+	h := event.Header{
+		EventID:     string(str(hEventID)),
+		EventSource: in.get(str(hEventSource)),
+		EventName:   in.get(str(hEventName)),
+		Region:      in.get(str(hRegion)),
+		SourceIP:    in.get(str(hSourceIP)),
+		UserAgent:   in.get(str(hUserAgent)),
+		ErrorCode:   in.get(str(hErrorCode)),
+		AccountID:   in.get(str(hAccount)),
+		EventTime:   parseTime(str(hEventTime)),
+		Pos:         ev.Pos,
+	}
+	if ui := vals[hUserIdentity]; ui != nil {
 		h.AccessKeyID = in.get(ui.GetStringBytes("accessKeyId"))
 		h.Actor = in.actor(ev.Value, ui)
 		if h.AccountID == "" {
 			h.AccountID = in.get(ui.GetStringBytes("accountId"))
 		}
 	}
-	h.EventTime = parseTime(eventTime)
 	return h
 }
 
