@@ -18,7 +18,7 @@ const pendingVerification = "Your request for accessing resources in this region
 func (g *gen) planAttacks() {
 	r := newRnd(g.opts.Seed, 0x61747461636b) // "attack"
 	days := g.opts.Days
-	for _, which := range []Attack{AttackLeakedKeyAdmin, AttackECSCryptomining} {
+	for _, which := range []Attack{AttackLeakedKeyAdmin, AttackECSCryptomining, AttackRoleTheft} {
 		if g.opts.has(which) {
 			g.truth.Attacks = append(g.truth.Attacks, AttackTruth{Attack: which})
 		}
@@ -40,6 +40,11 @@ func (g *gen) planAttacks() {
 			}
 			t := g.opts.Start.Add(time.Duration(day)*24*time.Hour + time.Duration(10*3600+r.IntN(12*3600))*time.Second)
 			g.planAttack2(r, at, t)
+		case AttackRoleTheft:
+			// In the middle of the history, after a day of the instance's own activity.
+			day := max(min(1, days-1), days/2)
+			t := g.opts.Start.Add(time.Duration(day)*24*time.Hour + time.Duration(13*3600+r.IntN(6*3600))*time.Second)
+			g.planAttack3(r, at, t)
 		}
 	}
 }

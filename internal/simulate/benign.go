@@ -42,15 +42,19 @@ func (g *gen) planBenign(end time.Time) {
 			if weekday && r.chance(0.2) {
 				g.schedule(at(9, 17), func(t time.Time) { g.rotateOwnKey(a, t) })
 			}
-			if a.mailer != "" {
+			// A busy owner's key is its pipeline's (scheduleCI), not a cron job's.
+			if a.mailer != "" && !g.opts.BusyOwners {
 				g.schedule(at(5, 6), func(t time.Time) { g.mailerCheck(a, t) })
 			}
-			if a.legacy != "" {
+			if a.legacy != "" && !g.opts.BusyOwners {
 				g.schedule(at(1, 3), func(t time.Time) { g.legacySync(a, t) })
 			}
 			if a.idx > 0 && day.Weekday() == time.Wednesday {
 				g.schedule(at(10, 16), func(t time.Time) { g.previewEnv(a, t) })
 			}
+		}
+		if g.opts.BusyOwners || g.opts.CIUsers > 0 {
+			g.scheduleCI(day, weekday)
 		}
 		if day.Weekday() == time.Tuesday || day.Equal(g.opts.Start.Truncate(24*time.Hour)) {
 			g.schedule(at(9, 17), func(t time.Time) { g.rootVisit(g.w.accounts[0], t) })
@@ -229,15 +233,7 @@ func (g *gen) terraform(a *account, t time.Time) {
 		at = sec(at, 10)
 	}
 	for _, typ := range a.types {
-		r := g.call(at, a, region, &tf, "ec2.amazonaws.com", "RunInstances")
-		inst := g.r.hexID("i-0", 17)
-		r.req = g.q().o("").o("instancesSet").a("items").o("").s("imageId", pick(g.r, amiIDs)).n("minCount", 1).n("maxCount", 1).c().ca().c().
-			s("instanceType", typ).o("groupSet").a("items").o("").s("groupId", a.webSG[region]).c().ca().c().s("subnetId", a.subnets[region][0]).
-			o("monitoring").t("enabled", true).c().t("disableApiTermination", false).c().b
-		r.resp = g.p().o("").s("requestId", g.r.uuid()).s("reservationId", g.r.hexID("r-0", 17)).s("ownerId", a.id).o("instancesSet").a("items").
-			o("").s("instanceId", inst).s("imageId", pick(g.r, amiIDs)).o("instanceState").n("code", 0).s("name", "pending").c().s("instanceType", typ).
-			s("subnetId", a.subnets[region][0]).s("vpcId", a.vpc[region]).c().ca().c().c().b
-		id := g.emit(r)
+		inst, id := g.runInstance(at, a, region, &tf, typ)
 		g.lookAlike("run-instances-usual", &g.cur, id)
 		a.inst[region] = append(a.inst[region], inst)
 		at = sec(at, 3)

@@ -16,6 +16,10 @@ const (
 	// AttackECSCryptomining is seed attack 2: another leaked key creates ECS clusters, task
 	// definitions and services (25 large Fargate tasks each) in 17 regions within minutes.
 	AttackECSCryptomining Attack = 2
+	// AttackRoleTheft is instance-role credential theft (SSRF to the metadata service): the
+	// temporary credentials of an instance profile are used from outside the instance to
+	// list buckets and read objects. Not in the default set.
+	AttackRoleTheft Attack = 3
 )
 
 // Default values of Options.
@@ -60,7 +64,8 @@ type Options struct {
 	// human, CI and attack activity add a few hundred a day on top. 0 means
 	// DefaultEventsPerDay.
 	EventsPerDay int
-	// Attacks lists the seed attacks to include; nil means both. Use NoAttacks for none.
+	// Attacks lists the attacks to include; nil means the two seed attacks (1 and 2). Use
+	// NoAttacks for none.
 	Attacks []Attack
 	// NoAttacks writes benign activity only (Attacks is then ignored).
 	NoAttacks bool
@@ -76,6 +81,19 @@ type Options struct {
 	DuplicateRate float64
 	// GzipLevel is the compression level of the files; 0 means gzip.BestSpeed.
 	GzipLevel int
+	// BusyOwners makes the keys that leak in attacks 1 and 2 belong to busy CI/deployment
+	// users (the CIUsers shape) instead of a quiet mailer and a nightly backup job: the
+	// owner's pipeline keeps using the same key before, during and after the attack, from
+	// its usual runners and clients. GroundTruth.Owners lists what it did.
+	BusyOwners bool
+	// CIUsers adds that many benign busy CI/deployment IAM users to every account (at most
+	// 6): a long-term key that a pipeline uses all day from the organisation's runners
+	// (Terraform and the AWS CLI): test instances launched and terminated, ECS deployments,
+	// IAM roles of ephemeral environments, managed policy versions.
+	CIUsers int
+	// CIRunsPerDay is the number of pipeline runs of each CI user on a weekday (a quarter
+	// on weekends); each launches 2 to 4 instances. 0 means DefaultCIRunsPerDay.
+	CIRunsPerDay int
 }
 
 // withDefaults returns o with zero fields defaulted, or an error for an invalid field.
@@ -105,6 +123,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.GzipLevel == 0 {
 		o.GzipLevel = 1
 	}
+	if o.CIRunsPerDay == 0 {
+		o.CIRunsPerDay = DefaultCIRunsPerDay
+	}
 	if len(o.Regions) == 0 {
 		o.Regions = defaultRegions
 	}
@@ -127,6 +148,10 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("duplicate rate: %g is above 0.5", o.DuplicateRate)
 	case o.GzipLevel < -2 || o.GzipLevel > 9:
 		return o, fmt.Errorf("gzip level: %d is not between -2 and 9", o.GzipLevel)
+	case o.CIUsers < 0 || o.CIUsers > 6:
+		return o, fmt.Errorf("CI users: %d is not between 0 and 6", o.CIUsers)
+	case o.CIRunsPerDay < 1 || o.CIRunsPerDay > 2000:
+		return o, fmt.Errorf("CI runs per day: %d is not between 1 and 2000", o.CIRunsPerDay)
 	}
 	for _, r := range o.Regions {
 		if !slices.Contains(standardRegions, r) {
@@ -139,9 +164,9 @@ func (o Options) withDefaults() (Options, error) {
 			if slices.Contains(o.Regions, "us-west-1") {
 				return o, fmt.Errorf("regions: attack 1 needs us-west-1 to be unused by the organisation")
 			}
-		case AttackECSCryptomining:
+		case AttackECSCryptomining, AttackRoleTheft:
 		default:
-			return o, fmt.Errorf("attacks: unknown attack %d (want 1 or 2)", a)
+			return o, fmt.Errorf("attacks: unknown attack %d (want 1, 2 or 3)", a)
 		}
 	}
 	return o, nil

@@ -91,6 +91,19 @@ func generate(ctx context.Context, opts Options, sink Sink) (*gen, error) {
 	for _, a := range g.w.accounts {
 		g.truth.Accounts = append(g.truth.Accounts, AccountInfo{ID: a.id, Name: a.name, Regions: a.regions})
 		g.bulk = append(g.bulk, &bulkState{})
+		for _, c := range a.ci {
+			g.truth.Owners = append(g.truth.Owners, OwnerTruth{Account: a.id, UserName: c.name, ARN: "arn:aws:iam::" + a.id + ":user/" + c.name,
+				AccessKeyID: c.key, Leaked: c.key == a.mailKey && g.opts.has(AttackLeakedKeyAdmin) || c.key == a.legKey && g.opts.has(AttackECSCryptomining),
+				SourceIPs: c.ips, UserAgents: []string{c.tfUA, c.cliUA}, Resources: []Resource{}})
+		}
+	}
+	// The owners' records are complete now: point each CI user at its own.
+	i := 0
+	for _, a := range g.w.accounts {
+		for _, c := range a.ci {
+			c.truth = &g.truth.Owners[i]
+			i++
+		}
 	}
 	g.planBenign(end)
 	g.planAttacks()

@@ -487,7 +487,9 @@ func TestOptionsInvalid(t *testing.T) {
 		{"too many accounts", Options{Accounts: 99}, "accounts"},
 		{"unknown region", Options{Regions: []string{"mars-1"}}, "regions"},
 		{"attack 1 region in use", Options{Regions: []string{"us-east-1", "us-west-1"}}, "us-west-1"},
-		{"unknown attack", Options{Attacks: []Attack{3}}, "attack"},
+		{"unknown attack", Options{Attacks: []Attack{4}}, "attack"},
+		{"too many CI users", Options{CIUsers: 7}, "CI users"},
+		{"negative CI runs", Options{CIRunsPerDay: -1}, "CI runs"},
 		{"duplicate rate", Options{DuplicateRate: 0.9}, "duplicate"},
 	}
 	for _, tt := range tests {

@@ -18,6 +18,10 @@ type GroundTruth struct {
 	// LookAlikes are benign events that resemble attacker steps (admins creating users,
 	// legitimate task definitions, 443 opened to the world, console logins with MFA, …).
 	LookAlikes []LookAlike `json:"lookAlikes"`
+	// Owners are the busy CI users (Options.BusyOwners, Options.CIUsers): what their
+	// pipelines did, with the key that may leak. Their activity is benign, also when the
+	// key is an attack's.
+	Owners []OwnerTruth `json:"owners,omitempty"`
 	// Duplicates lists the eventIDs delivered twice (in two files); every other eventID
 	// occurs once.
 	Duplicates []string `json:"duplicates"`
@@ -44,6 +48,24 @@ type AttackTruth struct {
 	// Steps are every attacker event, in time order.
 	Steps     []Step     `json:"steps"`
 	Resources []Resource `json:"resources"`
+	// BucketsRead are the S3 buckets the attacker listed or read objects of (attack 3).
+	BucketsRead []string `json:"bucketsRead,omitempty"`
+}
+
+// OwnerTruth is a busy CI user and everything its pipeline did.
+type OwnerTruth struct {
+	Account     string `json:"account"`
+	UserName    string `json:"userName"`
+	ARN         string `json:"arn"`
+	AccessKeyID string `json:"accessKeyId"`
+	// Leaked is set when an attack uses this key (Options.BusyOwners).
+	Leaked     bool     `json:"leaked,omitempty"`
+	SourceIPs  []string `json:"sourceIPs"`
+	UserAgents []string `json:"userAgents"`
+	// Events counts the pipeline's calls; Resources are what it created (instances,
+	// task definitions, roles and their policies, policy versions), deleted later or not.
+	Events    int        `json:"events"`
+	Resources []Resource `json:"resources"`
 }
 
 // Identity is one principal used by an attacker.
@@ -53,8 +75,15 @@ type Identity struct {
 	ARN         string `json:"arn"`
 	UserName    string `json:"userName,omitempty"`
 	AccessKeyID string `json:"accessKeyId,omitempty"`
-	// How is "leaked access key", "created user (console)" or "created access key".
+	// How is "leaked access key", "created user (console)", "created access key" or
+	// "stolen instance-profile credentials".
 	How string `json:"how"`
+	// For stolen role credentials: the role, the instance they were issued to (the session
+	// name) and the sts:AssumeRole by ec2.amazonaws.com that issued them.
+	RoleARN      string `json:"roleArn,omitempty"`
+	InstanceID   string `json:"instanceId,omitempty"`
+	Region       string `json:"region,omitempty"`
+	IssueEventID string `json:"issueEventID,omitempty"`
 }
 
 // Step is one attacker event.
@@ -72,9 +101,10 @@ type Step struct {
 	ErrorCode   string    `json:"errorCode,omitempty"`
 }
 
-// Resource is something an attacker created. Kind is one of iam-user, iam-user-policy,
-// login-profile, access-key, key-pair, security-group, security-group-rule, ecs-cluster,
-// ecs-task-definition, ecs-service.
+// Resource is something an attacker (or a busy owner) created. Kind is one of iam-user,
+// iam-user-policy, login-profile, access-key, key-pair, security-group, security-group-rule,
+// ecs-cluster, ecs-task-definition, ecs-service, and for owners ec2-instance (Name is the
+// type), iam-role, iam-role-policy, iam-policy-version (Name the version, ARN the policy).
 type Resource struct {
 	Kind    string `json:"kind"`
 	Account string `json:"account"`

@@ -57,6 +57,8 @@ type account struct {
 	mailKey string
 	legacy  string // IAM user whose key leaks in attack 2 ("" when not here)
 	legKey  string
+	// ci are the busy CI users of the account (Options.BusyOwners, Options.CIUsers).
+	ci []*ciUser
 }
 
 // service is an ECS service the organisation runs; rev is its latest task definition.
@@ -131,6 +133,26 @@ func newWorld(o Options) *world {
 	prod.mailer, prod.mailKey = pick(r, mailerUsers), r.key("AKIA")
 	dev := w.accounts[len(w.accounts)-1]
 	dev.legacy, dev.legKey = pick(r, legacyUsers), r.key("AKIA")
+	if o.BusyOwners || o.CIUsers > 0 {
+		// From a stream of their own, so that the rest of the world is as without them.
+		cr := newRnd(o.Seed, 0x6369757365727300) // "ciusers"
+		for _, a := range w.accounts {
+			names := slices.Clone(ciUserNames)
+			cr.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+			next := func() string { n := names[0]; names = names[1:]; return n }
+			if o.BusyOwners && a.mailer != "" {
+				a.mailer = next()
+				a.ci = append(a.ci, newCIUser(cr, a, a.mailer, a.mailKey))
+			}
+			if o.BusyOwners && a.legacy != "" {
+				a.legacy = next()
+				a.ci = append(a.ci, newCIUser(cr, a, a.legacy, a.legKey))
+			}
+			for range o.CIUsers {
+				a.ci = append(a.ci, newCIUser(cr, a, next(), cr.key("AKIA")))
+			}
+		}
+	}
 	return w
 }
 
