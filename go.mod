@@ -16,8 +16,11 @@ require (
 	golang.org/x/term v0.48.0
 )
 
+require github.com/pkg/errors v0.9.1 // indirect
+
 require (
 	github.com/BobuSumisu/aho-corasick v1.0.3 // indirect
+	github.com/LeanerCloud/ec2-instances-info v0.0.0-20250528091325-32acf84f42eb
 	github.com/PaesslerAG/gval v1.0.0 // indirect
 	github.com/PaesslerAG/jsonpath v0.1.1 // indirect
 	github.com/alecthomas/participle v0.7.1 // indirect
@@ -27,3 +30,5 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
+
+replace github.com/LeanerCloud/ec2-instances-info => github.com/cristim/ec2-instances-info v0.0.0-20250528091325-32acf84f42eb

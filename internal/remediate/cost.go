@@ -27,6 +27,9 @@ const (
 	// CostNoPrice: the table has no price for it (an unknown instance type, a task size not
 	// in the logs); it is listed, never counted as 0.
 	CostNoPrice CostState = "no price"
+	// CostUnattributed: the logs do not say whether the attacker created it (unknown
+	// attribution); it is priced and listed, not in the attacker's totals.
+	CostUnattributed CostState = "unknown attribution"
 )
 
 // costAssumptions returns the premises of every estimate, stated in every report.
@@ -95,7 +98,8 @@ type Estimate struct {
 }
 
 // EstimateCost prices the resources that cost by the hour: ECS services (Fargate vCPU and
-// memory × desired count) and EC2 instances (type × count). asOf, when not zero, is the time
+// memory × desired count) and EC2 instances (type × count). Give it the attacker's resources:
+// those of unknown attribution are listed apart (CostUnattributed), not totalled. asOf, when not zero, is the time
 // running resources are accrued to (usually the end of the investigated data). The result is
 // deterministic: lines are sorted by account, region, type and id.
 func EstimateCost(resources []incident.Resource, prices *Prices, asOf time.Time) Estimate {
@@ -138,7 +142,14 @@ func EstimateCost(resources []incident.Resource, prices *Prices, asOf time.Time)
 				l.Hours = asOf.Sub(r.CreatedAt).Hours()
 			}
 		}
+		if r.Attribution == incident.Unknown && l.State != CostFailed && l.State != CostNoPrice {
+			l.State = CostUnattributed
+			l.Note = joinNotes("attribution unknown: not in the attacker's totals", l.Note)
+		}
 		l.Accrued = l.PerHour * l.Hours
+		if l.State == CostUnattributed {
+			l.Accrued = 0
+		}
 		est.Lines = append(est.Lines, l)
 	}
 	slices.SortStableFunc(est.Lines, func(a, b CostLine) int {

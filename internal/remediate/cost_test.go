@@ -12,6 +12,10 @@ import (
 	"github.com/trailhound/trailhound/internal/incident"
 )
 
+// standardRegions are the 17 regions enabled by default in an AWS account.
+var standardRegions = []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1", "eu-west-1", "eu-west-2",
+	"eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2"}
+
 func defaultPrices(t *testing.T) *Prices {
 	t.Helper()
 	p, err := DefaultPrices()
@@ -33,7 +37,7 @@ func TestCostGolden(t *testing.T) {
 	fargate := func(vcpu, gb float64) float64 { return (16*vcpu + 32*gb) * 25 }
 	want := fargate(0.04048, 0.004445) + // us-east-1
 		fargate(0.05056, 0.00553) + // ap-northeast-3, size from the task definition
-		0.526 // g4dn.xlarge, us-west-1 at the default price; eu-west-1 service and c5 deleted
+		0.631 // g4dn.xlarge, us-west-1 (ec2_prices.csv); eu-west-1 service and c5 deleted
 	if math.Abs(est.PerHour-want) > 1e-9 || math.Abs(est.PerDay-24*want) > 1e-9 {
 		t.Errorf("total %.4f/h %.4f/day, want %.4f/h %.4f/day", est.PerHour, est.PerDay, want, 24*want)
 	}
@@ -93,7 +97,13 @@ func TestCostLines(t *testing.T) {
 		{"desired count unknown", []incident.Resource{svc("us-east-1", with(big, "desired_count", ""))}, CostRunning, 0.78992, false, 9, "1 assumed", 0.78992},
 		{"r6i.metal ×2 us-west-1", []incident.Resource{inst("us-west-1", "r6i.metal", "2")}, CostRunning, 17.92, false, 9, "", 17.92},
 		{"refused launch costs nothing", []incident.Resource{failed}, CostFailed, 0, false, 0, "Client.PendingVerification", 0},
-		{"gpu at the default price", []incident.Resource{inst("us-west-1", "g4dn.xlarge", "1")}, CostRunning, 0.526, true, 9, "default-region price", 0.526},
+		{"gpu in us-west-1", []incident.Resource{inst("us-west-1", "g4dn.xlarge", "1")}, CostRunning, 0.631, false, 9, "", 0.631},
+		{"region the data lacks: the us-east-1 price", []incident.Resource{inst("xx-test-1", "g4dn.xlarge", "1")}, CostRunning, 0.526, true, 9, "default-region price", 0.526},
+		{"unknown attribution is listed, not totalled", []incident.Resource{func() incident.Resource {
+			r := inst("us-east-1", "m5.large", "1")
+			r.Attribution = incident.Unknown
+			return r
+		}()}, CostUnattributed, 0.096, false, 9, "attribution unknown", 0},
 		{"unknown type is not 0", []incident.Resource{inst("us-east-1", "z9q.mega", "1")}, CostNoPrice, 0, false, 0, "no price for instance type z9q.mega", 0},
 		{"deleted is historical", []incident.Resource{gone}, CostHistorical, 0.096, false, 10, "deleted", 0},
 	}
@@ -110,19 +120,38 @@ func TestCostLines(t *testing.T) {
 				t.Errorf("got %s %.5f/h default=%v %.1fh note %q; want %s %.5f/h default=%v %.1fh note with %q",
 					l.State, l.PerHour, l.DefaultPrice, l.Hours, l.Note, tt.state, tt.perHour, tt.def, tt.hours, tt.noteHas)
 			}
-			if math.Abs(est.PerHour-tt.totalHour) > 1e-9 || math.Abs(est.Accrued-l.PerHour*l.Hours) > 1e-9 {
-				t.Errorf("total %.5f/h accrued %.5f; want %.5f/h accrued %.5f", est.PerHour, est.Accrued, tt.totalHour, l.PerHour*l.Hours)
+			accrued := l.PerHour * l.Hours
+			if l.State == CostUnattributed {
+				accrued = 0
+			}
+			if math.Abs(est.PerHour-tt.totalHour) > 1e-9 || math.Abs(est.Accrued-accrued) > 1e-9 {
+				t.Errorf("total %.5f/h accrued %.5f; want %.5f/h accrued %.5f", est.PerHour, est.Accrued, tt.totalHour, accrued)
 			}
 		})
 	}
 }
 
 // TestDefaultPrices: the shipped table covers the regions attack 2 uses and the types
-// attackers favour, and every EC2 type has a default price.
+// attackers favour in every standard region, every EC2 type has a default price, and the
+// table says where its EC2 prices come from and of what date.
 func TestDefaultPrices(t *testing.T) {
 	p := defaultPrices(t)
-	if !strings.Contains(p.Estimate, "ESTIMATE") || p.Source == "" || p.AsOf == "" || p.Currency != "USD" {
-		t.Errorf("the table must say it is an estimate, its source, date and currency: %+v", p)
+	if !strings.Contains(p.Estimate, "ESTIMATE") || p.Currency != "USD" {
+		t.Errorf("the table must say it is an estimate and its currency: %+v", p.Estimate)
+	}
+	if !strings.Contains(p.Source, "ec2instances.info") || !strings.Contains(p.Source, "cristim/ec2-instances-info v0.0.0-") ||
+		!strings.Contains(p.AsOf, "EC2 2025-05-28") || !strings.Contains(p.AsOf, "Fargate 2024") {
+		t.Errorf("source %q, as of %q: want the data set, its version and both dates", p.Source, p.AsOf)
+	}
+	if len(p.EC2) < 500 {
+		t.Errorf("%d instance types: want every type of the data set", len(p.EC2))
+	}
+	for _, typ := range []string{"t3.micro", "m5.large", "c5.24xlarge", "r6i.metal", "g4dn.xlarge", "g4dn.12xlarge"} {
+		for _, region := range standardRegions {
+			if _, def, ok := p.ec2(typ, region); !ok || def {
+				t.Errorf("no price of its own for %s in %s", typ, region)
+			}
+		}
 	}
 	for _, region := range []string{DefaultRegion, "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
 		"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1",
@@ -189,7 +218,7 @@ func TestLoadPricesMerges(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.name, c.got, c.want)
 		}
 	}
-	if !strings.HasPrefix(p.Source, "our EDP rates; otherwise AWS") || !strings.Contains(p.AsOf, "2026-10") {
+	if !strings.HasPrefix(p.Source, "our EDP rates; otherwise EC2: the ec2instances.info") || !strings.Contains(p.AsOf, "2026-10") {
 		t.Errorf("source %q, as of %q: want both tables named", p.Source, p.AsOf)
 	}
 	if _, err := LoadPrices(filepath.Join(t.TempDir(), "missing.json")); err == nil {

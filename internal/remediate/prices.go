@@ -4,15 +4,18 @@
 package remediate
 
 import (
+	"bufio"
 	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -21,6 +24,13 @@ const DefaultRegion = "default"
 
 //go:embed prices.json
 var defaultPricesJSON string
+
+// ec2PricesCSV is every EC2 instance type's Linux on-demand price per region, generated from
+// the ec2instances.info data set (github.com/cristim/ec2-instances-info) by
+// TestEC2PriceData -update; its header says from which version and of what date.
+//
+//go:embed ec2_prices.csv
+var ec2PricesCSV string
 
 // Prices is a price table: on-demand USD prices per hour for Fargate and EC2 by region. The
 // file format is the JSON of this type (see prices.json). A Prices value is not modified
@@ -44,17 +54,27 @@ type FargatePrice struct {
 	GBHour   float64 `json:"gb_hour"`
 }
 
-// DefaultPrices returns the price table shipped with trailhound.
+// DefaultPrices returns the price table shipped with trailhound: EC2 prices of every
+// instance type and region from the ec2instances.info data set (ec2_prices.csv), Fargate
+// rates per region from a small dated table (prices.json).
 func DefaultPrices() (*Prices, error) {
 	p, err := ParsePrices(strings.NewReader(defaultPricesJSON), "prices.json (built in)")
 	if err != nil {
 		return nil, err
 	}
+	ec2, err := parseEC2CSV(strings.NewReader(ec2PricesCSV), "ec2_prices.csv (built in)")
+	if err != nil {
+		return nil, err
+	}
+	p.EC2 = ec2.EC2
+	p.Source = "EC2: " + ec2.Source + "; " + p.Source
+	p.AsOf = "EC2 " + ec2.AsOf + ", " + p.AsOf
 	return p, nil
 }
 
 // LoadPrices returns the built-in table with the prices of the file at path merged over it
-// (the --prices flag).
+// (the --prices flag): a table in the JSON format of Prices, or an AWS Price List bulk
+// offer file of Amazon EC2, JSON or CSV (see ParsePriceList).
 func LoadPrices(path string) (*Prices, error) {
 	def, err := DefaultPrices()
 	if err != nil {
@@ -65,11 +85,74 @@ func LoadPrices(path string) (*Prices, error) {
 		return nil, fmt.Errorf("reading prices: %w", err)
 	}
 	defer f.Close()
-	user, err := ParsePrices(f, path)
+	br := bufio.NewReaderSize(f, 1<<16)
+	head, _ := br.Peek(4096)
+	var user *Prices
+	if isPriceList(head) {
+		user, err = ParsePriceList(br, path)
+	} else {
+		user, err = ParsePrices(br, path)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return def.Merge(user), nil
+}
+
+// parseEC2CSV reads the generated EC2 table: "# source: …" and "# as_of: …" comment lines,
+// a header, then instance_type,region,usd_per_hour rows. The us-east-1 price of a type is
+// also its default (for a region the data lacks).
+func parseEC2CSV(r io.Reader, name string) (*Prices, error) {
+	p := &Prices{EC2: map[string]map[string]float64{}}
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		l := sc.Text()
+		if v, ok := strings.CutPrefix(l, "# source: "); ok {
+			p.Source = v
+		}
+		if v, ok := strings.CutPrefix(l, "# as_of: "); ok {
+			p.AsOf = v
+		}
+		if strings.HasPrefix(l, "#") || l == "" || strings.HasPrefix(l, "instance_type,") {
+			continue
+		}
+		f := strings.Split(l, ",")
+		if len(f) != 3 {
+			return nil, fmt.Errorf("%s:%d: want instance_type,region,usd_per_hour", name, line)
+		}
+		v, err := strconv.ParseFloat(f[2], 64)
+		if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+			return nil, fmt.Errorf("%s:%d: bad price %q", name, line, f[2])
+		}
+		m := p.EC2[f[0]]
+		if m == nil {
+			m = map[string]float64{}
+			p.EC2[f[0]] = m
+		}
+		m[f[1]] = v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	withDefaults(p.EC2)
+	return p, nil
+}
+
+// withDefaults gives every type without a default price its us-east-1 price, or else that
+// of the first region in name order: the price used, and said so, for a region not listed.
+func withDefaults(ec2 map[string]map[string]float64) {
+	for _, m := range ec2 {
+		if _, ok := m[DefaultRegion]; ok || len(m) == 0 {
+			continue
+		}
+		if v, ok := m["us-east-1"]; ok {
+			m[DefaultRegion] = v
+			continue
+		}
+		m[DefaultRegion] = m[slices.Min(slices.Collect(maps.Keys(m)))]
+	}
 }
 
 // ParsePrices reads a price table in the JSON format of Prices; name is used in errors.
