@@ -109,7 +109,8 @@ reviewable remediation script (never executed by trailhound).`,
 			c := casefile.Case{
 				Report: rep,
 				Cost:   remediate.EstimateCost(rep.Resources, pr, rep.Summary.LastSeen),
-				Plan:   remediate.BuildPlan(rep.Resources, remediate.PlanOptions{Original: originals(rep), Title: "trailhound investigate " + strings.Join(paths, " ")}),
+				Plan: remediate.BuildPlan(rep.Resources, remediate.PlanOptions{Credentials: rep.Credentials, DataRead: rep.Data.Reads(),
+					OwnerResources: len(rep.OwnerResources), Title: "trailhound investigate " + strings.Join(paths, " ")}),
 			}
 			if planFile != "" {
 				if err := writeFile(planFile, c.Plan.WriteScript); err != nil {
@@ -122,7 +123,7 @@ reviewable remediation script (never executed by trailhound).`,
 					return err
 				}
 			}
-			ro := casefile.Options{TimelineLimit: limit}
+			ro := casefile.Options{TimelineLimit: limit, Color: colorFor(a.stdout)}
 			switch format {
 			case "json":
 				return writeCaseJSON(a.stdout, c)
@@ -145,40 +146,10 @@ reviewable remediation script (never executed by trailhound).`,
 	f.StringVarP(&format, "format", "f", "text", "output: text, json (the whole scope) or markdown (an incident report)")
 	f.StringVar(&planFile, "plan", "", "write the remediation script to FILE (review it; trailhound never runs it)")
 	f.StringVar(&dotFile, "dot", "", "write the identity graph as Graphviz DOT to FILE")
-	f.StringVar(&prices, "prices", "", "price table overriding the built-in estimate (same JSON format)")
+	f.StringVar(&prices, "prices", "", "prices overriding the built-in ones: an AWS Price List bulk file of AmazonEC2 (index.json or index.csv) or a table in the built-in JSON format")
 	f.StringArrayVar(&geoip, "geoip", nil, "MaxMind DB (.mmdb) for ASN/country (repeatable; default $TRAILHOUND_GEOIP)")
 	f.IntVar(&limit, "timeline-limit", 200, "timeline rows in text and markdown (-1: all)")
 	return cmd
-}
-
-// originals are the identities the incident started from: they belong to legitimate owners,
-// so the plan deactivates their keys but never deletes them.
-func originals(rep *investigate.Report) []remediate.Identity {
-	var out []remediate.Identity
-	owner := remediate.Identity{}
-	for _, id := range rep.Identities {
-		if id.How != "starting point" || id.Kind == "access-key" {
-			continue
-		}
-		ri := remediate.Identity{ARN: id.ID}
-		if parts := strings.SplitN(id.ID, ":", 6); len(parts) == 6 {
-			ri.Account = parts[4]
-		}
-		if i := strings.Index(id.ID, ":user/"); i >= 0 {
-			ri.UserName = id.ID[i+len(":user/"):]
-		}
-		if owner.Account == "" {
-			owner = ri
-		}
-		out = append(out, ri)
-	}
-	// A starting access key belongs to the starting principal (when there is one).
-	for _, id := range rep.Identities {
-		if id.How == "starting point" && id.Kind == "access-key" {
-			out = append(out, remediate.Identity{Account: owner.Account, UserName: owner.UserName, ARN: owner.ARN, AccessKeyID: id.ID})
-		}
-	}
-	return out
 }
 
 // investigationStore returns the store an investigation reads and the signals of its

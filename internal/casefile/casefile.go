@@ -1,15 +1,20 @@
 // Package casefile renders an investigation the way a responder reads it: a terminal report
 // and a Markdown incident report to paste into a ticket. Both show the same sections in the
-// same order — summary, identities, signals, ATT&CK matrix, resources, data touched, blind
-// spots, cost estimate, remediation plan, identity graph and timeline. Every string that can
+// same order — summary, identities, credentials, signals, ATT&CK matrix, resources (the
+// owners' apart), data touched, blind spots, cost estimate, remediation plan, identity graph
+// and timeline. Every event, identity and resource shows its attribution (attacker, owner,
+// unknown); the owners' calls are greyed in the timeline. Every string that can
 // come from an attacker (user names, object keys, user agents, resource names) is escaped
 // for the format: control and bidi characters are made visible, Markdown syntax is
 // neutralised and cells that a spreadsheet would read as a formula are defused.
 package casefile
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -32,6 +37,11 @@ type Case struct {
 type Options struct {
 	// TimelineLimit caps the timeline rows shown (all are counted); 0 means 200, <0 all.
 	TimelineLimit int
+	// Color lets the terminal report grey the owners' rows with SGR sequences.
+	Color bool
+	// OwnerResourceLimit caps the owners' resources listed (all are counted); 0 means 20,
+	// <0 all.
+	OwnerResourceLimit int
 }
 
 func (o Options) limit(n int) int {
@@ -49,12 +59,14 @@ type writer interface {
 	heading(title string)
 	para(format string, args ...any)
 	table(header []string, rows [][]string)
+	// tableDim greys the rows whose dim is set (the owners' activity).
+	tableDim(header []string, rows [][]string, dim []bool)
 	code(lang, text string)
 }
 
 // WriteText writes the terminal report.
 func WriteText(w io.Writer, c Case, opts Options) error {
-	tw := &textWriter{w: w}
+	tw := &textWriter{w: w, color: opts.Color}
 	render(tw, c, opts)
 	return tw.err
 }
@@ -94,29 +106,45 @@ func render(w writer, c Case, opts Options) {
 	s := r.Summary
 	w.table([]string{"", ""}, [][]string{
 		{"started from", from},
-		{"events in scope", fmt.Sprint(s.Events)},
+		{"attacker's events", fmt.Sprintf("%d (and %d of unknown attribution, %d of the owners', greyed in the timeline)", s.Events, s.UnknownEvents, s.OwnerEvents)},
 		{"first / last", ts(s.FirstSeen) + " / " + ts(s.LastSeen)},
 		{"accounts", strings.Join(s.Accounts, ", ")},
 		{"regions", strings.Join(s.Regions, ", ")},
 		{"source IPs", strings.Join(s.SourceIPs, ", ")},
 		{"identities", fmt.Sprint(len(r.Identities))},
-		{"resources created or changed", fmt.Sprint(len(r.Resources))},
+		{"resources created or changed", fmt.Sprintf("%d (and %d of the owners' own calls, left alone)", len(r.Resources), len(r.OwnerResources))},
 		{"estimated attacker cost", fmt.Sprintf("%.2f %s/hour (%.2f/day) — estimate", c.Cost.PerHour, c.Cost.Currency, c.Cost.PerDay)},
 	})
 
 	w.heading("Identities")
 	rows := [][]string{}
 	for _, id := range r.Identities {
-		rows = append(rows, []string{id.Kind, id.ID, id.How, id.By, ts(id.From), id.EventID})
+		rows = append(rows, []string{id.Kind, id.ID, id.How, id.By, ts(id.From), id.EventID, string(id.Attribution)})
 	}
-	w.table([]string{"kind", "identity", "how", "by", "since", "evidence"}, rows)
+	w.table([]string{"kind", "identity", "how", "by", "since", "evidence", "attribution"}, rows)
+
+	w.heading("Credentials the attacker used (pre-existing, with their owners)")
+	rows = rows[:0]
+	for _, c := range r.Credentials {
+		what := c.AccessKeyID
+		switch {
+		case c.RoleARN != "" && c.InstanceID != "":
+			what = fmt.Sprintf("%s of role %s, issued to instance %s by %s (event %s)", c.AccessKeyID, c.RoleARN, c.InstanceID, c.IssuedBy, c.IssueEventID)
+		case c.RoleARN != "":
+			what = strings.TrimSpace(c.AccessKeyID + " of role " + c.RoleARN)
+		}
+		rows = append(rows, []string{c.Kind, c.Account, what, c.UserARN, string(c.Attribution),
+			fmt.Sprintf("%d / %d / %d", c.AttackerEvents, c.OwnerEvents, c.UnknownEvents), c.Why})
+	}
+	w.table([]string{"kind", "account", "credential", "owner", "attribution", "calls: attacker / owner / unknown", "evidence"}, rows)
+	w.para("Attribution splits a pre-existing credential's calls between the attacker and its owner by fingerprint: the calls signals mark, and the addresses and clients of the attacker's other calls, are the attacker's; the addresses and clients the owner uses outside the attack are the owner's; what neither tells is unknown. The owner's calls and resources never get a command; unknown ones get a commented-out command.")
 
 	w.heading("Signals")
 	rows = rows[:0]
 	for _, sg := range r.Signals {
-		rows = append(rows, []string{sg.Level.String(), ts(sg.FirstSeen), sg.Title, strings.Join(sg.Techniques, " "), sg.ID})
+		rows = append(rows, []string{sg.Level.String(), ts(sg.FirstSeen), sg.Title, strings.Join(sg.Techniques, " "), sg.ID, string(sg.Attribution)})
 	}
-	w.table([]string{"level", "first seen", "title", "ATT&CK", "id"}, rows)
+	w.table([]string{"level", "first seen", "title", "ATT&CK", "id", "marks calls of"}, rows)
 
 	w.heading("ATT&CK matrix")
 	var header []string
@@ -170,13 +198,53 @@ func render(w writer, c Case, opts Options) {
 		if id == "" {
 			id = x.Name
 		}
-		rows = append(rows, []string{x.Account, x.Region, string(x.Type), id, details(x.Details), state, ts(x.CreatedAt), x.CreateEventID})
+		rows = append(rows, []string{x.Account, x.Region, string(x.Type), id, details(x.Details), state, ts(x.CreatedAt), x.CreateEventID, string(x.Attribution.Or())})
 	}
-	w.table([]string{"account", "region", "type", "id", "details", "state", "at", "evidence"}, rows)
+	w.table([]string{"account", "region", "type", "id", "details", "state", "at", "evidence", "attribution"}, rows)
+
+	w.heading("Resources of the owners' own calls (never in the plan)")
+	rows = rows[:0]
+	limit := opts.OwnerResourceLimit
+	switch {
+	case limit == 0:
+		limit = 20
+	case limit < 0:
+		limit = len(r.OwnerResources)
+	}
+	kinds := map[string]int{}
+	for i, x := range r.OwnerResources {
+		kinds[string(x.Type)]++
+		if i < limit {
+			rows = append(rows, []string{x.Account, x.Region, string(x.Type), cmp.Or(x.ID, x.Name), ts(x.CreatedAt), x.CreateEventID, x.Why})
+		}
+	}
+	if len(r.OwnerResources) > 0 {
+		var counts []string
+		for _, k := range slices.Sorted(maps.Keys(kinds)) {
+			counts = append(counts, fmt.Sprintf("%d %s", kinds[k], k))
+		}
+		w.para("%d resources created or changed by the owners of the credentials the attacker used, with those credentials, outside the attacker's calls: %s. None gets a command.",
+			len(r.OwnerResources), strings.Join(counts, ", "))
+		w.table([]string{"account", "region", "type", "id", "at", "evidence", "attribution evidence"}, rows)
+		if limit < len(r.OwnerResources) {
+			w.para("%d of %d shown (-f json lists them all).", limit, len(r.OwnerResources))
+		}
+	} else {
+		w.para("None.")
+	}
 
 	w.heading("Data touched")
-	d := r.Data
-	rows = rows[:0]
+	dataTable(w, r.Data, "No data reads by the attacker's calls.")
+	if r.UnknownData != nil {
+		w.para("Data read by calls of unknown attribution:")
+		dataTable(w, *r.UnknownData, "None.")
+	}
+	blindSpotsAndRest(w, c, opts)
+}
+
+// dataTable writes the data reads of d, or none.
+func dataTable(w writer, d investigate.Data, none string) {
+	rows := [][]string{}
 	for _, b := range d.S3 {
 		var calls []string
 		for k, v := range b.Calls {
@@ -210,11 +278,15 @@ func render(w writer, c Case, opts Options) {
 	if len(rows) > 0 {
 		w.table([]string{"kind", "account", "what", "calls", "details"}, rows)
 	} else {
-		w.para("No data reads by the identities in scope.")
+		w.para("%s", none)
 	}
+}
 
+// blindSpotsAndRest writes the sections after the data touched.
+func blindSpotsAndRest(w writer, c Case, opts Options) {
+	r := c.Report
 	w.heading("Blind spots")
-	rows = rows[:0]
+	rows := [][]string{}
 	for _, b := range r.BlindSpots {
 		where := b.Region
 		if len(b.Regions) > 0 {
@@ -240,16 +312,18 @@ func render(w writer, c Case, opts Options) {
 	}
 	rows = append(rows, []string{"total", "", "", "", fmt.Sprintf("%.2f/hour, %.2f/day", c.Cost.PerHour, c.Cost.PerDay), ""})
 	w.table([]string{"account", "region", "what", "state", c.Cost.Currency + "/hour", "note"}, rows)
-	w.para("Prices: %s (as of %s). Assumptions: %s.", c.Cost.Source, c.Cost.PricesAsOf, strings.Join(c.Cost.Assumptions, "; "))
+	w.para("Prices as of %s: %s. Assumptions: %s.", c.Cost.PricesAsOf, c.Cost.Source, strings.Join(c.Cost.Assumptions, "; "))
 
 	w.heading("Remediation plan (review before running; trailhound never runs it)")
-	cmds, skipped := c.Plan.Summary()
+	counts := c.Plan.Summary()
 	if c.PlanFile != "" {
-		w.para("%d commands (%d skipped: already deleted or never created), grouped by account and region, written to %s.", cmds, skipped, c.PlanFile)
+		w.para("%d commands, %d commented out (unknown attribution), %d steps without a command (already deleted, never created, the owner's, or to do by hand), grouped by account and region, written to %s.",
+			counts.Commands, counts.Commented, counts.Skipped, c.PlanFile)
 	} else {
 		var sb strings.Builder
 		_ = c.Plan.WriteScript(&sb)
-		w.para("%d commands (%d skipped: already deleted or never created), grouped by account and region:", cmds, skipped)
+		w.para("%d commands, %d commented out (unknown attribution), %d steps without a command (already deleted, never created, the owner's, or to do by hand), grouped by account and region:",
+			counts.Commands, counts.Commented, counts.Skipped)
 		w.code("sh", sb.String())
 	}
 
@@ -269,9 +343,21 @@ func render(w writer, c Case, opts Options) {
 	w.para("%d nodes, %d edges in all (--dot FILE or -f json for the whole graph).", len(r.Graph.Nodes), len(r.Graph.Edges))
 
 	w.heading("Timeline")
-	n := opts.limit(len(r.Timeline))
+	// The attacker's and unknown calls, and the owners' calls while the attacker was active
+	// (greyed); the owners' other calls are counted.
+	var shown []investigate.Entry
+	hidden := 0
+	for _, e := range r.Timeline {
+		if e.Attribution == incident.Owner && (e.Time.Before(r.Summary.FirstSeen) || e.Time.After(r.Summary.LastSeen)) {
+			hidden++
+			continue
+		}
+		shown = append(shown, e)
+	}
+	n := opts.limit(len(shown))
 	rows = rows[:0]
-	for _, e := range r.Timeline[:n] {
+	var dim []bool
+	for _, e := range shown[:n] {
 		var marks []string
 		for _, m := range e.Signals {
 			marks = append(marks, fmt.Sprintf("[%s] %s", m.Level, m.Title))
@@ -280,11 +366,15 @@ func render(w writer, c Case, opts Options) {
 		if e.ASN != 0 || e.Country != "" {
 			where = fmt.Sprintf("%s AS%d %s", e.SourceIP, e.ASN, e.Country)
 		}
-		rows = append(rows, []string{ts(e.Time), e.Account, e.Region, e.API, e.Outcome, where, e.UserAgentFamily, shortIdentity(e.Identity), strings.Join(marks, "; ")})
+		rows = append(rows, []string{ts(e.Time), e.Account, e.Region, e.API, e.Outcome, where, e.UserAgentFamily, shortIdentity(e.Identity), string(e.Attribution), strings.Join(marks, "; ")})
+		dim = append(dim, e.Attribution == incident.Owner)
 	}
-	w.table([]string{"time", "account", "region", "api", "outcome", "source", "agent", "identity", "signals"}, rows)
-	if n < len(r.Timeline) {
-		w.para("%d of %d events shown (--timeline-limit -1 shows all; -f json holds all).", n, len(r.Timeline))
+	w.tableDim([]string{"time", "account", "region", "api", "outcome", "source", "agent", "identity", "attribution", "signals"}, rows, dim)
+	if n < len(shown) {
+		w.para("%d of %d events shown (--timeline-limit -1 shows all; -f json holds all).", n, len(shown))
+	}
+	if hidden > 0 {
+		w.para("%d calls of the owners outside the attacker's activity not shown (-f json holds every event with its attribution and evidence).", hidden)
 	}
 }
 

@@ -33,6 +33,8 @@ func mdCell(s string) string {
 type textWriter struct {
 	w   io.Writer
 	err error
+	// color allows SGR sequences (dim rows) of trailhound's own.
+	color bool
 }
 
 func (t *textWriter) printf(format string, args ...any) {
@@ -49,7 +51,11 @@ func (t *textWriter) para(format string, args ...any) {
 	t.printf("%s\n\n", visible(fmt.Sprintf(format, args...)))
 }
 
-func (t *textWriter) table(header []string, rows [][]string) {
+func (t *textWriter) table(header []string, rows [][]string) { t.tableDim(header, rows, nil) }
+
+// tableDim writes a table whose rows with dim set are greyed (SGR faint when color is on;
+// their attribution column says why either way).
+func (t *textWriter) tableDim(header []string, rows [][]string, dim []bool) {
 	if len(rows) == 0 {
 		t.printf("(none)\n\n")
 		return
@@ -83,6 +89,9 @@ func (t *textWriter) table(header []string, rows [][]string) {
 		if n == 0 && strings.TrimSpace(line) == "" {
 			continue
 		}
+		if n > 0 && n-1 < len(dim) && dim[n-1] && t.color {
+			line = "\x1b[2m" + line + "\x1b[0m"
+		}
 		t.printf("%s\n", line)
 	}
 	t.printf("\n")
@@ -112,21 +121,28 @@ func (m *mdWriter) para(format string, args ...any) {
 	m.printf("%s\n\n", mdCell(fmt.Sprintf(format, args...)))
 }
 
-func (m *mdWriter) table(header []string, rows [][]string) {
+func (m *mdWriter) table(header []string, rows [][]string) { m.tableDim(header, rows, nil) }
+
+// tableDim writes a table whose rows with dim set are in italics (greyed in most renderers'
+// eyes; their attribution column says why).
+func (m *mdWriter) tableDim(header []string, rows [][]string, dim []bool) {
 	if len(rows) == 0 {
 		m.printf("_None._\n\n")
 		return
 	}
-	esc := func(row []string) string {
+	esc := func(row []string, italic bool) string {
 		out := make([]string, len(row))
 		for i, c := range row {
 			out[i] = mdCell(c)
+			if italic && out[i] != "" {
+				out[i] = "_" + out[i] + "_"
+			}
 		}
 		return "| " + strings.Join(out, " | ") + " |"
 	}
-	m.printf("%s\n|%s\n", esc(header), strings.Repeat("---|", len(header)))
-	for _, r := range rows {
-		m.printf("%s\n", esc(r))
+	m.printf("%s\n|%s\n", esc(header, false), strings.Repeat("---|", len(header)))
+	for i, r := range rows {
+		m.printf("%s\n", esc(r, i < len(dim) && dim[i]))
 	}
 	m.printf("\n")
 }

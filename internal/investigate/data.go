@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/trailhound/trailhound/internal/incident"
 )
 
 // Data is what the scope read.
@@ -30,6 +32,8 @@ type S3Bucket struct {
 	Prefixes []string  `json:"prefixes,omitempty"`
 	First    time.Time `json:"first"`
 	Last     time.Time `json:"last"`
+	// FirstEventID is the first call (the evidence a plan cites).
+	FirstEventID string `json:"first_event_id"`
 }
 
 // S3Object is one object key read, and how many times.
@@ -42,23 +46,25 @@ type S3Object struct {
 
 // Secret is a Secrets Manager secret read (GetSecretValue, BatchGetSecretValue).
 type Secret struct {
-	Account string    `json:"account"`
-	Region  string    `json:"region"`
-	ID      string    `json:"id"`
-	Reads   int       `json:"reads"`
-	Failed  int       `json:"failed,omitempty"`
-	First   time.Time `json:"first"`
+	Account      string    `json:"account"`
+	Region       string    `json:"region"`
+	ID           string    `json:"id"`
+	Reads        int       `json:"reads"`
+	Failed       int       `json:"failed,omitempty"`
+	First        time.Time `json:"first"`
+	FirstEventID string    `json:"first_event_id"`
 }
 
 // Parameter is an SSM parameter (or path) read; Decrypted when read WithDecryption.
 type Parameter struct {
-	Account   string    `json:"account"`
-	Region    string    `json:"region"`
-	Name      string    `json:"name"`
-	Decrypted bool      `json:"decrypted"`
-	Reads     int       `json:"reads"`
-	Failed    int       `json:"failed,omitempty"`
-	First     time.Time `json:"first"`
+	Account      string    `json:"account"`
+	Region       string    `json:"region"`
+	Name         string    `json:"name"`
+	Decrypted    bool      `json:"decrypted"`
+	Reads        int       `json:"reads"`
+	Failed       int       `json:"failed,omitempty"`
+	First        time.Time `json:"first"`
+	FirstEventID string    `json:"first_event_id"`
 }
 
 // KMSKey is a KMS key the scope decrypted with, directly or through a service acting on its
@@ -71,25 +77,65 @@ type KMSKey struct {
 	Decrypts  int            `json:"decrypts"`
 	ByService map[string]int `json:"by_service,omitempty"`
 	// Contexts are the first encryption contexts seen (the S3 object ARN for SSE-KMS).
-	Contexts []string  `json:"contexts,omitempty"`
-	First    time.Time `json:"first"`
+	Contexts     []string  `json:"contexts,omitempty"`
+	First        time.Time `json:"first"`
+	FirstEventID string    `json:"first_event_id"`
 }
 
 const maxContexts = 20
 
-// data aggregates the data reads of the scope.
-func (s *scope) data(opts Options) Data {
+// Reads lists the reads of d one per bucket, secret, parameter and key, for a plan's review
+// steps. KMS decrypts S3 made for object reads are part of those reads and not listed.
+func (d Data) Reads() []incident.DataRead {
+	out := []incident.DataRead{}
+	for _, b := range d.S3 {
+		lists := 0
+		for name, n := range b.Calls {
+			if strings.HasPrefix(name, "List") {
+				lists += n
+			}
+		}
+		out = append(out, incident.DataRead{Account: b.Account, Kind: "s3-bucket", Name: b.Bucket, EventID: b.FirstEventID,
+			What: fmt.Sprintf("%d objects read, %d listings", b.ObjectCount, lists)})
+	}
+	for _, x := range d.Secrets {
+		out = append(out, incident.DataRead{Account: x.Account, Region: x.Region, Kind: "secret", Name: x.ID, EventID: x.FirstEventID,
+			What: fmt.Sprintf("%d reads (%d failed)", x.Reads, x.Failed)})
+	}
+	for _, x := range d.Parameters {
+		out = append(out, incident.DataRead{Account: x.Account, Region: x.Region, Kind: "parameter", Name: x.Name, EventID: x.FirstEventID,
+			What: fmt.Sprintf("%d reads, decrypted: %v", x.Reads, x.Decrypted)})
+	}
+	for _, k := range d.KMS {
+		if len(k.ByService) == 0 {
+			out = append(out, incident.DataRead{Account: k.Account, Region: k.Region, Kind: "kms-key", Name: k.Key, EventID: k.FirstEventID,
+				What: fmt.Sprintf("%d decrypts", k.Decrypts)})
+		}
+	}
+	return out
+}
+
+// empty reports whether d holds no read at all.
+func (d Data) empty() bool {
+	return len(d.S3)+len(d.Secrets)+len(d.Parameters)+len(d.KMS) == 0
+}
+
+// data aggregates the data reads of the scope's calls of one attribution.
+func (s *scope) data(opts Options, which incident.Attribution) Data {
 	x := s.x
 	out := Data{S3: []S3Bucket{}, Secrets: []Secret{}, Parameters: []Parameter{}, KMS: []KMSKey{}}
 	buckets, objIdx := map[string]int{}, map[string]int{}
 	secrets, params, keys := map[string]int{}, map[string]int{}, map[string]int{}
 	for _, e := range s.events {
+		if s.attrOf(e).a != which {
+			continue
+		}
 		r := &x.recs[e]
 		kind := dataKind(x.str(r.source), x.str(r.name))
 		if kind == dataNone {
 			continue
 		}
-		at, acct, region, failed := x.time(e), x.str(r.account), x.str(r.region), r.errCode != 0
+		at, acct, region, failed, id := x.time(e), x.str(r.account), x.str(r.region), r.errCode != 0, x.str(r.id)
 		fail := 0
 		if failed {
 			fail = 1
@@ -101,7 +147,7 @@ func (s *scope) data(opts Options) Data {
 			if !ok {
 				i = len(out.S3)
 				buckets[bk] = i
-				out.S3 = append(out.S3, S3Bucket{Account: acct, Bucket: x.str(r.d1), Calls: map[string]int{}, Objects: []S3Object{}, First: at})
+				out.S3 = append(out.S3, S3Bucket{Account: acct, Bucket: x.str(r.d1), Calls: map[string]int{}, Objects: []S3Object{}, First: at, FirstEventID: id})
 			}
 			b := &out.S3[i]
 			b.Calls[x.str(r.name)]++
@@ -127,13 +173,13 @@ func (s *scope) data(opts Options) Data {
 			b.Objects[j].Reads++
 			b.Objects[j].Failed += fail
 		case dataSecret:
-			for _, id := range strings.Split(x.str(r.d1), "\n") {
-				k := acct + "|" + region + "|" + id
+			for _, sid := range strings.Split(x.str(r.d1), "\n") {
+				k := acct + "|" + region + "|" + sid
 				i, ok := secrets[k]
 				if !ok {
 					i = len(out.Secrets)
 					secrets[k] = i
-					out.Secrets = append(out.Secrets, Secret{Account: acct, Region: region, ID: id, First: at})
+					out.Secrets = append(out.Secrets, Secret{Account: acct, Region: region, ID: sid, First: at, FirstEventID: id})
 				}
 				out.Secrets[i].Reads++
 				out.Secrets[i].Failed += fail
@@ -146,7 +192,7 @@ func (s *scope) data(opts Options) Data {
 				if !ok {
 					i = len(out.Parameters)
 					params[k] = i
-					out.Parameters = append(out.Parameters, Parameter{Account: acct, Region: region, Name: n, Decrypted: dec, First: at})
+					out.Parameters = append(out.Parameters, Parameter{Account: acct, Region: region, Name: n, Decrypted: dec, First: at, FirstEventID: id})
 				}
 				out.Parameters[i].Reads++
 				out.Parameters[i].Failed += fail
@@ -157,7 +203,7 @@ func (s *scope) data(opts Options) Data {
 			if !ok {
 				i = len(out.KMS)
 				keys[k] = i
-				out.KMS = append(out.KMS, KMSKey{Account: acct, Region: region, Key: x.str(r.d1), First: at})
+				out.KMS = append(out.KMS, KMSKey{Account: acct, Region: region, Key: x.str(r.d1), First: at, FirstEventID: id})
 			}
 			kk := &out.KMS[i]
 			kk.Decrypts++
@@ -241,7 +287,8 @@ func activityOf(recs []record) *activity {
 func (s *scope) blindSpots(opts Options) []BlindSpot {
 	x := s.x
 	out := []BlindSpot{}
-	if len(s.events) == 0 {
+	events := s.notOwner()
+	if len(events) == 0 {
 		return out
 	}
 	scopeAccts := map[sym]bool{}
@@ -252,7 +299,7 @@ func (s *scope) blindSpots(opts Options) []BlindSpot {
 		c := *st
 		stats[k] = &c
 	}
-	for _, e := range s.events {
+	for _, e := range events {
 		r := &x.recs[e]
 		scopeAccts[r.account] = true
 		scopeSvcs[svcKey{r.account, r.source}]++
@@ -276,7 +323,7 @@ func (s *scope) blindSpots(opts Options) []BlindSpot {
 	for k, n := range scopeSvcs {
 		otherSvc[k] = svcTotal[k] > n
 	}
-	first, last := s.x.recs[s.events[0]].t, s.x.recs[s.events[len(s.events)-1]].t
+	first, last := s.x.recs[events[0]].t, s.x.recs[events[len(events)-1]].t
 	accts := sortedSyms(x, scopeAccts)
 	for _, a := range accts {
 		acct := x.str(a)

@@ -59,6 +59,49 @@
 // the attacker created (restoring a previous default is left to the reviewer, since the logs
 // do not say which version it was).
 //
-// A starting signal contributes its actor (every event of an IAM user, root or federated
-// user) and its access key; for an assumed-role actor, only its temporary key.
+// A starting signal contributes its actor (every event of a root or federated user, of an IAM
+// user without a key) and its access key; for an IAM user's long-term key or an assumed-role
+// actor, only the key.
+//
+// # Roots: one incident, one scope
+//
+// The scope grows from roots, not from the starting point itself: an identity the data shows
+// made by a call (a user by CreateUser, a key by CreateAccessKey or an STS call, a console
+// session by the login profile its user's password came from) is replaced by the identity
+// that made that call when attribution gives that call to the attacker, and so on up. A start
+// at the leaked key, at the signal on it, at the attacker's address, at a user or key the
+// attacker created or at its console session reaches the same roots, so the same scope, the
+// same report (but for its start) and the same plan. A call by an AWS service, a SAML or web
+// identity, or one attributed to an owner stops the walk: a key an administrator created
+// legitimately and that leaked later is its own root.
+//
+// # Attribution
+//
+// A root existed before the incident (a leaked long-term key, a stolen role session, a role
+// or user named at the start): its legitimate owner uses it too. Every event of the scope is
+// attributed to the attacker, the owner or nobody known (incident.Attacker, Owner, Unknown),
+// with the evidence:
+//
+//   - identities derived from the roots take the attribution of the call that made them;
+//     calls attributed to an owner derive nothing (the owner's own sessions and keys stay
+//     out of the scope);
+//   - a root's calls that signals at medium or above (or the starting signal) mark are the
+//     attacker's seeds, and so are, for a role session, calls from outside where it lives:
+//     EC2 instance credentials used from a public address and a client the instance never
+//     used, or any session used from another network and client than the one that assumed
+//     the role (sessionSeeds);
+//   - the addresses, exact user agents and, with a database, networks (ASNs) of the seeds
+//     and of the attacker's derived identities are the attacker's; those of the root's other
+//     calls outside the seeds' span (plus an hour each side), and of the same principal's
+//     calls with other keys, are the owner's; a call is attributed by its address, then its
+//     client, then its network, and is unknown when they disagree or tell nothing;
+//   - a seed from the owner's usual address and client is not believed (unknown); calls a
+//     service makes on the identity's behalf follow the call before them; unknown calls
+//     outside the attacker's first and last calls are the owner's; with no seed at all,
+//     every call of the root is unknown.
+//
+// The report keeps every event in the timeline with its attribution; the owner's calls do not
+// count in the summary, the data touched, the graph, the blind spots or the ATT&CK matrix;
+// resources of the owner's calls are listed apart (OwnerResources) and never reach a plan;
+// resources of unknown attribution reach it as commented-out commands.
 package investigate

@@ -112,7 +112,7 @@ func ipKind(ip string) string {
 func (s *scope) graph(resources []incident.Resource) *Graph {
 	x := s.x
 	g := &graphBuilder{nodes: map[string]*Node{}, edges: map[[3]string]*Edge{}}
-	for _, e := range s.events {
+	for _, e := range s.notOwner() {
 		r := &x.recs[e]
 		actor := x.str(r.actor)
 		if actor == "" {
@@ -133,6 +133,9 @@ func (s *scope) graph(resources []incident.Resource) *Graph {
 		}
 	}
 	for _, sub := range s.subjects {
+		if !sub.shared && sub.attr.a == incident.Owner {
+			continue
+		}
 		var n string
 		v := x.str(sub.val)
 		switch sub.kind {

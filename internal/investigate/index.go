@@ -154,6 +154,13 @@ type Index struct {
 	// fedByRole lists, per role ARN, the successful AssumeRoleWithSAML and
 	// AssumeRoleWithWebIdentity events that opened a session of it, in time order.
 	fedByRole map[sym][]int32
+	// keyLink maps an access key to the link that issued it (CreateAccessKey, STS);
+	// userLinks lists, per IAM user ARN, its CreateUser and login-profile links in time
+	// order; roleLink maps a role ARN to its CreateRole link. They lead from an identity
+	// back to the call that made it (roots).
+	keyLink   map[sym]int32
+	userLinks map[sym][]int32
+	roleLink  map[sym]int32
 	symOf     map[string]sym
 	// act is the activity of the whole data, for blind spots: of recs for an Index of every
 	// event (Load), of the whole store for one loaded from a store (LoadStore).
@@ -582,6 +589,7 @@ func (x *Index) finish(recs []record) {
 	x.byActor, x.byKey, x.byRole = map[sym][]int32{}, map[sym][]int32{}, map[sym][]int32{}
 	x.byIP, x.bySrcID = map[sym][]int32{}, map[sym][]int32{}
 	x.fedByRole = map[sym][]int32{}
+	x.keyLink, x.userLinks, x.roleLink = map[sym]int32{}, map[sym][]int32{}, map[sym]int32{}
 	add := func(m map[sym][]int32, s sym, i int32) {
 		if s != 0 {
 			m[s] = append(m[s], i)
@@ -598,6 +606,18 @@ func (x *Index) finish(recs []record) {
 		if r.link >= 0 {
 			l := &x.links[r.link]
 			l.ev = ii
+			switch l.kind {
+			case linkCreateKey, linkAssumeRole, linkSessionToken, linkFederation, linkAssumeRoleSAML, linkAssumeRoleWebIdentity:
+				if _, ok := x.keyLink[l.a]; !ok && l.a != 0 {
+					x.keyLink[l.a] = r.link
+				}
+			case linkCreateUser, linkLoginProfile:
+				add(x.userLinks, l.a, r.link)
+			case linkCreateRole:
+				if _, ok := x.roleLink[l.a]; !ok && l.a != 0 {
+					x.roleLink[l.a] = r.link
+				}
+			}
 			if l.kind == linkAssumeRoleSAML || l.kind == linkAssumeRoleWebIdentity {
 				role, _, _ := strings.Cut(x.str(l.b), "#")
 				if v, ok := x.symOf[role]; ok && role != "" {

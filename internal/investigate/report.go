@@ -54,26 +54,41 @@ func (o Options) withDefaults() Options {
 // empty. Strings come from CloudTrail and may be attacker-controlled: WriteJSON escapes
 // them for terminals, and every other renderer must escape them for its format.
 type Report struct {
-	Start      Start               `json:"start"`
-	Summary    Summary             `json:"summary"`
-	Identities []Identity          `json:"identities"`
-	Signals    []SignalRef         `json:"signals"`
-	Timeline   []Entry             `json:"timeline"`
-	Graph      *Graph              `json:"graph"`
-	Resources  []incident.Resource `json:"resources"`
-	Data       Data                `json:"data"`
-	BlindSpots []BlindSpot         `json:"blind_spots"`
-	Matrix     Matrix              `json:"matrix"`
+	Start      Start      `json:"start"`
+	Summary    Summary    `json:"summary"`
+	Identities []Identity `json:"identities"`
+	// Credentials are the pre-existing credentials of the scope's roots: a leaked key, a
+	// stolen role session; their owner and account come from the events.
+	Credentials []incident.Credential `json:"credentials"`
+	Signals     []SignalRef           `json:"signals"`
+	// Timeline holds every event of the scope, the owner's too, each with its attribution.
+	Timeline []Entry `json:"timeline"`
+	Graph    *Graph  `json:"graph"`
+	// Resources are those created or changed by calls attributed to the attacker or of
+	// unknown attribution; OwnerResources those of the owner's calls, never in a plan.
+	Resources      []incident.Resource `json:"resources"`
+	OwnerResources []incident.Resource `json:"owner_resources"`
+	// Data is what the attacker's calls read; UnknownData what calls of unknown attribution
+	// read (absent when none did).
+	Data        Data        `json:"data"`
+	UnknownData *Data       `json:"unknown_data,omitempty"`
+	BlindSpots  []BlindSpot `json:"blind_spots"`
+	// Matrix holds the signals that mark calls attributed to the attacker.
+	Matrix Matrix `json:"matrix"`
 }
 
-// Summary sums the scope up.
+// Summary sums the scope up. Events counts the calls attributed to the attacker, OwnerEvents
+// and UnknownEvents the others; accounts, regions, addresses and first and last times are
+// those of every call not attributed to an owner.
 type Summary struct {
-	Events    int       `json:"events"`
-	Accounts  []string  `json:"accounts"`
-	Regions   []string  `json:"regions"`
-	SourceIPs []string  `json:"source_ips"`
-	FirstSeen time.Time `json:"first_seen,omitzero"`
-	LastSeen  time.Time `json:"last_seen,omitzero"`
+	Events        int       `json:"events"`
+	OwnerEvents   int       `json:"owner_events"`
+	UnknownEvents int       `json:"unknown_events"`
+	Accounts      []string  `json:"accounts"`
+	Regions       []string  `json:"regions"`
+	SourceIPs     []string  `json:"source_ips"`
+	FirstSeen     time.Time `json:"first_seen,omitzero"`
+	LastSeen      time.Time `json:"last_seen,omitzero"`
 	// Geo is set when enrichment with an ASN or country database was on.
 	Geo bool `json:"geo"`
 }
@@ -85,7 +100,7 @@ type Identity struct {
 	// user opened from From on) or source-identity (every session carrying the value).
 	Kind string `json:"kind"`
 	ID   string `json:"id"`
-	// How: "starting point", "created IAM user", "created access key", "set console
+	// How: "pre-existing identity" (a root of the scope), "created IAM user", "created access key", "set console
 	// password", "created role", "assumed role", "assumed role with SAML", "assumed role with
 	// web identity", "session token", "federation token", "set source identity".
 	How string `json:"how"`
@@ -98,6 +113,13 @@ type Identity struct {
 	// the user a created key belongs to.
 	Session string `json:"session,omitempty"`
 	Events  int    `json:"events"`
+	// PreExisting marks a root of the scope: an identity that existed before the incident,
+	// whose calls are split between the attacker and its owner. Attribution is, for a root,
+	// attacker when some of its calls are the attacker's; for a derived identity, that of
+	// the call that made it. Why is the evidence.
+	PreExisting bool                 `json:"pre_existing,omitempty"`
+	Attribution incident.Attribution `json:"attribution"`
+	Why         string               `json:"attribution_evidence"`
 }
 
 // SignalRef is a signal with evidence in scope.
@@ -108,6 +130,8 @@ type SignalRef struct {
 	Techniques []string     `json:"techniques"`
 	Tactics    []string     `json:"tactics"`
 	FirstSeen  time.Time    `json:"first_seen,omitzero"`
+	// Attribution is the strongest of the events it marks in scope (attacker, unknown, owner).
+	Attribution incident.Attribution `json:"attribution"`
 }
 
 // SignalMark names a signal on a timeline entry.
@@ -136,6 +160,9 @@ type Entry struct {
 	AccessKeyID     string       `json:"access_key_id,omitempty"`
 	InvokedBy       string       `json:"invoked_by,omitempty"`
 	Signals         []SignalMark `json:"signals,omitempty"`
+	// Attribution says whose call it is; Why on what evidence.
+	Attribution incident.Attribution `json:"attribution"`
+	Why         string               `json:"attribution_evidence"`
 }
 
 // Investigate computes the scope of start over the index and reports on it. signals are the
@@ -144,41 +171,69 @@ type Entry struct {
 // ErrNotFound when nothing matches the starting point.
 func Investigate(ctx context.Context, x *Index, start Start, signals []signal.Signal, opts Options) (*Report, error) {
 	opts = opts.withDefaults()
-	subs, err := x.startSubjects(start, signals)
+	s, err := x.resolve(start, signals)
 	if err != nil {
 		return nil, err
 	}
-	s := newScope(x)
-	for _, sub := range subs {
-		s.add(sub)
-	}
-	s.compute()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("investigating %s: %w", start, err)
 	}
 	rep := &Report{Start: start}
 	rep.Identities = s.identities()
+	rep.Credentials = s.credentials()
 	marks := rep.markSignals(s, signals)
 	rep.timeline(s, marks)
-	resources, err := s.resources(ctx)
+	resources, owned, err := s.resources(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rep.Resources = resources
-	rep.Data = s.data(opts)
+	rep.Resources, rep.OwnerResources = resources, owned
+	rep.Data = s.data(opts, incident.Attacker)
+	if d := s.data(opts, incident.Unknown); !d.empty() {
+		rep.UnknownData = &d
+	}
 	rep.BlindSpots = s.blindSpots(opts)
-	rep.Matrix = matrix(rep.Signals)
+	var attacker []SignalRef
+	for _, sg := range rep.Signals {
+		if sg.Attribution == incident.Attacker {
+			attacker = append(attacker, sg)
+		}
+	}
+	rep.Matrix = matrix(attacker)
 	rep.Graph = s.graph(rep.Resources)
 	return rep, nil
+}
+
+// attrOf returns the attribution of record e of the scope.
+func (s *scope) attrOf(e int32) attrib {
+	if a, ok := s.attr[e]; ok {
+		return a
+	}
+	return attrib{incident.Unknown, "not attributed"}
+}
+
+// notOwner returns the records of the scope not attributed to an owner, in time order.
+func (s *scope) notOwner() []int32 {
+	out := make([]int32, 0, len(s.events))
+	for _, e := range s.events {
+		if s.attrOf(e).a != incident.Owner {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // identities lists the scope's identities in the order they joined it.
 func (s *scope) identities() []Identity {
 	x := s.x
 	out := make([]Identity, 0, len(s.subjects))
-	for _, sub := range s.subjects {
+	for i, sub := range s.subjects {
 		id := Identity{Kind: subjNames[sub.kind], ID: x.str(sub.val), How: sub.how, By: x.str(sub.by),
-			Session: x.str(sub.session), Events: sub.events}
+			Session: x.str(sub.session), Events: sub.events, PreExisting: sub.shared, Attribution: sub.attr.a.Or(), Why: sub.attr.why}
+		if sub.shared {
+			c := s.rootCounts(s.evOf[i])
+			id.Attribution, id.Why = c.attribution()
+		}
 		if sub.ev >= 0 {
 			id.EventID = x.str(x.recs[sub.ev].id)
 			id.From = x.time(sub.ev)
@@ -198,6 +253,7 @@ func (rep *Report) markSignals(s *scope, signals []signal.Signal) map[int32][]Si
 	rep.Signals = []SignalRef{}
 	for _, sig := range signals {
 		hit := false
+		var attr attrib
 		for _, id := range sig.EventIDs {
 			v, ok := x.lookup(id)
 			if !ok {
@@ -208,11 +264,12 @@ func (rep *Report) markSignals(s *scope, signals []signal.Signal) map[int32][]Si
 				continue
 			}
 			hit = true
+			attr = stronger(attr, s.attrOf(e))
 			marks[e] = append(marks[e], SignalMark{ID: sig.ID, Title: sig.Title, Level: sig.Level})
 		}
 		if hit {
 			rep.Signals = append(rep.Signals, SignalRef{ID: sig.ID, Title: sig.Title, Level: sig.Level,
-				Techniques: nonNil(sig.Techniques), Tactics: nonNil(sig.Tactics), FirstSeen: sig.FirstSeen})
+				Techniques: nonNil(sig.Techniques), Tactics: nonNil(sig.Tactics), FirstSeen: sig.FirstSeen, Attribution: attr.a})
 		}
 	}
 	slices.SortFunc(rep.Signals, func(a, b SignalRef) int {
@@ -242,14 +299,29 @@ func (rep *Report) timeline(s *scope, marks map[int32][]SignalMark) {
 		if r.errCode != 0 {
 			out = x.str(r.errCode)
 		}
+		a := s.attrOf(e)
 		en := Entry{
 			Time: x.time(e), EventID: x.str(r.id), Account: x.str(r.account), Region: x.str(r.region),
 			API: x.str(r.source) + ":" + x.str(r.name), Outcome: out, SourceIP: x.str(r.ip),
 			ASN: r.asn, ASOrg: x.str(r.asOrg), Country: x.str(r.country), UserAgentFamily: x.str(r.uaFamily),
 			Identity: x.str(r.actor), AccessKeyID: x.str(r.key), InvokedBy: x.str(r.invokedBy), Signals: marks[e],
+			Attribution: a.a, Why: a.why,
 		}
 		rep.Timeline = append(rep.Timeline, en)
+		switch a.a {
+		case incident.Attacker:
+			rep.Summary.Events++
+		case incident.Owner:
+			rep.Summary.OwnerEvents++
+			continue
+		default:
+			rep.Summary.UnknownEvents++
+		}
 		accts[en.Account], regions[en.Region], ips[en.SourceIP] = true, true, true
+		if rep.Summary.FirstSeen.IsZero() {
+			rep.Summary.FirstSeen = en.Time
+		}
+		rep.Summary.LastSeen = en.Time
 	}
 	keys := func(m map[string]bool) []string {
 		out := []string{}
@@ -261,10 +333,7 @@ func (rep *Report) timeline(s *scope, marks map[int32][]SignalMark) {
 		slices.Sort(out)
 		return out
 	}
-	rep.Summary = Summary{Events: len(rep.Timeline), Accounts: keys(accts), Regions: keys(regions), SourceIPs: keys(ips), Geo: x.hasGeo}
-	if n := len(rep.Timeline); n > 0 {
-		rep.Summary.FirstSeen, rep.Summary.LastSeen = rep.Timeline[0].Time, rep.Timeline[n-1].Time
-	}
+	rep.Summary.Accounts, rep.Summary.Regions, rep.Summary.SourceIPs, rep.Summary.Geo = keys(accts), keys(regions), keys(ips), x.hasGeo
 }
 
 // parseRaw parses the kept JSON of record e.
@@ -279,8 +348,10 @@ func (s *scope) parseRaw(p *fastjson.Parser, e int32) (*fastjson.Value, evctx, e
 		errCode: x.str(r.errCode), at: x.time(e)}, nil
 }
 
-// resources returns what the scope created or changed, with the deletions the data shows.
-func (s *scope) resources(ctx context.Context) ([]incident.Resource, error) {
+// resources returns what the scope created or changed, with the deletions the data shows:
+// those of calls attributed to the attacker or of unknown attribution, and apart those of
+// the owner's calls. A resource an owner created and the attacker changed is two entries.
+func (s *scope) resources(ctx context.Context) ([]incident.Resource, []incident.Resource, error) {
 	x := s.x
 	var p fastjson.Parser
 	byKey := map[string]int{}
@@ -296,17 +367,23 @@ func (s *scope) resources(ctx context.Context) ([]incident.Resource, error) {
 		}
 		v, c, err := s.parseRaw(&p, e)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		a := s.attrOf(e)
 		for _, t := range extract(v, c, x.str(r.source), x.str(r.name)) {
 			if t.op == opDelete || len(t.keys) == 0 {
 				continue
 			}
-			i, ok := byKey[t.keys[0]]
+			t.Attribution, t.Why = a.a, a.why
+			k := t.keys[0]
+			if a.a == incident.Owner {
+				k = "owner|" + k
+			}
+			i, ok := byKey[k]
 			switch {
 			case !ok:
 				t.Changed = t.op == opChange
-				byKey[t.keys[0]] = len(list)
+				byKey[k] = len(list)
 				list = append(list, t)
 			case list[i].Failed && !t.Failed && t.op == opCreate:
 				list[i] = t
@@ -318,7 +395,7 @@ func (s *scope) resources(ctx context.Context) ([]incident.Resource, error) {
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("listing resources: %w", err)
+		return nil, nil, fmt.Errorf("listing resources: %w", err)
 	}
 	// Deletions by anyone (the attacker cleaning up, or a responder), in time order.
 	type del struct {
@@ -333,7 +410,7 @@ func (s *scope) resources(ctx context.Context) ([]incident.Resource, error) {
 		}
 		v, c, err := s.parseRaw(&p, e)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, t := range extract(v, c, x.str(r.source), x.str(r.name)) {
 			for _, k := range t.keys {
@@ -343,11 +420,11 @@ func (s *scope) resources(ctx context.Context) ([]incident.Resource, error) {
 	}
 	tds := map[string]int{}
 	for i, t := range list {
-		if t.Type == incident.ECSTaskDefinition {
+		if t.Type == incident.ECSTaskDefinition && t.Attribution != incident.Owner {
 			tds[t.keys[0]] = i
 		}
 	}
-	out := make([]incident.Resource, 0, len(list))
+	out, owned := make([]incident.Resource, 0, len(list)), []incident.Resource{}
 	for _, t := range list {
 		if !t.Failed {
 			created := t.CreatedAt.UnixNano()
@@ -359,7 +436,7 @@ func (s *scope) resources(ctx context.Context) ([]incident.Resource, error) {
 				}
 			}
 		}
-		if t.Type == incident.ECSService {
+		if t.Type == incident.ECSService && t.Attribution != incident.Owner {
 			if i, ok := tds[taskDefKey(t.Account, t.Region, t.Details["task_definition"])]; ok {
 				setIf(t.Details, "cpu", list[i].Details["cpu"])
 				setIf(t.Details, "memory", list[i].Details["memory"])
@@ -369,9 +446,13 @@ func (s *scope) resources(ctx context.Context) ([]incident.Resource, error) {
 		if len(t.Details) == 0 {
 			t.Details = nil
 		}
-		out = append(out, t.Resource)
+		if t.Attribution == incident.Owner {
+			owned = append(owned, t.Resource)
+		} else {
+			out = append(out, t.Resource)
+		}
 	}
-	slices.SortStableFunc(out, func(a, b incident.Resource) int {
+	order := func(a, b incident.Resource) int {
 		if c := cmp.Compare(a.Account, b.Account); c != 0 {
 			return c
 		}
@@ -382,8 +463,10 @@ func (s *scope) resources(ctx context.Context) ([]incident.Resource, error) {
 			return c
 		}
 		return cmp.Compare(a.Key(), b.Key())
-	})
-	return out, nil
+	}
+	slices.SortStableFunc(out, order)
+	slices.SortStableFunc(owned, order)
+	return out, owned, nil
 }
 
 // WriteJSON writes the report as indented JSON. Besides the escaping encoding/json does,

@@ -92,6 +92,12 @@ type subject struct {
 	ev       int32 // deriving event, -1 for a starting identity
 	session  sym   // for keys: the session they open (role#session, federated user ARN)
 	events   int
+	// shared is set for a root of the scope: an identity that existed before the incident
+	// (not derived in the data from the attacker's calls), whose calls attribution splits
+	// between the attacker and its owner. final: the walk back to roots stops here.
+	shared, final bool
+	// attr is the attribution of a derived identity: that of its deriving event.
+	attr attrib
 }
 
 type subjectKey struct {
@@ -109,6 +115,13 @@ type scope struct {
 	events   []int32  // records in scope, sorted after compute
 	login    sym      // "ConsoleLogin"
 	deleted  map[sym][]int64
+	// noFollow holds the events whose derivations are not followed: calls attributed to an
+	// identity's owner (its own sessions and keys are not the attacker's).
+	noFollow map[int32]bool
+	// evOf lists, per subject, the records it selects; attr is the attribution of every
+	// record in scope (attribute fills it).
+	evOf [][]int32
+	attr map[int32]attrib
 }
 
 func newScope(x *Index) *scope {
@@ -156,6 +169,10 @@ func (s *scope) compute() {
 		case subjSourceIdentity:
 			list = x.bySrcID[sub.val]
 		}
+		for len(s.evOf) < len(s.subjects) {
+			s.evOf = append(s.evOf, nil)
+		}
+		s.evOf[i] = s.evOf[i][:0]
 		from := sub.from
 		if sub.kind == subjConsole {
 			from = math.MinInt64 // console sessions are chosen by their creation date below
@@ -171,6 +188,7 @@ func (s *scope) compute() {
 				continue
 			}
 			n++
+			s.evOf[i] = append(s.evOf[i], e)
 			if s.in[e>>6]&(1<<(e&63)) != 0 {
 				continue
 			}
@@ -222,6 +240,9 @@ func (s *scope) consoleOf(r *record, from int64) bool {
 
 // derive applies the lineage rule of event e (in scope) to add the identity it creates or obtains.
 func (s *scope) derive(e int32) {
+	if s.noFollow[e] {
+		return
+	}
 	x := s.x
 	r := &x.recs[e]
 	l := x.links[r.link]
@@ -295,6 +316,10 @@ func (x *Index) startSubjects(st Start, signals []signal.Signal) ([]subject, err
 		switch {
 		case strings.Contains(actor, "#") && kok && key != "":
 			// A role session is its temporary key: session names are reused by many sessions.
+			out = append(out, start(subjKey, k))
+		case strings.Contains(actor, ":user/") && strings.HasPrefix(key, "AKIA") && kok:
+			// An IAM user's long-term key is the credential: the user's other keys and
+			// console sessions are not (a leaked key starts as the key alone).
 			out = append(out, start(subjKey, k))
 		case strings.HasPrefix(actor, "arn:") && aok:
 			out = append(out, start(subjPrincipal, a))

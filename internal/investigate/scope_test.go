@@ -173,7 +173,7 @@ func TestLineage(t *testing.T) {
 			},
 			start: Start{AccessKey: "ASIAWEB0000000000002"},
 			want:  []string{"e2"},
-			keys:  []string{"ASIAWEB0000000000002 starting point"},
+			keys:  []string{"ASIAWEB0000000000002 pre-existing identity"},
 		},
 		{
 			name: "SAML identity start (--arn): the sessions it opened, not the other sessions of the role",

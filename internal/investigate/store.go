@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/trailhound/trailhound/internal/event"
 	"github.com/trailhound/trailhound/internal/signal"
@@ -49,7 +50,7 @@ func LoadStore(ctx context.Context, src StoreSource, start Start, signals []sign
 		return nil, fmt.Errorf("reading the store's activity: %w", err)
 	}
 	l := &storeLoader{src: src, b: newBuilder(opts.Enricher), loaded: map[store.Ref]bool{},
-		actors: map[string]bool{}, keys: map[string]bool{}, srcIDs: map[string]bool{}}
+		actors: map[string]bool{}, keys: map[string]bool{}, srcIDs: map[string]bool{}, issuersOf: map[string]bool{}}
 	// The calls every scope may need, whoever made them.
 	if err := l.fetch(ctx, store.Filter{EventName: anyScopeNeeds}); err != nil {
 		return nil, err
@@ -63,7 +64,7 @@ func LoadStore(ctx context.Context, src StoreSource, start Start, signals []sign
 	}
 	for round := 1; ; round++ {
 		x := l.index(act, opts)
-		subs, err := x.startSubjects(start, signals)
+		_, err := x.startSubjects(start, signals)
 		if errors.Is(err, ErrNotFound) && start.AccessKey != "" && !l.keysCreated {
 			// A key without calls can still have been created in the data.
 			l.keysCreated = true
@@ -75,11 +76,10 @@ func LoadStore(ctx context.Context, src StoreSource, start Start, signals []sign
 		if err != nil {
 			return x, nil // Investigate reports it
 		}
-		s := newScope(x)
-		for _, sub := range subs {
-			s.add(sub)
+		s, err := x.resolve(start, signals)
+		if err != nil {
+			return x, nil
 		}
-		s.compute()
 		if !l.fedLoaded && slices.ContainsFunc(s.subjects, func(sub subject) bool { return sub.kind == subjRole }) {
 			// A role in scope takes in the sessions SAML and web identities opened: those
 			// calls are made by identities outside the scope, so they are read only now (an
@@ -90,7 +90,14 @@ func LoadStore(ctx context.Context, src StoreSource, start Start, signals []sign
 			}
 			continue
 		}
-		next := l.next(x, s.subjects)
+		fetched, err := l.issuers(ctx, x, s)
+		if err != nil {
+			return nil, err
+		}
+		if fetched {
+			continue
+		}
+		next := l.next(x, l.wanted(x, s))
 		if next.Actors == nil && next.AccessKeys == nil && next.SourceIdentities == nil {
 			opts.Logger.Debug("index loaded from store", "rounds", round, "events", len(x.recs), "identities", len(s.subjects))
 			return x, nil
@@ -104,6 +111,84 @@ func LoadStore(ctx context.Context, src StoreSource, start Start, signals []sign
 	}
 }
 
+// wanted returns the identities whose events an investigation over the loaded events
+// touches: the scope's, every identity on the walk back from the starting identities and
+// the scope's roots to the calls that made them (resolve weighs each), and the principals
+// whose other calls show a root key's owner at work (peers).
+func (l *storeLoader) wanted(x *Index, s *scope) []subject {
+	out := slices.Clone(s.subjects)
+	var walk []subject
+	for _, sub := range s.subjects {
+		if sub.shared {
+			walk = append(walk, sub)
+		}
+	}
+	for len(walk) > 0 {
+		sub := walk[0]
+		walk = walk[1:]
+		if _, up, ok := x.madeBy(sub); ok && !slices.ContainsFunc(out, func(o subject) bool { return o.kind == up.kind && o.val == up.val }) {
+			out = append(out, up)
+			walk = append(walk, up)
+		}
+	}
+	for _, sub := range slices.Clone(out) {
+		if sub.kind != subjKey {
+			continue
+		}
+		for _, e := range x.byKey[sub.val] {
+			if a := x.recs[e].actor; a != 0 && strings.HasPrefix(x.str(a), "arn:") {
+				out = append(out, subject{kind: subjPrincipal, val: a})
+			}
+		}
+	}
+	return out
+}
+
+// issuers reads, once per key, the STS calls around the first use of every temporary key
+// whose issuing call is not loaded: the walk back to roots follows them, and the report
+// names the AssumeRole that issued a stolen session. STS credentials live at most 36 hours.
+func (l *storeLoader) issuers(ctx context.Context, x *Index, s *scope) (bool, error) {
+	var f store.Filter
+	for _, sub := range l.wanted(x, s) {
+		if sub.kind != subjKey || l.issuersOf[x.str(sub.val)] {
+			continue
+		}
+		if _, ok := x.keyLink[sub.val]; ok {
+			continue
+		}
+		list := x.byKey[sub.val]
+		if len(list) == 0 || !strings.HasPrefix(x.str(sub.val), "ASIA") {
+			continue
+		}
+		l.issuersOf[x.str(sub.val)] = true
+		first := x.time(list[0])
+		since, until := first.Add(-36*time.Hour), first.Add(time.Second)
+		if f.Since.IsZero() || since.Before(f.Since) {
+			f.Since = since
+		}
+		if until.After(f.Until) {
+			f.Until = until
+		}
+	}
+	if f.Until.IsZero() {
+		return false, nil
+	}
+	f.EventName = stsIssuing
+	if err := l.fetch(ctx, f); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// stsIssuing selects the STS calls that issue temporary keys.
+func stsIssuing(name string) bool {
+	switch name {
+	case "AssumeRole", "GetSessionToken", "GetFederationToken", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity":
+		return true
+	}
+	return false
+}
+
 // storeLoader accumulates the events LoadStore reads.
 type storeLoader struct {
 	src    StoreSource
@@ -111,8 +196,10 @@ type storeLoader struct {
 	loaded map[store.Ref]bool
 	// actors, keys, srcIDs: the identities whose events are loaded.
 	actors, keys, srcIDs map[string]bool
-	keysCreated          bool
-	fedLoaded            bool // the SAML and web-identity sessions are loaded
+	// issuersOf holds the temporary keys whose issuing STS calls were looked for.
+	issuersOf   map[string]bool
+	keysCreated bool
+	fedLoaded   bool // the SAML and web-identity sessions are loaded
 }
 
 // fetch adds the events of f not loaded yet.
@@ -221,8 +308,13 @@ func cutAssumedRole(arn string) (string, bool) {
 
 // anyScopeNeeds selects, by event name, the calls LoadStore reads whoever made them:
 // resource deletions of any source the report tracks, user deletions among them (they end a
-// created user's scope).
+// created user's scope), and the IAM calls that make users, keys, passwords and roles (the
+// walk back from an identity to the call that made it; they are few).
 func anyScopeNeeds(name string) bool {
+	switch name {
+	case "CreateUser", "CreateAccessKey", "CreateLoginProfile", "UpdateLoginProfile", "CreateRole":
+		return true
+	}
 	for _, src := range [...]string{"iam.amazonaws.com", "ec2.amazonaws.com", "ecs.amazonaws.com", "lambda.amazonaws.com"} {
 		if resourceOp(src, name) == opDelete {
 			return true

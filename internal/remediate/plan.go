@@ -12,22 +12,19 @@ import (
 // GlobalRegion is the region of IAM resources (incident.GlobalRegion).
 const GlobalRegion = incident.GlobalRegion
 
-// Identity is a principal the attacker used but did not create: the user of a leaked access
-// key. The plan deactivates its key and asks for a rotation; it never deletes the user, its
-// login profile or its keys, since they belong to a legitimate owner.
-type Identity struct {
-	Account string `json:"account"`
-	// ARN is the user's ARN; UserName and Account are taken from it when empty.
-	ARN      string `json:"arn,omitempty"`
-	UserName string `json:"user_name,omitempty"`
-	// AccessKeyID is the leaked key (deactivated, never deleted); empty if unknown.
-	AccessKeyID string `json:"access_key_id,omitempty"`
-}
-
 // PlanOptions configures BuildPlan. The zero value is valid.
 type PlanOptions struct {
-	// Original lists the identities that belong to legitimate owners (see Identity).
-	Original []Identity
+	// Credentials are the pre-existing credentials of the incident (a leaked key, a stolen
+	// role session): they belong to legitimate owners, so the plan deactivates keys and
+	// revokes role sessions, and never deletes the users, keys or roles. Their users are
+	// legitimate: the plan never deletes them either.
+	Credentials []incident.Credential
+	// DataRead lists what the attacker read: each gets a review step (reads cannot be
+	// undone).
+	DataRead []incident.DataRead
+	// OwnerResources counts the resources the owners' calls created: they are left alone
+	// and the banner says so.
+	OwnerResources int
 	// Profiles maps an account id to the AWS CLI profile for it: the script then exports
 	// AWS_PROFILE before that account's commands. Without one, it leaves a commented line.
 	Profiles map[string]string
@@ -38,8 +35,10 @@ type PlanOptions struct {
 // Plan is an ordered cleanup plan, grouped by account then region. It is data: WriteScript
 // renders it as a shell script; trailhound never runs it.
 type Plan struct {
-	Title    string    `json:"title,omitempty"`
-	Sections []Section `json:"sections"`
+	Title string `json:"title,omitempty"`
+	// OwnerResources counts the resources of the owners' calls, left alone.
+	OwnerResources int       `json:"owner_resources,omitempty"`
+	Sections       []Section `json:"sections"`
 }
 
 // Section holds the steps of one account and region (GlobalRegion for IAM), in the order
@@ -68,12 +67,20 @@ type Step struct {
 	Line    string   `json:"line,omitempty"`
 	// Skip says why there is no command.
 	Skip string `json:"skip,omitempty"`
+	// Commented is set for a command the script writes commented out: the logs do not tie
+	// its target to the attacker (unknown attribution); a reviewer uncomments it once sure.
+	Commented bool `json:"commented,omitempty"`
+	// Target names what the step acts on (a resource key, a credential); EvidenceEvents are
+	// the events that tie it to the attacker (CheckPlan verifies every command has one).
+	Target         string   `json:"target,omitempty"`
+	EvidenceEvents []string `json:"evidence_events,omitempty"`
 }
 
 // Phases: the order of steps within a section. Containment first (keys off, logins off,
 // permissions off), then deletions, each after what it depends on.
 const (
-	phaseDeactivateKey = 10 + iota
+	phaseRevokeSessions = 10 + iota
+	phaseDeactivateKey
 	phaseDeleteLoginProfile
 	phaseDetachPolicy
 	phaseRemoveFromGroup
@@ -94,6 +101,8 @@ const (
 	phaseDeleteSecurityGroup
 	phaseDeleteKeyPair
 	phaseDeleteFunction
+	phaseIsolateInstance
+	phaseReviewData
 	phaseOther
 )
 
@@ -107,7 +116,6 @@ type planned struct {
 // planner builds a plan; it lives for one BuildPlan call.
 type planner struct {
 	opts  PlanOptions
-	orig  []Identity
 	steps []planned
 	// deactivated holds the access keys that already have a deactivate step.
 	deactivated map[string]bool
@@ -131,9 +139,6 @@ func BuildPlan(resources []incident.Resource, opts PlanOptions) Plan {
 		dropSG: map[string]bool{}, dropCluster: map[string]bool{},
 		servicesByCluster: map[string][]string{}, terminated: map[string][]string{},
 	}
-	for _, id := range opts.Original {
-		p.orig = append(p.orig, normalise(id))
-	}
 	rs := slices.Clone(resources)
 	slices.SortStableFunc(rs, func(a, b incident.Resource) int {
 		return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Region, b.Region),
@@ -152,54 +157,54 @@ func BuildPlan(resources []incident.Resource, opts PlanOptions) Plan {
 			p.dropCluster[loc+clusterName(r)] = true
 		}
 	}
-	// The leaked keys first: they are how the attacker gets in.
-	p.originalKeys()
+	// The leaked credentials first: they are how the attacker gets in.
+	p.credentials()
 	for _, r := range rs {
 		p.resource(r)
 	}
+	p.dataRead()
 	p.waits()
-	return p.plan()
+	plan := p.plan()
+	plan.OwnerResources = opts.OwnerResources
+	return plan
 }
 
-// normalise fills an identity's account and user name from its ARN.
-func normalise(id Identity) Identity {
-	// arn:aws:iam::ACCOUNT:user/PATH/NAME
-	parts := strings.SplitN(id.ARN, ":", 6)
-	if len(parts) == 6 && strings.HasPrefix(parts[5], "user/") {
-		id.Account = cmp.Or(id.Account, parts[4])
-		id.UserName = cmp.Or(id.UserName, parts[5][strings.LastIndex(parts[5], "/")+1:])
-	}
-	return id
-}
-
-// originalUser reports whether the user name belongs to a legitimate owner in the account.
+// originalUser reports whether the user name belongs to a legitimate owner in the account:
+// the user of a pre-existing credential.
 func (p *planner) originalUser(account, user string) bool {
-	for _, id := range p.orig {
-		if id.UserName != "" && id.UserName == user && (id.Account == "" || id.Account == account) {
+	for _, c := range p.opts.Credentials {
+		if c.UserName != "" && c.UserName == user && (c.Account == "" || c.Account == account) {
 			return true
 		}
 	}
 	return false
 }
 
-// originalKey reports whether the access key is a leaked key of a legitimate owner.
+// originalKey reports whether the access key is a pre-existing credential of the incident.
 func (p *planner) originalKey(key string) bool {
-	for _, id := range p.orig {
-		if id.AccessKeyID != "" && id.AccessKeyID == key {
+	for _, c := range p.opts.Credentials {
+		if c.AccessKeyID != "" && c.AccessKeyID == key {
 			return true
 		}
 	}
 	return false
 }
 
-// add appends a step; a command whose values cannot be passed safely becomes a skip.
+// add appends the step of a resource; a command whose values cannot be passed safely
+// becomes a skip, and one whose target the logs do not tie to the attacker (unknown
+// attribution) is written commented out.
 func (p *planner) add(r incident.Resource, phase int, action, what string, c *command, notes ...string) {
-	s := Step{Action: action, What: what, Evidence: evidence(r), Notes: notes}
+	s := Step{Action: action, What: what, Evidence: evidence(r), Notes: notes, Target: r.Key(), EvidenceEvents: events(r.CreateEventID)}
 	if c != nil {
 		if c.bad != "" {
 			s.Action, s.Skip = "skip", c.bad
 		} else {
 			s.Command, s.Line = c.final()
+			if r.Attribution.Or() != incident.Attacker {
+				s.Commented = true
+				s.Notes = append(s.Notes, "attribution unknown: "+cmp.Or(r.Why, "the logs do not say whose call created it")+
+					"; uncomment only once you have confirmed it is the attacker's")
+			}
 		}
 	}
 	p.steps = append(p.steps, planned{account: r.Account, region: r.Region, phase: phase, step: s})
@@ -207,17 +212,35 @@ func (p *planner) add(r incident.Resource, phase int, action, what string, c *co
 
 // skip appends a step without a command.
 func (p *planner) skip(r incident.Resource, phase int, what, why string, notes ...string) {
-	s := Step{Action: "skip", What: what, Evidence: evidence(r), Notes: notes, Skip: why}
+	s := Step{Action: "skip", What: what, Evidence: evidence(r), Notes: notes, Skip: why, Target: r.Key(), EvidenceEvents: events(r.CreateEventID)}
 	p.steps = append(p.steps, planned{account: r.Account, region: r.Region, phase: phase, step: s})
 }
 
-// evidence describes the event behind a resource.
+// events returns the non-empty event ids.
+func events(ids ...string) []string {
+	var out []string
+	for _, id := range ids {
+		if id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// evidence describes the event behind a resource and its attribution.
 func evidence(r incident.Resource) string {
 	verb := "created"
 	if r.Changed {
 		verb = "changed"
 	}
-	return fmt.Sprintf("%s %s by %s (event %s)", verb, stamp(r.CreatedAt), cmp.Or(r.CreatedBy, "(unknown)"), cmp.Or(r.CreateEventID, "(unknown)"))
+	s := fmt.Sprintf("%s %s by %s (event %s)", verb, stamp(r.CreatedAt), cmp.Or(r.CreatedBy, "(unknown)"), cmp.Or(r.CreateEventID, "(unknown)"))
+	if r.Attribution != "" {
+		s += ", attributed to the " + string(r.Attribution)
+		if r.Why != "" {
+			s += ": " + r.Why
+		}
+	}
+	return s
 }
 
 // gone returns why a resource needs no command (failed, deleted), or "".
@@ -276,6 +299,10 @@ func (p *planner) resource(r incident.Resource) {
 	phase, known := firstPhase(r.Type)
 	if !known {
 		p.skip(r, phaseOther, what, "no cleanup known for this resource type: review by hand")
+		return
+	}
+	if r.Attribution == incident.Owner {
+		p.skip(r, phase, what, "made by its owner's calls, not the attacker's: left alone")
 		return
 	}
 	if why := gone(r); why != "" {
@@ -468,32 +495,110 @@ func (p *planner) accessKey(r incident.Resource, what string) {
 	p.add(r, phaseDeleteAccessKey, "delete-access-key", what, iam("delete-access-key").opt("--user-name", user).opt("--access-key-id", r.ID), notes...)
 }
 
-// originalKeys deactivates the leaked keys of legitimate owners.
-func (p *planner) originalKeys() {
-	for _, id := range p.orig {
-		if id.AccessKeyID == "" || p.deactivated[id.AccessKeyID] {
+// credentials adds the containment of the incident's pre-existing credentials: a leaked
+// access key deactivated (never deleted: its owner rotates it), a stolen role session's role
+// told to deny every session issued before the script runs (what the IAM console's "Revoke
+// active sessions" writes), the instance it was issued to named for isolation, a console
+// password to reset with its owner. A credential whose calls are all the owner's gets no
+// command; one the logs cannot attribute gets its command commented out.
+func (p *planner) credentials() {
+	for _, c := range p.opts.Credentials {
+		s := Step{Evidence: "pre-existing credential: " + c.Why, EvidenceEvents: events(c.FirstAttackerEventID)}
+		region := GlobalRegion
+		var cmd *command
+		switch c.Kind {
+		case incident.CredentialAccessKey:
+			if c.AccessKeyID == "" || p.deactivated[c.AccessKeyID] {
+				continue
+			}
+			p.deactivated[c.AccessKeyID] = true
+			s.Action, s.Target = "deactivate-access-key", "key|"+c.AccessKeyID
+			s.What = fmt.Sprintf("leaked access key %s of user %s", c.AccessKeyID, cmp.Or(c.UserName, c.UserARN, "(not in the events)"))
+			s.Notes = []string{"key of a legitimate user: deactivated only; rotate it with its owner (new key, update its users, then delete this one)"}
+			switch {
+			case c.UserName == "" && strings.HasSuffix(c.UserARN, ":root"):
+				s.Skip = "a root user's access key: deactivate it signed in as root (Security credentials page), then delete it"
+			case c.UserName == "":
+				s.Skip = "the events do not name the key's user: find it with aws iam get-access-key-last-used --access-key-id"
+			default:
+				cmd = iam("update-access-key").opt("--user-name", c.UserName).opt("--access-key-id", c.AccessKeyID).flag("--status", "Inactive")
+			}
+		case incident.CredentialRoleSession, incident.CredentialRole:
+			role := roleName(c.RoleARN)
+			s.Action, s.Target = "revoke-role-sessions", "role|"+c.Account+"|"+role
+			s.What = "sessions of role " + cmp.Or(role, c.RoleARN, "(unknown)")
+			if c.AccessKeyID != "" {
+				s.What += " (stolen temporary key " + c.AccessKeyID + ")"
+			}
+			s.Notes = []string{"denies every session of the role issued before the script runs (aws:TokenIssueTime), as the IAM console's Revoke active sessions does; " +
+				"whoever holds the role legitimately gets new credentials and goes on (an instance at its next refresh); delete the AWSRevokeOlderSessions policy once the incident is closed"}
+			if role == "" {
+				s.Skip = "the role of the session is not in the events: review by hand"
+			} else {
+				cmd = iam("put-role-policy").opt("--role-name", role).flag("--policy-name", revokePolicyName).revokeDocument("--policy-document")
+			}
+		case incident.CredentialConsole, incident.CredentialUser:
+			s.Action, s.Target = "skip", "user|"+c.Account+"|"+c.UserName
+			s.What = "console and keys of user " + cmp.Or(c.UserName, c.UserARN, "(unknown)")
+			s.Skip = "a legitimate user's credentials the attacker used: with its owner, reset the password (aws iam update-login-profile --password-reset-required), review its keys (aws iam list-access-keys) and MFA devices"
+		default:
 			continue
 		}
-		p.deactivated[id.AccessKeyID] = true
-		r := incident.Resource{Account: id.Account, Region: GlobalRegion}
-		what := fmt.Sprintf("leaked access key %s of legitimate user %s", id.AccessKeyID, cmp.Or(id.UserName, id.ARN, "(unknown)"))
-		s := Step{Action: "deactivate-access-key", What: what, Evidence: "used by the attacker (an original identity of the incident)",
-			Notes: []string{"key of a legitimate user: deactivated only; rotate it with its owner (new key, update its users, then delete this one)"}}
 		switch {
-		case strings.HasPrefix(id.AccessKeyID, "ASIA"):
-			s.Action, s.Skip = "skip", "temporary credentials cannot be deactivated: revoke the sessions of the role they belong to"
-		case id.UserName == "":
-			s.Action, s.Skip = "skip", "owner of the key unknown: find it with aws iam get-access-key-last-used --access-key-id"
-		default:
-			c := iam("update-access-key").opt("--user-name", id.UserName).opt("--access-key-id", id.AccessKeyID).flag("--status", "Inactive")
-			if c.bad != "" {
-				s.Action, s.Skip = "skip", c.bad
-			} else {
-				s.Command, s.Line = c.final()
+		case s.Skip != "":
+			s.Action = "skip"
+		case c.Attribution == incident.Owner:
+			s.Action, s.Skip = "skip", "all its calls in scope are its owner's: left alone"
+		case cmd != nil && cmd.bad != "":
+			s.Action, s.Skip = "skip", cmd.bad
+		case cmd != nil:
+			s.Command, s.Line = cmd.final()
+			if c.Attribution != incident.Attacker {
+				s.Commented = true
+				s.Notes = append(s.Notes, "attribution unknown: "+c.Why+"; uncomment only once you have confirmed the attacker used it")
 			}
 		}
-		p.steps = append(p.steps, planned{account: r.Account, region: r.Region, phase: phaseDeactivateKey, step: s})
+		p.steps = append(p.steps, planned{account: c.Account, region: region, phase: p.credentialPhase(c), step: s})
+		if c.InstanceID != "" && c.Attribution != incident.Owner {
+			p.steps = append(p.steps, planned{account: c.Account, region: cmp.Or(c.Region, GlobalRegion), phase: phaseIsolateInstance, step: Step{
+				Action: "skip", What: "instance " + c.InstanceID + ", whose role credentials were stolen",
+				Evidence: "credentials issued to it by " + cmp.Or(c.IssuedBy, "EC2") + " (event " + cmp.Or(c.IssueEventID, "(unknown)") + ")",
+				Target:   "instance|" + c.Account + "|" + c.InstanceID, EvidenceEvents: events(c.FirstAttackerEventID),
+				Skip: "isolate it before anything else touches it: snapshot its volumes for forensics, move it to a security group without rules, and find how its credentials left it (an SSRF to the metadata service is the usual way)",
+				Notes: []string{"to stop credential theft through the metadata service, require IMDSv2 once its software supports it: aws ec2 modify-instance-metadata-options --instance-id " +
+					shellQuote(c.InstanceID) + " --http-tokens required --region " + shellQuote(cmp.Or(c.Region, "REGION"))},
+			}})
+		}
 	}
+}
+
+// credentialPhase orders containment: role sessions revoked first, keys deactivated next.
+func (p *planner) credentialPhase(c incident.Credential) int {
+	if c.Kind == incident.CredentialRoleSession || c.Kind == incident.CredentialRole {
+		return phaseRevokeSessions
+	}
+	return phaseDeactivateKey
+}
+
+// dataRead adds a review step for each thing the attacker read: reads cannot be undone,
+// their exposure must be assessed.
+func (p *planner) dataRead() {
+	for _, d := range p.opts.DataRead {
+		p.steps = append(p.steps, planned{account: d.Account, region: GlobalRegion, phase: phaseReviewData, step: Step{
+			Action: "skip", What: d.Kind + " " + d.Name + " read by the attacker: " + d.What, Evidence: "first read: event " + d.EventID,
+			Target: d.Kind + "|" + d.Account + "|" + d.Name, EvidenceEvents: events(d.EventID),
+			Skip: "a read cannot be undone: assess what it held (secrets, personal data) and rotate what it exposed",
+		}})
+	}
+}
+
+// roleName returns the name of a role ARN (arn:aws:iam::ACCT:role/PATH/NAME).
+func roleName(arn string) string {
+	_, rest, ok := strings.Cut(arn, ":role/")
+	if !ok {
+		return ""
+	}
+	return rest[strings.LastIndexByte(rest, '/')+1:]
 }
 
 // revoke adds the revocation of one ingress rule, named exactly by protocol, ports and source.

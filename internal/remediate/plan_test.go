@@ -16,7 +16,7 @@ func TestPlanDecisions(t *testing.T) {
 	at := time.Date(2026, 11, 17, 9, 0, 0, 0, time.UTC)
 	res := func(typ incident.ResourceType, region, id, name string, details map[string]string) incident.Resource {
 		return incident.Resource{Type: typ, Account: acct, Region: region, ID: id, Name: name, Details: details,
-			CreatedBy: "arn:aws:iam::111122223333:user/mallory", CreatedAt: at, CreateEventID: "e1"}
+			CreatedBy: "arn:aws:iam::111122223333:user/mallory", CreatedAt: at, CreateEventID: "e1", Attribution: incident.Attacker}
 	}
 	changed := func(r incident.Resource) incident.Resource { r.Changed = true; return r }
 	deleted := func(r incident.Resource) incident.Resource {
@@ -24,26 +24,34 @@ func TestPlanDecisions(t *testing.T) {
 		return r
 	}
 	withARN := func(r incident.Resource, arn string) incident.Resource { r.ARN = arn; return r }
-	orig := []Identity{{ARN: "arn:aws:iam::111122223333:user/alice", AccessKeyID: "AKIAALICE"}}
+	orig := []incident.Credential{{Kind: incident.CredentialAccessKey, Account: acct, UserARN: "arn:aws:iam::111122223333:user/alice", UserName: "alice",
+		AccessKeyID: "AKIAALICE", Attribution: incident.Attacker, FirstAttackerEventID: "e0"}}
+	unknown := func(r incident.Resource) incident.Resource {
+		r.Attribution, r.Why = incident.Unknown, "a new address"
+		return r
+	}
+	owner := func(r incident.Resource) incident.Resource { r.Attribution = incident.Owner; return r }
 	tests := []struct {
 		name      string
 		in        []incident.Resource
 		opts      PlanOptions
 		wantLines []string
 		wantSkips []string // substrings of Step.Skip
-		notLines  []string // substrings no command may contain
+		notLines  []string // substrings no command that runs may contain
 		order     []string // substrings the commands must contain in this order
+		// wantCommented are commands written commented out.
+		wantCommented []string
 	}{{
 		name:      "original user is never deleted",
 		in:        []incident.Resource{res(incident.IAMUser, "global", "", "alice", nil)},
-		opts:      PlanOptions{Original: orig},
+		opts:      PlanOptions{Credentials: orig},
 		wantLines: []string{"aws iam update-access-key --user-name 'alice' --access-key-id 'AKIAALICE' --status Inactive"},
 		wantSkips: []string{"legitimate identity: not deleted"},
 		notLines:  []string{"delete-user"},
 	}, {
 		name: "key the attacker created on a legitimate user is deleted",
 		in:   []incident.Resource{res(incident.IAMAccessKey, "global", "AKIANEW", "alice", map[string]string{"user": "alice"})},
-		opts: PlanOptions{Original: orig},
+		opts: PlanOptions{Credentials: orig},
 		wantLines: []string{
 			"aws iam update-access-key --user-name 'alice' --access-key-id 'AKIANEW' --status Inactive",
 			"aws iam delete-access-key --user-name 'alice' --access-key-id 'AKIANEW'",
@@ -57,7 +65,7 @@ func TestPlanDecisions(t *testing.T) {
 	}, {
 		name:      "leaked key listed as a resource is deactivated once",
 		in:        []incident.Resource{changed(res(incident.IAMAccessKey, "global", "AKIAALICE", "alice", map[string]string{"user": "alice"}))},
-		opts:      PlanOptions{Original: orig},
+		opts:      PlanOptions{Credentials: orig},
 		wantLines: []string{"aws iam update-access-key --user-name 'alice' --access-key-id 'AKIAALICE' --status Inactive"},
 		wantSkips: []string{"deactivated above"},
 	}, {
@@ -65,9 +73,32 @@ func TestPlanDecisions(t *testing.T) {
 		in:        []incident.Resource{res(incident.IAMAccessKey, "global", "AKIASELF", "", nil)},
 		wantLines: []string{"aws iam delete-access-key --user-name 'mallory' --access-key-id 'AKIASELF'"},
 	}, {
-		name:      "temporary leaked key cannot be deactivated",
-		opts:      PlanOptions{Original: []Identity{{Account: acct, UserName: "alice", AccessKeyID: "ASIATEMP"}}},
-		wantSkips: []string{"temporary credentials"},
+		name: "stolen instance credentials: the role's sessions revoked, the instance named, the data listed",
+		opts: PlanOptions{Credentials: []incident.Credential{{Kind: incident.CredentialRoleSession, Account: acct, AccessKeyID: "ASIATEMP",
+			RoleARN: "arn:aws:iam::111122223333:role/app/web-ec2-role", Session: "i-0abc", InstanceID: "i-0abc", Region: "eu-west-1",
+			IssuedBy: "ec2.amazonaws.com", IssueEventID: "e9", Attribution: incident.Attacker, FirstAttackerEventID: "e0"}},
+			DataRead: []incident.DataRead{{Account: acct, Kind: "s3-bucket", Name: "prod-data", What: "12 objects read", EventID: "e3"}}},
+		wantLines: []string{`aws iam put-role-policy --role-name 'web-ec2-role' --policy-name AWSRevokeOlderSessions --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["*"],"Resource":["*"],"Condition":{"DateLessThan":{"aws:TokenIssueTime":"'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"'"}}}]}'`},
+		wantSkips: []string{"isolate it before anything else touches it", "a read cannot be undone"},
+		notLines:  []string{"update-access-key", "terminate-instances"},
+	}, {
+		name: "credential of unknown attribution: its command commented out; an owner's left alone",
+		opts: PlanOptions{Credentials: []incident.Credential{
+			{Kind: incident.CredentialAccessKey, Account: acct, UserName: "bob", AccessKeyID: "AKIABOB", Attribution: incident.Unknown, Why: "no signal"},
+			{Kind: incident.CredentialAccessKey, Account: acct, UserName: "carol", AccessKeyID: "AKIACAROL", Attribution: incident.Owner, Why: "all the owner's"}}},
+		wantCommented: []string{"aws iam update-access-key --user-name 'bob' --access-key-id 'AKIABOB' --status Inactive"},
+		wantSkips:     []string{"all its calls in scope are its owner's"},
+		notLines:      []string{"AKIABOB", "AKIACAROL"},
+	}, {
+		name: "unknown resources: commands commented out with the reason; owner resources never",
+		in: []incident.Resource{
+			unknown(res(incident.EC2Instance, "us-east-1", "i-unk", "i-unk", map[string]string{"instance_type": "t3.micro"})),
+			owner(res(incident.EC2Instance, "us-east-1", "i-own", "i-own", map[string]string{"instance_type": "t3.micro"})),
+			unknown(res(incident.IAMUser, "global", "", "maybe", nil)),
+		},
+		wantCommented: []string{"aws ec2 terminate-instances --instance-ids 'i-unk' --region 'us-east-1'", "aws iam delete-user --user-name 'maybe'"},
+		wantSkips:     []string{"made by its owner's calls"},
+		notLines:      []string{"i-unk", "i-own", "maybe"},
 	}, {
 		name:      "changed login profile is left to the owner",
 		in:        []incident.Resource{changed(res(incident.IAMLoginProfile, "global", "", "bob", nil))},
@@ -109,7 +140,7 @@ func TestPlanDecisions(t *testing.T) {
 			res(incident.IAMGroupMembership, "global", "Ops/alice", "Ops", map[string]string{"group": "Ops", "user": "alice"}),
 			res(incident.IAMGroupMembership, "global", "/", "", map[string]string{}),
 		},
-		opts: PlanOptions{Original: orig},
+		opts: PlanOptions{Credentials: orig},
 		wantLines: []string{
 			"aws iam remove-user-from-group --group-name 'Admins' --user-name 'aws-cli-x1'",
 			"aws iam remove-user-from-group --group-name 'Ops' --user-name 'alice'",
@@ -170,11 +201,14 @@ func TestPlanDecisions(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := BuildPlan(tt.in, tt.opts)
-			var lines, skips []string
+			p := buildPlan(t, tt.in, tt.opts)
+			var lines, skips, commented []string
 			for _, s := range p.Sections {
 				for _, st := range s.Steps {
-					if st.Line != "" {
+					switch {
+					case st.Line != "" && st.Commented:
+						commented = append(commented, st.Line)
+					case st.Line != "":
 						lines = append(lines, st.Line)
 					}
 					if st.Skip != "" {
@@ -185,6 +219,11 @@ func TestPlanDecisions(t *testing.T) {
 			for _, want := range tt.wantLines {
 				if !contains(lines, want, true) {
 					t.Errorf("no command %q in\n%s", want, strings.Join(lines, "\n"))
+				}
+			}
+			for _, want := range tt.wantCommented {
+				if !contains(commented, want, true) {
+					t.Errorf("no commented-out command %q in\n%s", want, strings.Join(commented, "\n"))
 				}
 			}
 			for _, want := range tt.wantSkips {
@@ -205,7 +244,7 @@ func TestPlanDecisions(t *testing.T) {
 				}
 				last = i
 			}
-			if n := len(lines) + len(skips); n < len(tt.in) {
+			if n := len(lines) + len(skips) + len(commented); n < len(tt.in) {
 				t.Errorf("%d steps for %d resources: every resource must show in the plan", n, len(tt.in))
 			}
 		})

@@ -17,10 +17,37 @@ import (
 	"github.com/trailhound/trailhound/internal/incident"
 )
 
-// The identities of the fixture: the leaked users of the two seed attacks.
-var fixtureOriginal = []Identity{
-	{ARN: "arn:aws:iam::111122223333:user/ci-deploy", AccessKeyID: "AKIAEXAMPLELEAKED001"},
-	{Account: "444455556666", UserName: "backup-svc", AccessKeyID: "AKIAEXAMPLELEAKED002"},
+// The credentials of the fixture: the leaked keys of the two seed attacks.
+var fixtureCredentials = []incident.Credential{
+	{Kind: incident.CredentialAccessKey, Account: "111122223333", UserARN: "arn:aws:iam::111122223333:user/ci-deploy", UserName: "ci-deploy",
+		AccessKeyID: "AKIAEXAMPLELEAKED001", Attribution: incident.Attacker, Why: "test fixture", FirstAttackerEventID: "evt-leak-1"},
+	{Kind: incident.CredentialAccessKey, Account: "444455556666", UserARN: "arn:aws:iam::444455556666:user/backup-svc", UserName: "backup-svc",
+		AccessKeyID: "AKIAEXAMPLELEAKED002", Attribution: incident.Attacker, Why: "test fixture", FirstAttackerEventID: "evt-leak-2"},
+}
+
+// buildPlan builds a plan and checks its safety property (CheckPlan) against the
+// attribution its inputs carry: every plan the tests of this package make goes through it.
+func buildPlan(t *testing.T, rs []incident.Resource, opts PlanOptions) Plan {
+	t.Helper()
+	p := BuildPlan(rs, opts)
+	attr := map[string]incident.Attribution{}
+	for _, r := range rs {
+		if r.CreateEventID != "" {
+			attr[r.CreateEventID] = r.Attribution
+		}
+	}
+	for _, c := range opts.Credentials {
+		if c.FirstAttackerEventID != "" {
+			attr[c.FirstAttackerEventID] = incident.Attacker
+		}
+	}
+	for _, d := range opts.DataRead {
+		attr[d.EventID] = incident.Attacker
+	}
+	if err := CheckPlan(p, func(id string) incident.Attribution { return attr[id] }); err != nil {
+		t.Error(err)
+	}
+	return p
 }
 
 // loadFixture reads testdata/incident.json: both seed attacks' shapes (3 users with login
@@ -76,10 +103,10 @@ func shellSyntax(t *testing.T, src []byte) {
 }
 
 func TestPlanGolden(t *testing.T) {
-	p := BuildPlan(loadFixture(t), PlanOptions{
-		Original: fixtureOriginal,
-		Profiles: map[string]string{"111122223333": "victim-prod"},
-		Title:    "seed attacks 1 and 2 (test fixture)",
+	p := buildPlan(t, loadFixture(t), PlanOptions{
+		Credentials: fixtureCredentials,
+		Profiles:    map[string]string{"111122223333": "victim-prod"},
+		Title:       "seed attacks 1 and 2 (test fixture)",
 	})
 	src := script(t, p)
 	golden(t, "plan.golden.sh", src)
@@ -88,7 +115,7 @@ func TestPlanGolden(t *testing.T) {
 
 // TestPlanContract checks the properties the golden file could silently lose on -update.
 func TestPlanContract(t *testing.T) {
-	p := BuildPlan(loadFixture(t), PlanOptions{Original: fixtureOriginal})
+	p := buildPlan(t, loadFixture(t), PlanOptions{Credentials: fixtureCredentials})
 	var lines []string
 	for _, s := range p.Sections {
 		rank := map[string]int{}
@@ -239,7 +266,7 @@ func unguard(t *testing.T, src []byte) []byte {
 // TestScriptRuns runs the plan of the fixture with a fake aws: unreviewed, it does nothing;
 // without the guard, aws receives exactly the argv of the plan's commands, in order.
 func TestScriptRuns(t *testing.T) {
-	p := BuildPlan(loadFixture(t), PlanOptions{Original: fixtureOriginal,
+	p := buildPlan(t, loadFixture(t), PlanOptions{Credentials: fixtureCredentials,
 		Profiles: map[string]string{"111122223333": "prof-111122223333", "444455556666": "prof-444455556666"}})
 	src := script(t, p)
 
@@ -274,7 +301,7 @@ func TestScriptRuns(t *testing.T) {
 // TestWrongAccount: the script stops before the first command when the credentials are for
 // another account.
 func TestWrongAccount(t *testing.T) {
-	p := BuildPlan(loadFixture(t), PlanOptions{Profiles: map[string]string{"111122223333": "prof-999999999999"}})
+	p := buildPlan(t, loadFixture(t), PlanOptions{Profiles: map[string]string{"111122223333": "prof-999999999999"}})
 	r := runScript(t, unguard(t, script(t, p)))
 	if r.code == 0 || len(r.calls) != 1 || r.calls[0][1] != "sts" {
 		t.Errorf("exit %d, calls %q; want a failure after the sts check only", r.code, r.calls)
@@ -308,14 +335,14 @@ func TestInjection(t *testing.T) {
 		ev := "evt-" + strconv.Itoa(i) + "\n" + "touch PWNED"
 		rs = append(rs,
 			incident.Resource{Type: incident.IAMUser, Account: acct, Region: "global", Name: name,
-				CreatedBy: "arn:aws:iam::111122223333:user/x\ntouch PWNED", CreatedAt: at, CreateEventID: ev},
+				CreatedBy: "arn:aws:iam::111122223333:user/x\ntouch PWNED", CreatedAt: at, CreateEventID: ev, Attribution: incident.Attacker},
 			incident.Resource{Type: incident.ECSCluster, Account: acct, Region: "us-east-1", ID: name, Name: name,
-				CreatedBy: "attacker", CreatedAt: at, CreateEventID: ev},
+				CreatedBy: "attacker", CreatedAt: at, CreateEventID: ev, Attribution: incident.Attacker},
 			incident.Resource{Type: incident.EC2KeyPair, Account: acct, Region: "us-west-1", Name: name,
-				CreatedBy: "attacker", CreatedAt: at, CreateEventID: ev},
+				CreatedBy: "attacker", CreatedAt: at, CreateEventID: ev, Attribution: incident.Attacker},
 		)
 	}
-	p := BuildPlan(rs, PlanOptions{Profiles: map[string]string{acct: "prof-" + acct}})
+	p := buildPlan(t, rs, PlanOptions{Profiles: map[string]string{acct: "prof-" + acct}})
 	src := script(t, p)
 	shellSyntax(t, src)
 	for i, line := range strings.Split(string(src), "\n") {

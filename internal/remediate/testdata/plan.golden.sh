@@ -8,7 +8,8 @@
 # keys and users), then per region: ECS, EC2, Lambda. IAM is global: no --region.
 # The script stops at the first failing command (set -e): comment out what already
 # ran and run it again.
-# 35 commands, 3 resources left alone (see the 'skip' comments).
+# 35 commands, 0 commented out (the logs do not tie their target to the attacker:
+# uncomment once confirmed), 3 resources left alone (see the 'skip' comments).
 set -eu
 export AWS_PAGER=''
 echo 'trailhound: this plan has not been reviewed. Read it, then delete the exit 1 guard line.' >&2
@@ -22,63 +23,63 @@ test "$(aws sts get-caller-identity --query Account --output text)" = '111122223
 # === account 111122223333, region global ===
 # (credentials for account 111122223333)
 
-# deactivate-access-key: leaked access key AKIAEXAMPLELEAKED001 of legitimate user ci-deploy
-# evidence: used by the attacker (an original identity of the incident)
+# deactivate-access-key: leaked access key AKIAEXAMPLELEAKED001 of user ci-deploy
+# evidence: pre-existing credential: test fixture
 # note: key of a legitimate user: deactivated only; rotate it with its owner (new key, update its users, then delete this one)
 aws iam update-access-key --user-name 'ci-deploy' --access-key-id 'AKIAEXAMPLELEAKED001' --status Inactive
 
 # deactivate-access-key: access key AKIAEXAMPLEATTACK001 of user aws-cli7xq2
-# evidence: created 2026-11-17T16:20:18Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00007777-0000-4000-8000-000000000007)
+# evidence: created 2026-11-17T16:20:18Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00007777-0000-4000-8000-000000000007), attributed to the attacker
 aws iam update-access-key --user-name 'aws-cli7xq2' --access-key-id 'AKIAEXAMPLEATTACK001' --status Inactive
 
 # deactivate-access-key: access key AKIAEXAMPLEATTACK002 of user aws-clik9p1
-# evidence: created 2026-11-17T16:21:18Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 0000bbbb-0000-4000-8000-00000000000b)
+# evidence: created 2026-11-17T16:21:18Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 0000bbbb-0000-4000-8000-00000000000b), attributed to the attacker
 aws iam update-access-key --user-name 'aws-clik9p1' --access-key-id 'AKIAEXAMPLEATTACK002' --status Inactive
 
 # delete-login-profile: console login of user aws_dev4821
-# evidence: created 2026-11-17T09:14:09Z by arn:aws:iam::111122223333:user/ci-deploy (event 00003333-0000-4000-8000-000000000003)
+# evidence: created 2026-11-17T09:14:09Z by arn:aws:iam::111122223333:user/ci-deploy (event 00003333-0000-4000-8000-000000000003), attributed to the attacker
 aws iam delete-login-profile --user-name 'aws_dev4821'
 
 # delete-login-profile: console login of user aws-cli7xq2
-# evidence: created 2026-11-17T16:20:15Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00006666-0000-4000-8000-000000000006)
+# evidence: created 2026-11-17T16:20:15Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00006666-0000-4000-8000-000000000006), attributed to the attacker
 aws iam delete-login-profile --user-name 'aws-cli7xq2'
 
 # delete-login-profile: console login of user aws-clik9p1
-# evidence: created 2026-11-17T16:21:15Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 0000aaaa-0000-4000-8000-00000000000a)
+# evidence: created 2026-11-17T16:21:15Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 0000aaaa-0000-4000-8000-00000000000a), attributed to the attacker
 aws iam delete-login-profile --user-name 'aws-clik9p1'
 
 # detach-user-policy: policy arn:aws:iam::aws:policy/AdministratorAccess attached to user aws_dev4821
-# evidence: created 2026-11-17T09:14:05Z by arn:aws:iam::111122223333:user/ci-deploy (event 00002222-0000-4000-8000-000000000002)
+# evidence: created 2026-11-17T09:14:05Z by arn:aws:iam::111122223333:user/ci-deploy (event 00002222-0000-4000-8000-000000000002), attributed to the attacker
 aws iam detach-user-policy --user-name 'aws_dev4821' --policy-arn 'arn:aws:iam::aws:policy/AdministratorAccess'
 
 # detach-user-policy: policy arn:aws:iam::aws:policy/AdministratorAccess attached to user aws-cli7xq2
-# evidence: created 2026-11-17T16:20:12Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00005555-0000-4000-8000-000000000005)
+# evidence: created 2026-11-17T16:20:12Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00005555-0000-4000-8000-000000000005), attributed to the attacker
 aws iam detach-user-policy --user-name 'aws-cli7xq2' --policy-arn 'arn:aws:iam::aws:policy/AdministratorAccess'
 
 # detach-user-policy: policy arn:aws:iam::aws:policy/AdministratorAccess attached to user aws-clik9p1
-# evidence: created 2026-11-17T16:21:12Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00009999-0000-4000-8000-000000000009)
+# evidence: created 2026-11-17T16:21:12Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00009999-0000-4000-8000-000000000009), attributed to the attacker
 aws iam detach-user-policy --user-name 'aws-clik9p1' --policy-arn 'arn:aws:iam::aws:policy/AdministratorAccess'
 
 # delete-access-key: access key AKIAEXAMPLEATTACK001 of user aws-cli7xq2
-# evidence: created 2026-11-17T16:20:18Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00007777-0000-4000-8000-000000000007)
+# evidence: created 2026-11-17T16:20:18Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00007777-0000-4000-8000-000000000007), attributed to the attacker
 aws iam delete-access-key --user-name 'aws-cli7xq2' --access-key-id 'AKIAEXAMPLEATTACK001'
 
 # delete-access-key: access key AKIAEXAMPLEATTACK002 of user aws-clik9p1
-# evidence: created 2026-11-17T16:21:18Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 0000bbbb-0000-4000-8000-00000000000b)
+# evidence: created 2026-11-17T16:21:18Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 0000bbbb-0000-4000-8000-00000000000b), attributed to the attacker
 aws iam delete-access-key --user-name 'aws-clik9p1' --access-key-id 'AKIAEXAMPLEATTACK002'
 
 # delete-user: IAM user aws_dev4821
-# evidence: created 2026-11-17T09:14:02Z by arn:aws:iam::111122223333:user/ci-deploy (event 00001111-0000-4000-8000-000000000001)
+# evidence: created 2026-11-17T09:14:02Z by arn:aws:iam::111122223333:user/ci-deploy (event 00001111-0000-4000-8000-000000000001), attributed to the attacker
 # note: delete-user fails while the user still has keys, a login, policies, groups, MFA devices, certificates or SSH keys the logs did not show: check with aws iam list-access-keys / list-groups-for-user / list-mfa-devices
 aws iam delete-user --user-name 'aws_dev4821'
 
 # delete-user: IAM user aws-cli7xq2
-# evidence: created 2026-11-17T16:20:10Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00004444-0000-4000-8000-000000000004)
+# evidence: created 2026-11-17T16:20:10Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00004444-0000-4000-8000-000000000004), attributed to the attacker
 # note: delete-user fails while the user still has keys, a login, policies, groups, MFA devices, certificates or SSH keys the logs did not show: check with aws iam list-access-keys / list-groups-for-user / list-mfa-devices
 aws iam delete-user --user-name 'aws-cli7xq2'
 
 # delete-user: IAM user aws-clik9p1
-# evidence: created 2026-11-17T16:21:10Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00008888-0000-4000-8000-000000000008)
+# evidence: created 2026-11-17T16:21:10Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00008888-0000-4000-8000-000000000008), attributed to the attacker
 # note: delete-user fails while the user still has keys, a login, policies, groups, MFA devices, certificates or SSH keys the logs did not show: check with aws iam list-access-keys / list-groups-for-user / list-mfa-devices
 aws iam delete-user --user-name 'aws-clik9p1'
 
@@ -86,41 +87,41 @@ aws iam delete-user --user-name 'aws-clik9p1'
 # (credentials for account 111122223333)
 
 # skip: launch of r6i.metal × 2 (RunInstances): creation failed (Client.PendingVerification): nothing to remove
-# evidence: created 2026-11-17T15:02:40Z by arn:aws:iam::111122223333:user/ci-deploy (event 00011110-0000-4000-8000-000000000010)
+# evidence: created 2026-11-17T15:02:40Z by arn:aws:iam::111122223333:user/ci-deploy (event 00011110-0000-4000-8000-000000000010), attributed to the attacker
 
 # terminate-instances: EC2 instance i-0123456789abcdef0 (g4dn.xlarge)
-# evidence: created 2026-11-17T15:05:00Z by arn:aws:iam::111122223333:user/ci-deploy (event 00012221-0000-4000-8000-000000000011)
+# evidence: created 2026-11-17T15:05:00Z by arn:aws:iam::111122223333:user/ci-deploy (event 00012221-0000-4000-8000-000000000011), attributed to the attacker
 aws ec2 terminate-instances --instance-ids 'i-0123456789abcdef0' --region 'us-west-1'
 
 # skip: EC2 instance i-0fedcba9876543210 (c5.4xlarge): already deleted 2026-11-17T21:06:00Z (event dddddddd-0000-4000-8000-000000000001)
-# evidence: created 2026-11-17T15:06:00Z by arn:aws:iam::111122223333:user/ci-deploy (event 00013332-0000-4000-8000-000000000012)
+# evidence: created 2026-11-17T15:06:00Z by arn:aws:iam::111122223333:user/ci-deploy (event 00013332-0000-4000-8000-000000000012), attributed to the attacker
 
 # terminate-instances: EC2 instance i-0aaaaaaaaaaaaaaa0 (z9q.mega)
-# evidence: created 2026-11-17T15:07:00Z by arn:aws:iam::111122223333:user/ci-deploy (event 00014443-0000-4000-8000-000000000013)
+# evidence: created 2026-11-17T15:07:00Z by arn:aws:iam::111122223333:user/ci-deploy (event 00014443-0000-4000-8000-000000000013), attributed to the attacker
 aws ec2 terminate-instances --instance-ids 'i-0aaaaaaaaaaaaaaa0' --region 'us-west-1'
 
 # wait: instances terminated before their security groups are deleted
 aws ec2 wait instance-terminated --instance-ids 'i-0123456789abcdef0' 'i-0aaaaaaaaaaaaaaa0' --region 'us-west-1'
 
 # revoke-security-group-ingress: ingress rule of sg-0123456789abcdef0: tcp 22 from 0.0.0.0/0
-# evidence: created 2026-11-17T15:02:16Z by arn:aws:iam::111122223333:user/ci-deploy (event 0000eeee-0000-4000-8000-00000000000e)
+# evidence: created 2026-11-17T15:02:16Z by arn:aws:iam::111122223333:user/ci-deploy (event 0000eeee-0000-4000-8000-00000000000e), attributed to the attacker
 # note: rule id sgr-0aaaabbbbccccdddd
 aws ec2 revoke-security-group-ingress --group-id 'sg-0123456789abcdef0' --protocol 'tcp' --port '22' --cidr '0.0.0.0/0' --region 'us-west-1'
 
 # revoke-security-group-ingress: ingress rule of sg-0123456789abcdef0: all traffic from ::/0
-# evidence: created 2026-11-17T15:02:17Z by arn:aws:iam::111122223333:user/ci-deploy (event 0000ffff-0000-4000-8000-00000000000f)
+# evidence: created 2026-11-17T15:02:17Z by arn:aws:iam::111122223333:user/ci-deploy (event 0000ffff-0000-4000-8000-00000000000f), attributed to the attacker
 aws ec2 revoke-security-group-ingress --group-id 'sg-0123456789abcdef0' --ip-permissions '[{"IpProtocol":"-1","Ipv6Ranges":[{"CidrIpv6":"::/0"}]}]' --region 'us-west-1'
 
 # delete-security-group: security group sg-0123456789abcdef0 (launch-wizard-7)
-# evidence: created 2026-11-17T15:02:14Z by arn:aws:iam::111122223333:user/ci-deploy (event 0000dddd-0000-4000-8000-00000000000d)
+# evidence: created 2026-11-17T15:02:14Z by arn:aws:iam::111122223333:user/ci-deploy (event 0000dddd-0000-4000-8000-00000000000d), attributed to the attacker
 aws ec2 delete-security-group --group-id 'sg-0123456789abcdef0' --region 'us-west-1'
 
 # delete-key-pair: key pair ssh-key-prod (key-0a1b2c3d4e5f60718)
-# evidence: created 2026-11-17T15:02:11Z by arn:aws:iam::111122223333:user/ci-deploy (event 0000cccc-0000-4000-8000-00000000000c)
+# evidence: created 2026-11-17T15:02:11Z by arn:aws:iam::111122223333:user/ci-deploy (event 0000cccc-0000-4000-8000-00000000000c), attributed to the attacker
 aws ec2 delete-key-pair --key-pair-id 'key-0a1b2c3d4e5f60718' --region 'us-west-1'
 
 # delete-function: Lambda function cron-updater
-# evidence: created 2026-11-17T15:09:00Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00015554-0000-4000-8000-000000000014)
+# evidence: created 2026-11-17T15:09:00Z by arn:aws:iam::111122223333:user/aws_dev4821 (event 00015554-0000-4000-8000-000000000014), attributed to the attacker
 aws lambda delete-function --function-name 'cron-updater' --region 'us-west-1'
 
 # ##### account 444455556666 #####
@@ -131,8 +132,8 @@ test "$(aws sts get-caller-identity --query Account --output text)" = '444455556
 # === account 444455556666, region global ===
 # (credentials for account 444455556666)
 
-# deactivate-access-key: leaked access key AKIAEXAMPLELEAKED002 of legitimate user backup-svc
-# evidence: used by the attacker (an original identity of the incident)
+# deactivate-access-key: leaked access key AKIAEXAMPLELEAKED002 of user backup-svc
+# evidence: pre-existing credential: test fixture
 # note: key of a legitimate user: deactivated only; rotate it with its owner (new key, update its users, then delete this one)
 aws iam update-access-key --user-name 'backup-svc' --access-key-id 'AKIAEXAMPLELEAKED002' --status Inactive
 
@@ -140,56 +141,56 @@ aws iam update-access-key --user-name 'backup-svc' --access-key-id 'AKIAEXAMPLEL
 # (credentials for account 444455556666)
 
 # scale-service-to-zero: ECS service svc-pplqmazn in cluster pplqmazn, 25 tasks
-# evidence: created 2026-11-18T03:12:25Z by arn:aws:iam::444455556666:user/backup-svc (event 0001eeed-0000-4000-8000-00000000001d)
+# evidence: created 2026-11-18T03:12:25Z by arn:aws:iam::444455556666:user/backup-svc (event 0001eeed-0000-4000-8000-00000000001d), attributed to the attacker
 aws ecs update-service --cluster 'pplqmazn' --service 'svc-pplqmazn' --desired-count 0 --region 'ap-northeast-3'
 
 # delete-service: ECS service svc-pplqmazn in cluster pplqmazn, 25 tasks
-# evidence: created 2026-11-18T03:12:25Z by arn:aws:iam::444455556666:user/backup-svc (event 0001eeed-0000-4000-8000-00000000001d)
+# evidence: created 2026-11-18T03:12:25Z by arn:aws:iam::444455556666:user/backup-svc (event 0001eeed-0000-4000-8000-00000000001d), attributed to the attacker
 aws ecs delete-service --cluster 'pplqmazn' --service 'svc-pplqmazn' --force --region 'ap-northeast-3'
 
 # wait: services of cluster pplqmazn inactive before the cluster is deleted
 aws ecs wait services-inactive --cluster 'pplqmazn' --services 'svc-pplqmazn' --region 'ap-northeast-3'
 
 # delete-cluster: ECS cluster pplqmazn
-# evidence: created 2026-11-18T03:12:05Z by arn:aws:iam::444455556666:user/backup-svc (event 0001cccb-0000-4000-8000-00000000001b)
+# evidence: created 2026-11-18T03:12:05Z by arn:aws:iam::444455556666:user/backup-svc (event 0001cccb-0000-4000-8000-00000000001b), attributed to the attacker
 aws ecs delete-cluster --cluster 'pplqmazn' --region 'ap-northeast-3'
 
 # deregister-task-definition: ECS task definition mkoijn:1 (image ddfdsa/rr:latest)
-# evidence: created 2026-11-18T03:12:15Z by arn:aws:iam::444455556666:user/backup-svc (event 0001dddc-0000-4000-8000-00000000001c)
+# evidence: created 2026-11-18T03:12:15Z by arn:aws:iam::444455556666:user/backup-svc (event 0001dddc-0000-4000-8000-00000000001c), attributed to the attacker
 aws ecs deregister-task-definition --task-definition 'mkoijn:1' --region 'ap-northeast-3'
 
 # === account 444455556666, region eu-west-1 ===
 # (credentials for account 444455556666)
 
 # skip: ECS service svc-hfjwoeal in cluster hfjwoeal, 25 tasks: already deleted 2026-11-18T05:10:25Z (event dddddddd-0000-4000-8000-000000000002)
-# evidence: created 2026-11-18T03:11:25Z by arn:aws:iam::444455556666:user/backup-svc (event 0001bbba-0000-4000-8000-00000000001a)
+# evidence: created 2026-11-18T03:11:25Z by arn:aws:iam::444455556666:user/backup-svc (event 0001bbba-0000-4000-8000-00000000001a), attributed to the attacker
 
 # delete-cluster: ECS cluster hfjwoeal
-# evidence: created 2026-11-18T03:11:05Z by arn:aws:iam::444455556666:user/backup-svc (event 00019998-0000-4000-8000-000000000018)
+# evidence: created 2026-11-18T03:11:05Z by arn:aws:iam::444455556666:user/backup-svc (event 00019998-0000-4000-8000-000000000018), attributed to the attacker
 aws ecs delete-cluster --cluster 'hfjwoeal' --region 'eu-west-1'
 
 # deregister-task-definition: ECS task definition tyuzxc:1 (image yzsqbe/ka:si)
-# evidence: created 2026-11-18T03:11:15Z by arn:aws:iam::444455556666:user/backup-svc (event 0001aaa9-0000-4000-8000-000000000019)
+# evidence: created 2026-11-18T03:11:15Z by arn:aws:iam::444455556666:user/backup-svc (event 0001aaa9-0000-4000-8000-000000000019), attributed to the attacker
 aws ecs deregister-task-definition --task-definition 'tyuzxc:1' --region 'eu-west-1'
 
 # === account 444455556666, region us-east-1 ===
 # (credentials for account 444455556666)
 
 # scale-service-to-zero: ECS service svc-qmzkrwtx in cluster qmzkrwtx, 25 tasks
-# evidence: created 2026-11-18T03:10:25Z by arn:aws:iam::444455556666:user/backup-svc (event 00018887-0000-4000-8000-000000000017)
+# evidence: created 2026-11-18T03:10:25Z by arn:aws:iam::444455556666:user/backup-svc (event 00018887-0000-4000-8000-000000000017), attributed to the attacker
 aws ecs update-service --cluster 'qmzkrwtx' --service 'svc-qmzkrwtx' --desired-count 0 --region 'us-east-1'
 
 # delete-service: ECS service svc-qmzkrwtx in cluster qmzkrwtx, 25 tasks
-# evidence: created 2026-11-18T03:10:25Z by arn:aws:iam::444455556666:user/backup-svc (event 00018887-0000-4000-8000-000000000017)
+# evidence: created 2026-11-18T03:10:25Z by arn:aws:iam::444455556666:user/backup-svc (event 00018887-0000-4000-8000-000000000017), attributed to the attacker
 aws ecs delete-service --cluster 'qmzkrwtx' --service 'svc-qmzkrwtx' --force --region 'us-east-1'
 
 # wait: services of cluster qmzkrwtx inactive before the cluster is deleted
 aws ecs wait services-inactive --cluster 'qmzkrwtx' --services 'svc-qmzkrwtx' --region 'us-east-1'
 
 # delete-cluster: ECS cluster qmzkrwtx
-# evidence: created 2026-11-18T03:10:05Z by arn:aws:iam::444455556666:user/backup-svc (event 00016665-0000-4000-8000-000000000015)
+# evidence: created 2026-11-18T03:10:05Z by arn:aws:iam::444455556666:user/backup-svc (event 00016665-0000-4000-8000-000000000015), attributed to the attacker
 aws ecs delete-cluster --cluster 'qmzkrwtx' --region 'us-east-1'
 
 # deregister-task-definition: ECS task definition vbnpqa:1 (image yzsqbe/ka:si)
-# evidence: created 2026-11-18T03:10:15Z by arn:aws:iam::444455556666:user/backup-svc (event 00017776-0000-4000-8000-000000000016)
+# evidence: created 2026-11-18T03:10:15Z by arn:aws:iam::444455556666:user/backup-svc (event 00017776-0000-4000-8000-000000000016), attributed to the attacker
 aws ecs deregister-task-definition --task-definition 'vbnpqa:1' --region 'us-east-1'
