@@ -177,8 +177,12 @@ func (x *Index) madeBy(sub subject) (int32, subject, bool) {
 			// A console session's key is made by the sign-in its user's password allows:
 			// the password is the attacker's when they set it (or created the user).
 			r := &x.recs[list[0]]
-			if r.flags&flagConsole != 0 && strings.Contains(x.str(r.actor), ":user/") {
+			switch {
+			case r.flags&flagConsole != 0 && strings.Contains(x.str(r.actor), ":user/"):
 				ev = x.userMade(r.actor, r.sessAt*int64(time.Second)+int64(time.Second), true)
+			case strings.Contains(x.str(r.actor), ":user/"):
+				// A key whose creation the data lacks belongs to its user: made with the user.
+				ev = x.userMade(r.actor, r.t+int64(time.Second), false)
 			}
 		}
 	case subjPrincipal:
@@ -380,9 +384,9 @@ func (s *scope) featureKeys(r *record) (ip, ua, asn sym) {
 // attributeRoot splits the calls of root subject i between the attacker and the owner:
 //   - seeds (calls signals mark, calls the session heuristic flags) are the attacker's;
 //   - the addresses, clients and networks of the seeds and of the attacker's derived
-//     identities (evidence) are the attacker's; those of the root's other calls outside the
-//     attacker's signalled activity (plus an hour each side), and of the same principal's
-//     calls with other keys, are the owner's;
+//     identities (evidence) are the attacker's; those of the root's other calls more than an
+//     hour from any of the attacker's, and of the same principal's calls with other keys,
+//     are the owner's;
 //   - a call from an attacker's address is the attacker's, from an owner's address the
 //     owner's (unless its client says the opposite: then unknown); from an address both or
 //     neither used, its client decides, then its network; otherwise it is unknown;
@@ -422,16 +426,20 @@ func (s *scope) attributeRoot(i int, seeds map[int32]string, evidence []int32) m
 	rejected := map[int32]string{}
 	var f features
 	for range maxAttributionRounds {
-		lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+		var near []int64 // times of the attacker's evidence, sorted
 		for e := range own {
 			if _, no := rejected[e]; !no {
-				lo, hi = min(lo, x.recs[e].t), max(hi, x.recs[e].t)
+				near = append(near, x.recs[e].t)
 			}
 		}
 		for _, e := range evidence {
-			lo, hi = min(lo, x.recs[e].t), max(hi, x.recs[e].t)
+			near = append(near, x.recs[e].t)
 		}
-		lo, hi = lo-seedMargin, hi+seedMargin
+		slices.Sort(near)
+		nearAttacker := func(t int64) bool {
+			i, _ := slices.BinarySearch(near, t-seedMargin)
+			return i < len(near) && near[i] <= t+seedMargin
+		}
 		f = features{ips: map[sym]*fingerprint{}, uas: map[sym]*fingerprint{}, asns: map[sym]*fingerprint{}}
 		count := func(e int32, attacker bool) {
 			ip, ua, asn := s.featureKeys(&x.recs[e])
@@ -444,7 +452,7 @@ func (s *scope) attributeRoot(i int, seeds map[int32]string, evidence []int32) m
 			}
 		}
 		for _, e := range evs {
-			if _, seed := own[e]; !seed && x.recs[e].invokedBy == 0 && (x.recs[e].t < lo || x.recs[e].t > hi) {
+			if _, seed := own[e]; !seed && x.recs[e].invokedBy == 0 && !nearAttacker(x.recs[e].t) {
 				count(e, false)
 			}
 		}
@@ -524,10 +532,15 @@ func (s *scope) attributeRoot(i int, seeds map[int32]string, evidence []int32) m
 			first, last = min(first, r.t), max(last, r.t)
 		}
 	}
+	// The attacker's activity, through this identity or the ones it derived, bounds where an
+	// unknown call can be the attacker's.
+	for _, e := range evidence {
+		first, last = min(first, x.recs[e].t), max(last, x.recs[e].t)
+	}
 	if first <= last {
 		for _, e := range evs {
 			if a := out[e]; a.a == incident.Unknown && (x.recs[e].t < first || x.recs[e].t > last) {
-				out[e] = attrib{incident.Owner, fmt.Sprintf("outside the attacker's use of this identity (%s to %s); %s",
+				out[e] = attrib{incident.Owner, fmt.Sprintf("outside the attacker's activity (%s to %s); %s",
 					stamp(first), stamp(last), a.why)}
 			}
 		}

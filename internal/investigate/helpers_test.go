@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailhound/trailhound/internal/incident"
+	"github.com/trailhound/trailhound/internal/remediate"
 	"github.com/trailhound/trailhound/internal/signal"
 )
 
@@ -94,6 +96,7 @@ type ev struct {
 	api     string // "iam:CreateUser"
 	region  string
 	ip      string
+	ua      string // the default aws-cli/2 when empty
 	req     map[string]any
 	resp    map[string]any
 	errCode string
@@ -116,6 +119,9 @@ func (e ev) json() []byte {
 		"eventSource": svc + ".amazonaws.com", "eventName": name, "awsRegion": region,
 		"sourceIPAddress": ip, "userAgent": "aws-cli/2.15.0 Python/3.11", "eventID": e.id,
 		"recipientAccountId": e.who.acct, "requestParameters": e.req, "responseElements": e.resp,
+	}
+	if e.ua != "" {
+		m["userAgent"] = e.ua
 	}
 	if e.who.console {
 		m["sessionCredentialFromConsole"] = "true"
@@ -223,6 +229,23 @@ func assumeRoleFederated(id string, at int, by who, roleARN, session, key string
 }
 
 func call(id string, at int, by who, api string) ev { return ev{id: id, at: at, who: by, api: api} }
+
+// planOf builds the plan of a report as trailhound investigate does, and checks its safety
+// property against the report's attribution of the events it cites: every plan the tests of
+// this package make goes through it.
+func planOf(t testing.TB, rep *Report) remediate.Plan {
+	t.Helper()
+	p := remediate.BuildPlan(rep.Resources, remediate.PlanOptions{Credentials: rep.Credentials, DataRead: rep.Data.Reads(),
+		OwnerResources: len(rep.OwnerResources), Title: "test"})
+	attr := map[string]incident.Attribution{}
+	for _, e := range rep.Timeline {
+		attr[e.EventID] = e.Attribution
+	}
+	if err := remediate.CheckPlan(p, func(id string) incident.Attribution { return attr[id] }); err != nil {
+		t.Error(err)
+	}
+	return p
+}
 
 // testSignals returns a signal on who's first admin-looking call, for Start.Signal.
 func testSignals(u who) []signal.Signal {

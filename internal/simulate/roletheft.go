@@ -68,7 +68,7 @@ func (g *gen) planAttack3(r rnd, at *AttackTruth, t time.Time) {
 			r.resources = g.res.reset().a("").o("").s("accountId", a.id).s("type", "AWS::S3::Bucket").s("ARN", "arn:aws:s3:::"+bucket).c().ca().b
 			g.step(at, "theft-s3-list-objects", r, g.emit(r))
 			at.BucketsRead = append(at.BucketsRead, bucket)
-			for range g.r.between(10, 30) {
+			for range g.r.between(20, 40) {
 				t = sec(t, g.r.between(0, 4))
 				_, key := g.s3Object(a)
 				r = g.call(t, a, st.region, &thief, "s3.amazonaws.com", "GetObject")
