@@ -39,10 +39,14 @@ func (a *app) investigateCmd() *cobra.Command {
 hunt --db) and from the starting point computes the scope:
 the starting identity plus every identity it created or obtained (IAM users and their console
 sessions, access keys, roles created or assumed, session and federation tokens), across all
-accounts and regions in the data. It reports the timeline, the identity graph, the resources
-created or changed and whether they were deleted, the data touched, the blind spots of the
-logs, the ATT&CK matrix, an estimated hourly cost of the attacker's infrastructure and a
-reviewable remediation script (never executed by trailhound).`,
+accounts and regions in the data. Every start that reaches the same incident (its signal, the
+leaked key, the attacker's address, a user it created) gives the same scope. The calls of a
+credential the attacker shares with its owner (a leaked key, a stolen role session) are
+attributed to the attacker, the owner or nobody known, with the evidence. It reports the
+timeline, the identity graph, the resources created or changed (the owner's apart) and whether
+they were deleted, the data touched, the blind spots of the logs, the ATT&CK matrix, an
+estimated hourly cost of the attacker's infrastructure and a reviewable remediation script
+(never executed by trailhound) that acts only on what the logs tie to the attacker.`,
 		Example: `  trailhound investigate ./AWSLogs --signal 3637daca04229f9f7238
   trailhound investigate ./AWSLogs --access-key AKIAEXAMPLE -f markdown --plan cleanup.sh > incident.md
   trailhound investigate ./AWSLogs --user aws_dev4821 --dot graph.dot`,

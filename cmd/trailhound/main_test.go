@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,10 +11,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/trailhound/trailhound/internal/goldenfile"
+	"github.com/trailhound/trailhound/internal/incident"
+	"github.com/trailhound/trailhound/internal/remediate"
 	"github.com/trailhound/trailhound/internal/shareddata"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/internal/store"
@@ -51,7 +56,14 @@ type result struct {
 
 func runCLI(t *testing.T, stdin []byte, args ...string) result {
 	t.Helper()
+	return runCLIIn(t, "", stdin, args...)
+}
+
+// runCLIIn runs trailhound in the working directory dir ("" for the test's).
+func runCLIIn(t *testing.T, dir string, stdin []byte, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -293,6 +305,7 @@ func TestInvestigateSeedAttacks(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("investigate: exit %d: %s", r.code, r.stderr)
 	}
+	checkPlanJSON(t, r.stdout)
 	var rep struct {
 		Identities []struct{ Kind, ID, How string }
 		Resources  []struct {
@@ -339,6 +352,11 @@ func TestInvestigateSeedAttacks(t *testing.T) {
 		t.Errorf("plan lacks the guard or user deletions:\n%s", script)
 	}
 
+	r = runCLI(t, nil, "investigate", logs, "--signal", mining, "-f", "json")
+	if r.code != 0 {
+		t.Fatalf("investigate: exit %d: %s", r.code, r.stderr)
+	}
+	checkPlanJSON(t, r.stdout) // the plan the Markdown report below shows
 	r = runCLI(t, nil, "investigate", logs, "--signal", mining, "-f", "markdown")
 	if r.code != 0 {
 		t.Fatalf("investigate: exit %d: %s", r.code, r.stderr)
@@ -353,6 +371,176 @@ func TestInvestigateSeedAttacks(t *testing.T) {
 	}
 	if r := runCLI(t, nil, "investigate", logs, "--user", "nobody-here"); r.code != 1 || !strings.Contains(r.stderr, "nobody-here") {
 		t.Errorf("unknown start: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// caseJSON is what the CLI tests read of investigate -f json.
+type caseJSON struct {
+	Timeline []struct {
+		EventID     string               `json:"event_id"`
+		Attribution incident.Attribution `json:"attribution"`
+	} `json:"timeline"`
+	OwnerResources []incident.Resource   `json:"owner_resources"`
+	Credentials    []incident.Credential `json:"credentials"`
+	Plan           remediate.Plan        `json:"remediation_plan"`
+}
+
+// checkPlanJSON checks the safety property of the plan in an investigate -f json output
+// against the attribution the same output gives its events (remediate.CheckPlan): every plan
+// the CLI tests make goes through it.
+func checkPlanJSON(t *testing.T, stdout string) caseJSON {
+	t.Helper()
+	var c caseJSON
+	if err := json.Unmarshal([]byte(stdout), &c); err != nil {
+		t.Fatalf("decoding investigate -f json: %v", err)
+	}
+	attr := map[string]incident.Attribution{}
+	for _, e := range c.Timeline {
+		attr[e.EventID] = e.Attribution
+	}
+	if err := remediate.CheckPlan(c.Plan, func(id string) incident.Attribution { return attr[id] }); err != nil {
+		t.Error(err)
+	}
+	return c
+}
+
+// TestInvestigateBusyOwners: with busy CI users behind the leaked keys, investigate from the
+// signal, the leaked key, the attacker's addresses and the user it created writes one plan,
+// byte for byte, and that plan names none of the owners' resources; stolen instance
+// credentials get the role's sessions revoked and the instance named.
+func TestInvestigateBusyOwners(t *testing.T) {
+	dir := t.TempDir()
+	if r := runCLI(t, nil, "simulate", "--out", dir, "--seed", "31", "--days", "4", "--events-per-day", "2000", "--attacks", "1,3", "--busy-owners"); r.code != 0 {
+		t.Fatalf("simulate: exit %d: %s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "ground-truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gt struct {
+		Attacks []struct {
+			Identities []struct{ AccessKeyID, InstanceID, RoleARN string }
+			SourceIPs  []string
+			Resources  []struct{ Kind, Name string }
+			Steps      []struct{ EventID string }
+		}
+		Owners []struct {
+			Resources []struct{ ID, Name string }
+		}
+	}
+	if err := json.Unmarshal(data, &gt); err != nil {
+		t.Fatal(err)
+	}
+	logs := filepath.Join(dir, "AWSLogs")
+	r := runCLI(t, nil, "hunt", "-q", "-f", "jsonl", logs)
+	if r.code != 0 {
+		t.Fatalf("hunt: exit %d: %s", r.code, r.stderr)
+	}
+	a1 := gt.Attacks[0]
+	steps := map[string]bool{}
+	for _, st := range a1.Steps {
+		steps[st.EventID] = true
+	}
+	starts := [][]string{{"--access-key", a1.Identities[0].AccessKeyID}}
+	for _, s := range signalLines(t, r.stdout) {
+		if s.Level >= signal.LevelHigh && slices.ContainsFunc(s.EventIDs, func(id string) bool { return steps[id] }) {
+			starts = append(starts, []string{"--signal", s.ID})
+			break
+		}
+	}
+	for _, ip := range a1.SourceIPs {
+		starts = append(starts, []string{"--ip", ip})
+	}
+	for _, res := range a1.Resources {
+		if res.Kind == "iam-user" {
+			starts = append(starts, []string{"--user", res.Name})
+		}
+	}
+	if len(starts) < 5 {
+		t.Fatalf("only %d starting points: %v", len(starts), starts)
+	}
+	var first []byte
+	for i, st := range starts {
+		plan := filepath.Join(dir, fmt.Sprintf("plan%d.sh", i))
+		r := runCLI(t, nil, append([]string{"investigate", logs, "-f", "json", "--plan", plan}, st...)...)
+		if r.code != 0 {
+			t.Fatalf("investigate %v: exit %d: %s", st, r.code, r.stderr)
+		}
+		c := checkPlanJSON(t, r.stdout)
+		script, err := os.ReadFile(plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = script
+			if len(c.OwnerResources) < 100 || len(c.Credentials) != 1 || c.Credentials[0].UserName == "" || c.Credentials[0].Account == "" {
+				t.Errorf("%v: %d owner resources, credentials %+v", st, len(c.OwnerResources), c.Credentials)
+			}
+			for _, o := range gt.Owners {
+				for _, res := range o.Resources {
+					if id := cmp.Or(res.ID, res.Name); id != "" && strings.Contains(string(script), "'"+id+"'") {
+						t.Errorf("the plan names the owner's %s", id)
+					}
+				}
+			}
+			if !strings.Contains(string(script), "aws iam update-access-key --user-name '") {
+				t.Errorf("the plan does not deactivate the leaked key:\n%s", script)
+			}
+		} else if !bytes.Equal(first, script) {
+			t.Errorf("investigate %v wrote another plan than %v", st, starts[0])
+		}
+	}
+	a3 := gt.Attacks[1].Identities[0]
+	r = runCLI(t, nil, "investigate", logs, "--access-key", a3.AccessKeyID, "-f", "json")
+	if r.code != 0 {
+		t.Fatalf("investigate: exit %d: %s", r.code, r.stderr)
+	}
+	c := checkPlanJSON(t, r.stdout)
+	var lines, whats []string
+	for _, sec := range c.Plan.Sections {
+		for _, st := range sec.Steps {
+			lines, whats = append(lines, st.Line), append(whats, st.What)
+		}
+	}
+	role := a3.RoleARN[strings.LastIndexByte(a3.RoleARN, '/')+1:]
+	if !slices.ContainsFunc(lines, func(l string) bool {
+		return strings.HasPrefix(l, "aws iam put-role-policy --role-name '"+role+"' --policy-name AWSRevokeOlderSessions")
+	}) ||
+		!slices.ContainsFunc(whats, func(w string) bool { return strings.Contains(w, a3.InstanceID) }) {
+		t.Errorf("stolen credentials: plan %q / %q", lines, whats)
+	}
+}
+
+// TestInvestigateGoldenReports: the Markdown and JSON reports of one simulated incident (a
+// busy owner's leaked key, seed 5) as trailhound writes them.
+func TestInvestigateGoldenReports(t *testing.T) {
+	dir := t.TempDir()
+	if r := runCLI(t, nil, "simulate", "--out", dir, "--seed", "5", "--days", "3", "--events-per-day", "1500", "--attacks", "1",
+		"--busy-owners", "--ci-runs-per-day", "8", "--no-digests"); r.code != 0 {
+		t.Fatalf("simulate: exit %d: %s", r.code, r.stderr)
+	}
+	r := runCLIIn(t, dir, nil, "hunt", "-q", "-f", "jsonl", "AWSLogs")
+	if r.code != 0 {
+		t.Fatalf("hunt: exit %d: %s", r.code, r.stderr)
+	}
+	var start string
+	for _, s := range signalLines(t, r.stdout) {
+		if s.Title == "AWS IAM User Created Then Made Administrator Within 10 Minutes" {
+			start = s.ID
+		}
+	}
+	if start == "" {
+		t.Fatal("no signal to start from")
+	}
+	for _, f := range []struct{ format, golden string }{{"markdown", "incident.md.golden"}, {"json", "incident.json.golden"}} {
+		r := runCLIIn(t, dir, nil, "investigate", "AWSLogs", "--signal", start, "-f", f.format, "--timeline-limit", "400")
+		if r.code != 0 {
+			t.Fatalf("investigate -f %s: exit %d: %s", f.format, r.code, r.stderr)
+		}
+		if f.format == "json" {
+			checkPlanJSON(t, r.stdout)
+		}
+		goldenfile.Check(t, filepath.Join("testdata", f.golden), []byte(r.stdout))
 	}
 }
 
@@ -389,6 +577,8 @@ func TestHuntDBAndInvestigate(t *testing.T) {
 	if fromLogs.code != 0 || fromDB.code != 0 {
 		t.Fatalf("investigate: exits %d and %d: %s%s", fromLogs.code, fromDB.code, fromLogs.stderr, fromDB.stderr)
 	}
+	checkPlanJSON(t, fromLogs.stdout)
+	checkPlanJSON(t, fromDB.stdout)
 	type scope struct {
 		Summary   struct{ Events int }
 		Resources []struct{ Type, Region, ID string }

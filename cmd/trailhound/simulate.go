@@ -85,6 +85,7 @@ The same --seed always writes the same bytes.`,
 	f.StringVar(&attacks, "attacks", "1,2", `attacks to include: seed attacks "1" and "2", "3" (stolen instance-profile credentials), a list ("1,2,3") or "none"`)
 	f.BoolVar(&opts.BusyOwners, "busy-owners", false, "the keys that leak in attacks 1 and 2 belong to busy CI users whose pipelines keep running")
 	f.IntVar(&opts.CIUsers, "ci-users", 0, "benign busy CI users per account (Terraform and the AWS CLI with a long-term key, all day)")
+	f.IntVar(&opts.CIRunsPerDay, "ci-runs-per-day", simulate.DefaultCIRunsPerDay, "pipeline runs of each CI user on a weekday (a quarter on weekends)")
 	f.StringSliceVar(&regions, "regions", nil, "regions the organisation uses (default us-east-1,eu-west-1,us-east-2)")
 	f.TimeVar(&opts.Start, "start", time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC), []string{time.RFC3339, time.DateOnly}, "start of the history (UTC)")
 	f.BoolVar(&noDig, "no-digests", false, "do not write CloudTrail-Digest files")

@@ -130,6 +130,8 @@ func TestEfficacy(t *testing.T) {
 	doc.WriteString("## Simulated attacks (trailhound demo data)\n\nEvery attacker step must be evidence in some signal; no benign look-alike may be evidence in a\nsignal at medium or above (TestDemoEfficacy fails otherwise).\n\n")
 	doc.WriteString(demoEfficacy(t).table)
 	doc.WriteString("\n")
+	doc.WriteString(planSection(t))
+	doc.WriteString("\n")
 
 	// Stratus: every claimed technique fires the rule.
 	doc.WriteString("## Stratus Red Team detonations\n\nEach detonation log a rule claims to cover must fire it (the test fails otherwise).\n\n")

@@ -274,6 +274,14 @@ func TestInstanceCredentialsStolen(t *testing.T) {
 			c.IssuedBy != "ec2.amazonaws.com" || c.Region != "eu-west-1" || c.Account != acctA || c.Attribution != incident.Attacker || c.FirstAttackerEventID != "t1" {
 			t.Errorf("%s: credential %+v", st, c)
 		}
+		if id := rep.Identities[0]; !id.PreExisting || id.ID != "ASIANEW0000000000001" || id.By != "ec2.amazonaws.com" || id.EventID != "i2" {
+			t.Errorf("%s: root identity %+v, want the key issued by ec2.amazonaws.com in i2", st, id)
+		}
+		if !slices.ContainsFunc(rep.Graph.Edges, func(e Edge) bool {
+			return e.Kind == EdgeIssued && e.From == "service:ec2.amazonaws.com" && e.To == "access-key:ASIANEW0000000000001" && e.EventID == "i2"
+		}) {
+			t.Errorf("%s: no issued edge from ec2.amazonaws.com in %+v", st, rep.Graph.Edges)
+		}
 		if len(rep.Data.S3) != 1 || rep.Data.S3[0].Objects[0].Key != "exports/customers.csv" || rep.Data.S3[0].ObjectCount != 1 {
 			t.Errorf("%s: data read %+v: want only the thief's read", st, rep.Data.S3)
 		}

@@ -236,3 +236,49 @@ func BenchmarkInvestigateStore(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInvestigateBusyOwner is an investigation from the highest signal on attack 1 of a
+// simulated week of 200k background events whose leaked key belongs to a busy CI user (about
+// 9,000 of the owner's calls with the same key): the walk back to the roots and the
+// attribution of every call, over an Index of every event.
+func BenchmarkInvestigateBusyOwner(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	truth, err := simulate.Generate(ctx, simulate.Options{Seed: 3, Days: 7, EventsPerDay: 200_000 / 7, BusyOwners: true}, simulate.NewDirSink(dir))
+	if err != nil {
+		b.Fatal(err)
+	}
+	set, err := ruleset.Load(ctx, ruleset.Options{Builtin: rules.FS})
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := hunt.Run(ctx, hunt.Config{}, set, []string{dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, err := Load(ctx, []string{dir}, LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	steps := map[string]bool{}
+	for _, st := range truth.Attacks[0].Steps {
+		steps[st.EventID] = true
+	}
+	var start Start
+	best := signal.Level(0)
+	for _, sig := range res.Signals {
+		if sig.Level > best && slices.ContainsFunc(sig.EventIDs, func(id string) bool { return steps[id] }) {
+			start, best = Start{Signal: sig.ID}, sig.Level
+		}
+	}
+	b.ResetTimer()
+	b.ReportAllocs()
+	var rep *Report
+	for b.Loop() {
+		if rep, err = Investigate(ctx, x, start, res.Signals, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rep.Summary.Events), "attacker-events")
+	b.ReportMetric(float64(rep.Summary.OwnerEvents), "owner-events")
+}

@@ -50,6 +50,9 @@ const (
 	EdgeUsedFrom = "used-from"
 	// EdgeActedOn: an identity created or changed a resource.
 	EdgeActedOn = "acted-on"
+	// EdgeIssued: an identity outside the scope (an AWS service such as ec2.amazonaws.com
+	// for an instance profile, a SAML or web identity) issued a root's temporary key.
+	EdgeIssued = "issued"
 )
 
 // Node is one vertex. ID is "KIND:VALUE".
@@ -149,6 +152,12 @@ func (s *scope) graph(resources []incident.Resource) *Graph {
 			n = g.node(NodeSourceIdentity, v, "")
 		}
 		g.nodes[n].InScope = true
+		if sub.shared && sub.kind == subjKey {
+			if li, ok := x.keyLink[sub.val]; ok {
+				e := x.links[li].ev
+				g.edge(g.actorNode(x.str(x.recs[e].actor)), n, EdgeIssued, x.str(x.recs[e].id), x.time(e))
+			}
+		}
 		if sub.ev < 0 {
 			continue
 		}

@@ -8,41 +8,17 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/trailhound/trailhound/internal/hunt"
 	"github.com/trailhound/trailhound/internal/incident"
-	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/internal/simulate"
-	"github.com/trailhound/trailhound/rules"
 )
 
 // busyHistory simulates five days with busy owners behind the leaked keys and all three
 // attacks, hunts it and loads it.
 func busyHistory(t *testing.T, seed uint64) *simulated {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("generates and hunts a simulated history")
-	}
-	ctx := context.Background()
-	dir := t.TempDir()
-	truth, err := simulate.Generate(ctx, simulate.Options{Seed: seed, Days: 5, EventsPerDay: 3000, BusyOwners: true,
-		Attacks: []simulate.Attack{simulate.AttackLeakedKeyAdmin, simulate.AttackECSCryptomining, simulate.AttackRoleTheft}}, simulate.NewDirSink(dir))
-	if err != nil {
-		t.Fatalf("simulate: %v", err)
-	}
-	set, err := ruleset.Load(ctx, ruleset.Options{Builtin: rules.FS})
-	if err != nil {
-		t.Fatalf("loading rules: %v", err)
-	}
-	res, err := hunt.Run(ctx, hunt.Config{}, set, []string{dir})
-	if err != nil {
-		t.Fatalf("hunt: %v", err)
-	}
-	x, err := Load(ctx, []string{dir}, LoadOptions{})
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	return &simulated{dir: dir, truth: truth, x: x, signals: res.Signals}
+	return simulateAndLoad(t, simulate.Options{Seed: seed, Days: 5, EventsPerDay: 3000, BusyOwners: true,
+		Attacks: []simulate.Attack{simulate.AttackLeakedKeyAdmin, simulate.AttackECSCryptomining, simulate.AttackRoleTheft}})
 }
 
 // startsOf returns every starting point a responder could take for an attack: each signal

@@ -104,7 +104,8 @@ type Identity struct {
 	// password", "created role", "assumed role", "assumed role with SAML", "assumed role with
 	// web identity", "session token", "federation token", "set source identity".
 	How string `json:"how"`
-	// By is the actor whose call derived it; EventID that call.
+	// By is the actor whose call derived it (for a root's key, the one that issued it: an
+	// AWS service for instance-profile credentials); EventID that call.
 	By      string    `json:"by,omitempty"`
 	EventID string    `json:"event_id,omitempty"`
 	From    time.Time `json:"from,omitzero"`
@@ -233,6 +234,11 @@ func (s *scope) identities() []Identity {
 		if sub.shared {
 			c := s.rootCounts(s.evOf[i])
 			id.Attribution, id.Why = c.attribution()
+			if li, ok := x.keyLink[sub.val]; ok && sub.kind == subjKey {
+				// A root's key issued by an identity outside the scope: the issuing call.
+				e := x.links[li].ev
+				id.By, id.EventID, id.From = x.str(x.recs[e].actor), x.str(x.recs[e].id), x.time(e)
+			}
 		}
 		if sub.ev >= 0 {
 			id.EventID = x.str(x.recs[sub.ev].id)

@@ -25,12 +25,18 @@ type simulated struct {
 
 func loadSimulated(t *testing.T) *simulated {
 	t.Helper()
+	return simulateAndLoad(t, simulate.Options{Seed: 7, Days: 5, EventsPerDay: 3000})
+}
+
+// simulateAndLoad generates a history, hunts it with the built-in rules and loads it.
+func simulateAndLoad(t *testing.T, opts simulate.Options) *simulated {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("generates and hunts a simulated week")
+		t.Skip("generates and hunts a simulated history")
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	truth, err := simulate.Generate(ctx, simulate.Options{Seed: 7, Days: 5, EventsPerDay: 3000}, simulate.NewDirSink(dir))
+	truth, err := simulate.Generate(ctx, opts, simulate.NewDirSink(dir))
 	if err != nil {
 		t.Fatalf("simulate: %v", err)
 	}

@@ -70,8 +70,11 @@ type Step struct {
 	// Commented is set for a command the script writes commented out: the logs do not tie
 	// its target to the attacker (unknown attribution); a reviewer uncomments it once sure.
 	Commented bool `json:"commented,omitempty"`
-	// Target names what the step acts on (a resource key, a credential); EvidenceEvents are
-	// the events that tie it to the attacker (CheckPlan verifies every command has one).
+	// Target names what the step acts on: a resource as TYPE|ACCOUNT|REGION|ID (its
+	// incident.Resource.Key; an ingress rule by GROUP PROTOCOL FROM-TO SOURCE), a
+	// credential as key|ACCESS_KEY_ID or role|ACCOUNT|ROLE_NAME, an instance as
+	// instance|ACCOUNT|ID, data as KIND|ACCOUNT|NAME. EvidenceEvents are the events that tie
+	// it to the attacker (CheckPlan verifies every command has one).
 	Target         string   `json:"target,omitempty"`
 	EvidenceEvents []string `json:"evidence_events,omitempty"`
 }
@@ -194,7 +197,7 @@ func (p *planner) originalKey(key string) bool {
 // becomes a skip, and one whose target the logs do not tie to the attacker (unknown
 // attribution) is written commented out.
 func (p *planner) add(r incident.Resource, phase int, action, what string, c *command, notes ...string) {
-	s := Step{Action: action, What: what, Evidence: evidence(r), Notes: notes, Target: r.Key(), EvidenceEvents: events(r.CreateEventID)}
+	s := Step{Action: action, What: what, Evidence: evidence(r), Notes: notes, Target: target(r), EvidenceEvents: events(r.CreateEventID)}
 	if c != nil {
 		if c.bad != "" {
 			s.Action, s.Skip = "skip", c.bad
@@ -212,8 +215,18 @@ func (p *planner) add(r incident.Resource, phase int, action, what string, c *co
 
 // skip appends a step without a command.
 func (p *planner) skip(r incident.Resource, phase int, what, why string, notes ...string) {
-	s := Step{Action: "skip", What: what, Evidence: evidence(r), Notes: notes, Skip: why, Target: r.Key(), EvidenceEvents: events(r.CreateEventID)}
+	s := Step{Action: "skip", What: what, Evidence: evidence(r), Notes: notes, Skip: why, Target: target(r), EvidenceEvents: events(r.CreateEventID)}
 	p.steps = append(p.steps, planned{account: r.Account, region: r.Region, phase: phase, step: s})
+}
+
+// target names what a resource's steps act on: its key (incident.Resource.Key), but for an
+// ingress rule its group, protocol, ports and source (what the command names), not its
+// rule id.
+func target(r incident.Resource) string {
+	if r.Type == incident.EC2SecurityGroupRule && r.Name != "" {
+		return string(r.Type) + "|" + r.Account + "|" + r.Region + "|" + r.Name
+	}
+	return r.Key()
 }
 
 // events returns the non-empty event ids.

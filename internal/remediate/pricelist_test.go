@@ -2,6 +2,7 @@ package remediate
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -101,4 +102,46 @@ func FuzzParsePriceList(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkParsePriceList reads a JSON offer of 20,000 products (a tenth of them Linux
+// on-demand instances) with their on-demand and reserved terms, as the bulk API serves it.
+func BenchmarkParsePriceList(b *testing.B) {
+	var buf bytes.Buffer
+	buf.WriteString(`{"formatVersion":"v1.0","offerCode":"AmazonEC2","version":"1","publicationDate":"2025-11-21T00:00:00Z","products":{`)
+	const n = 20_000
+	for i := range n {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		system := "Windows"
+		if i%10 == 0 {
+			system = "Linux"
+		}
+		fmt.Fprintf(&buf, `"S%d":{"sku":"S%d","productFamily":"Compute Instance","attributes":{"instanceType":"t%d.large","regionCode":"us-east-1","tenancy":"Shared","operatingSystem":%q,"licenseModel":"No License required","preInstalledSw":"NA","capacitystatus":"Used","operation":"RunInstances"}}`, i, i, i, system)
+	}
+	buf.WriteString(`},"terms":{"OnDemand":{`)
+	for i := range n {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, `"S%d":{"S%d.J":{"priceDimensions":{"S%d.J.6":{"unit":"Hrs","pricePerUnit":{"USD":"0.%04d"}}}}}`, i, i, i, i%9999+1)
+	}
+	buf.WriteString(`},"Reserved":{`)
+	for i := range n {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, `"S%d":{"S%d.R":{"priceDimensions":{"S%d.R.6":{"unit":"Hrs","pricePerUnit":{"USD":"0.0001"}}}}}`, i, i, i)
+	}
+	buf.WriteString(`}}}`)
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := ParsePriceList(bytes.NewReader(data), "bench")
+		if err != nil || len(p.EC2) != n/10 {
+			b.Fatalf("%v, %d types", err, len(p.EC2))
+		}
+	}
 }

@@ -60,7 +60,9 @@ func (g *gen) planAttack3(r rnd, at *AttackTruth, t time.Time) {
 		r.req = g.q().o("").s("Host", "s3.amazonaws.com").c().b
 		g.step(at, "theft-list-buckets", r, g.emit(r))
 		viaS3 := thief.withInvokedBy("s3.amazonaws.com")
-		for _, bucket := range a.buckets[:min(3, len(a.buckets))] {
+		buckets := a.buckets[:min(3, len(a.buckets))]
+		perBucket := g.r.between(60, 100) / len(buckets) // a copy of what the role can read
+		for _, bucket := range buckets {
 			t = sec(t, g.r.between(15, 120))
 			r = g.call(t, a, st.region, &thief, "s3.amazonaws.com", "ListObjects")
 			r.data = true
@@ -68,7 +70,7 @@ func (g *gen) planAttack3(r rnd, at *AttackTruth, t time.Time) {
 			r.resources = g.res.reset().a("").o("").s("accountId", a.id).s("type", "AWS::S3::Bucket").s("ARN", "arn:aws:s3:::"+bucket).c().ca().b
 			g.step(at, "theft-s3-list-objects", r, g.emit(r))
 			at.BucketsRead = append(at.BucketsRead, bucket)
-			for range g.r.between(20, 40) {
+			for range perBucket {
 				t = sec(t, g.r.between(0, 4))
 				_, key := g.s3Object(a)
 				r = g.call(t, a, st.region, &thief, "s3.amazonaws.com", "GetObject")
