@@ -74,7 +74,14 @@ type Config struct {
 	// over consecutive days give the signals of one run over all of them. Signals whose
 	// window is still open stay in the state until a later run closes them, unless Flush.
 	StateFile string
-	// Flush closes every open window and signal at the end of the run even with StateFile.
+	// State, when not nil, is the state to start from instead of StateFile's (hunt --db
+	// keeps it in the store, so that it is committed with the events and signals it
+	// describes). KeepState returns the state after the run in Result.State; windows and
+	// signals still open then stay in it, unless Flush.
+	State     []byte
+	KeepState bool
+	// Flush closes every open window and signal at the end of the run even with StateFile
+	// or KeepState.
 	Flush bool
 	// MaxMatches is how many rule matches are held in memory, over all workers, before a
 	// worker spills its matches to a sorted temporary file (they must be ordered by event
@@ -184,6 +191,8 @@ type Result struct {
 	// Signals are sorted most severe first (signal.Sort).
 	Signals []signal.Signal
 	Stats   Stats
+	// State is the state after the run (Config.KeepState).
+	State []byte
 }
 
 // Run hunts paths (files, folders, or "-") with the engine's rules. It returns an error
@@ -270,7 +279,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	}
 	read := time.Since(start)
 	cfg.Logger.Debug("files read", "elapsed", read, "matches", total.Matches, "spilled_runs", total.SpilledRuns)
-	sigs, err := st.run(ctx, runs, eng.Rules())
+	sigs, state, err := st.run(ctx, runs, eng.Rules())
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +292,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	}
 	total.Elapsed = time.Since(start)
 	cfg.Logger.Debug("hunt done", "files", total.Files, "events", total.Read, "signals", len(sigs))
-	return &Result{Signals: sigs, Stats: total}, nil
+	return &Result{Signals: sigs, Stats: total, State: state}, nil
 }
 
 // needsEnrichment reports whether any rule or correlation reads a trailhound.* field:
