@@ -12,11 +12,13 @@ import (
 
 	"github.com/trailhound/trailhound/internal/decode"
 	"github.com/trailhound/trailhound/internal/enrich"
+	"github.com/trailhound/trailhound/internal/event"
 	"github.com/trailhound/trailhound/internal/hunt"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/sigma"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/internal/source"
+	"github.com/trailhound/trailhound/internal/store"
 )
 
 // outputFlags select how signals are printed.
@@ -49,6 +51,7 @@ func (a *app) huntCmd() *cobra.Command {
 		geoip   []string
 		maxM    int
 		db      string
+		segSize int
 	)
 	cmd := &cobra.Command{
 		Use:   "hunt PATH...",
@@ -91,21 +94,31 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 			if group == 0 {
 				cfg.GroupWindow = -1
 			}
+			crash := newCrashPoints(os.Getenv(crashEnv))
 			var sink *storeSink
 			if db == "" {
 				defer tuneGCForHunt(os.Getenv)()
 			} else {
-				if sink, err = openStoreSink(db); err != nil {
+				if state != "" {
+					return fmt.Errorf("--state with --db: the store keeps the state itself, committed with the events and signals it describes (use --flush=false to keep windows open for the next run)")
+				}
+				if sink, err = openStoreSink(db, store.Options{Logger: a.logger, SegmentEvents: segSize, Fault: crash.at}); err != nil {
 					return err
 				}
 				defer sink.close()
 				cfg.OnEvent = sink.add
+				if crash != nil {
+					cfg.OnEvent = func(ev *event.Event) (bool, error) {
+						crash.at("event")
+						return sink.add(ev)
+					}
+				}
 				cfg.Files = sink
-				if cfg.StateFile == "" {
-					// The store keeps first-seen values and watermarks for the next run,
-					// but a run over a folder reports every signal now: windows still
-					// open are closed (an explicit --state keeps them open instead).
-					cfg.StateFile = sink.st.StatePath()
+				// The store keeps first-seen values and watermarks for the next run, but a
+				// run over a folder reports every signal now: windows still open are closed
+				// unless --flush=false.
+				cfg.State, cfg.KeepState = sink.state, true
+				if !cmd.Flags().Changed("flush") {
 					cfg.Flush = true
 				}
 			}
@@ -113,14 +126,16 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 			if err != nil {
 				return err
 			}
-			// Signals go out before the store records their events and files: a run that
-			// dies in between prints them again next time rather than never (an alert
-			// stream fed by hunt --db gets every signal at least once).
+			// Signals go out before the store commits the run: a run that dies in between
+			// leaves the store as it was, so the next run reads the same files and prints
+			// the same signals again (an alert stream fed by hunt --db gets every signal at
+			// least once). A run whose output fails commits nothing either.
 			if err := a.writeSignals(format, of, min, res.Signals); err != nil {
-				return err
+				return fmt.Errorf("writing signals: %w (nothing was committed to the store: the next run reads the same files again)", err)
 			}
 			if sink != nil {
-				if err := sink.commit(cmd.Context(), res.Signals); err != nil {
+				crash.at("printed")
+				if err := sink.commit(cmd.Context(), res.Signals, res.State); err != nil {
 					return err
 				}
 			}
@@ -154,9 +169,11 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 	cmd.Flags().IntVar(&maxSize, "max-event-bytes", decode.DefaultMaxEventBytes, "reject records larger than this")
 	cmd.Flags().StringArrayVar(&geoip, "geoip", nil, "MaxMind DB (.mmdb) giving ASN or country for source IPs (repeatable; default $TRAILHOUND_GEOIP, ':'-separated)")
 	cmd.Flags().StringVar(&db, "db", "", "keep events, signals and first-seen state in this embedded store (a folder); rerunning over the same files adds nothing twice")
+	cmd.Flags().IntVar(&segSize, "db-segment-events", 0, "events per store segment (default 1048576)")
+	cmd.Flags().MarkHidden("db-segment-events")
 	cmd.Flags().IntVar(&maxM, "max-matches", 200_000, "rule matches held in memory before they are spilled, sorted, to temporary files (bounds memory on large inputs)")
 	cmd.Flags().StringVar(&state, "state", "", "load stateful-rule state from FILE before the run and save it after (atomically), so consecutive runs act as one")
-	cmd.Flags().BoolVar(&flush, "flush", false, "with --state: close every open window and signal at the end of this run")
+	cmd.Flags().BoolVar(&flush, "flush", false, "with --state: close every open window and signal at the end of this run (with --db the default is true; --flush=false keeps them open for the next run)")
 	cmd.Flags().DurationVar(&late, "lateness", 15*time.Minute, "allowed lateness of events behind the latest event time (across runs with --state)")
 	cmd.Flags().DurationVar(&group, "group-window", time.Hour, "group a rule's matches by one actor in one account within this window into one signal (0: one signal per event)")
 	cmd.Flags().StringVar(&rejects, "rejects", "", "write every rejected record's position and reason to this file (JSON Lines)")
