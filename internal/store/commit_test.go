@@ -143,12 +143,10 @@ func viewOf(t testing.TB, s *Store, steps []histStep) storeView {
 }
 
 // crashForTest leaves the store as a killed process would: files as they are (no
-// temporary file removed, no pending segment discarded), the lock released.
+// temporary file removed, no pending segment discarded), the lock released. A crash fault
+// (crashAt) panics out of the writer, which may still hold its mutex.
 func (s *Store) crashForTest() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if w := s.writer; w != nil {
-		w.mu.Lock()
 		if w.seg != nil {
 			w.seg.wait()
 			if w.seg.f != nil {
@@ -156,13 +154,29 @@ func (s *Store) crashForTest() {
 			}
 		}
 		w.err = errors.New("crashed")
-		w.mu.Unlock()
 	}
 	for _, sg := range append(s.segs, s.retired...) {
 		sg.close()
 	}
 	s.releaseLock()
 	s.closed = true
+}
+
+// crash is the panic of a crash fault: it stops the writer where it is, running none of the
+// clean-up a failed step runs (as a kill would), and is recovered by recoverCrash.
+type crash struct{}
+
+// recoverCrash runs fn and turns a crash fault into errInjected.
+func recoverCrash(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(crash); !ok {
+				panic(r)
+			}
+			err = errInjected
+		}
+	}()
+	return fn()
 }
 
 var errInjected = errors.New("injected fault")
@@ -219,12 +233,16 @@ func TestCommitCrashPoints(t *testing.T) {
 				o.Fault = func(string) error {
 					calls++
 					if calls == k+1 {
+						if mode == "crash" {
+							panic(crash{})
+						}
 						return errInjected
 					}
 					return nil
 				}
 				var genBefore uint64
-				s, err := Open(dir, o)
+				var s *Store
+				err := recoverCrash(func() (err error) { s, err = Open(dir, o); return err })
 				atCreation := err != nil
 				if err != nil {
 					// The fault hit the creation of the store (its first, empty manifest).
@@ -242,7 +260,7 @@ func TestCommitCrashPoints(t *testing.T) {
 				w := writerT(t, s)
 				for _, st := range steps {
 					genBefore = s.Generation()
-					if err = applyStep(t, w, st, nil); err != nil {
+					if err = recoverCrash(func() error { return applyStep(t, w, st, nil) }); err != nil {
 						break
 					}
 				}

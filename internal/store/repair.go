@@ -697,7 +697,9 @@ func (r *repairer) salvageWithFooter(sg *segment, add func([]byte, event.Positio
 	return n, true
 }
 
-// scanFrames decodes every zstd frame found in b (a segment whose footer is lost).
+// scanFrames decodes every zstd frame found in b (a segment whose footer is lost). A frame's
+// end is not known: it is tried up to the next frame's magic number, and, as a frame's
+// compressed bytes may hold the magic number too, up to the few after it.
 func scanFrames(b []byte, dec *zstd.Decoder) [][]byte {
 	magic := []byte{0x28, 0xb5, 0x2f, 0xfd}
 	var out [][]byte
@@ -707,15 +709,19 @@ func scanFrames(b []byte, dec *zstd.Decoder) [][]byte {
 			break
 		}
 		start := p + i
-		// The frame's end is not known: try the longest span up to the next magic that
-		// decodes, then shorter ones are not needed (a frame ends where the next begins).
-		next := bytes.Index(b[start+4:], magic)
-		end := len(b)
-		if next >= 0 {
-			end = start + 4 + next
-		}
-		if raw, err := dec.DecodeAll(b[start:end], nil); err == nil {
-			out = append(out, raw)
+		end := start + 4
+		for try := 0; try < 4 && end < len(b); try++ {
+			next := bytes.Index(b[end:], magic)
+			if next < 0 {
+				end = len(b)
+			} else {
+				end += next
+			}
+			if raw, err := dec.DecodeAll(b[start:end], nil); err == nil {
+				out = append(out, raw)
+				break
+			}
+			end += 4
 		}
 		p = start + 4
 	}

@@ -113,8 +113,14 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 		s.lock = f
 	}
+	// The lock is released on any way out but success (a panic included).
+	opened := false
+	defer func() {
+		if !opened {
+			s.releaseLock()
+		}
+	}()
 	if err := s.load(); err != nil {
-		s.releaseLock()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
 	if !opts.ReadOnly {
@@ -122,7 +128,6 @@ func Open(path string, opts Options) (*Store, error) {
 			// A new store gets its (empty) manifest before any other file, so that a
 			// writer that dies in its first commit leaves files a manifest proves unreferenced.
 			if err := s.publish(s.man); err != nil {
-				s.releaseLock()
 				return nil, fmt.Errorf("creating store %s: %w", path, err)
 			}
 		}
@@ -133,15 +138,14 @@ func Open(path string, opts Options) (*Store, error) {
 		s.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(opts.Level), zstd.WithEncoderConcurrency(max(1, runtime.GOMAXPROCS(0))),
 			zstd.WithWindowSize(4<<20))
 		if err != nil {
-			s.releaseLock()
 			return nil, fmt.Errorf("opening store %s: %w", path, err)
 		}
 	}
 	s.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<32))
 	if err != nil {
-		s.releaseLock()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
+	opened = true
 	return s, nil
 }
 
