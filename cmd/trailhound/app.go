@@ -39,6 +39,7 @@ func (a *app) root() *cobra.Command {
 		Long: `trailhound reads AWS CloudTrail logs as AWS delivers them (S3 folders of .json.gz
 Records files, JSON Lines, arrays, single events, stdin), evaluates Sigma rules on every
 event, and prints signals mapped to MITRE ATT&CK.`,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
@@ -78,6 +79,8 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 	root.AddCommand(a.dbCmd())
 	root.AddCommand(a.benchCmd())
 	root.AddCommand(a.simulateCmd())
+	root.SetVersionTemplate("trailhound {{.Version}}\n")
+	addUsageHints(root)
 	return root
 }
 

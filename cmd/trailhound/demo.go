@@ -35,7 +35,7 @@ with fresh random names, in the second week: the first-seen rules (a region or a
 type the account never used) learn from the first. It then hunts the folder with the built-in rules and prints the
 signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is written to
 <dir>/ground-truth.json.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("seed") {
 				seed = rand.Uint64() % 1_000_000

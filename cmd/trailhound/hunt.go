@@ -60,7 +60,7 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 		Example: `  trailhound hunt ./AWSLogs/
   trailhound hunt --rules ./my-rules --rules ../sigma/rules/cloud/aws/cloudtrail logs/ -f jsonl
   zcat x.json.gz | trailhound hunt -`,
-		Args: cobra.MinimumNArgs(1),
+		Args: args(1, -1, pathArg),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			min, err := signal.ParseLevel(of.minLevel)
 			if err != nil {

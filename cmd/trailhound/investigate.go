@@ -48,7 +48,7 @@ reviewable remediation script (never executed by trailhound).`,
   trailhound investigate ./AWSLogs --user aws_dev4821 --dot graph.dot`,
 		RunE: func(cmd *cobra.Command, paths []string) error {
 			if (db == "") == (len(paths) == 0) {
-				return fmt.Errorf("give log paths, or --db with a store written by hunt --db (not both)")
+				return &usageError{err: fmt.Errorf("investigate needs %s, or --db DIR with a store written by hunt --db (not both)", pathArg), path: cmd.CommandPath()}
 			}
 			n := 0
 			for _, s := range []string{start.Signal, start.AccessKey, start.ARN, start.User, start.IP} {
@@ -57,7 +57,7 @@ reviewable remediation script (never executed by trailhound).`,
 				}
 			}
 			if n != 1 {
-				return fmt.Errorf("give exactly one starting point: --signal, --access-key, --arn, --user or --ip")
+				return &usageError{err: fmt.Errorf("investigate needs exactly one starting point: --signal ID, --access-key KEY, --arn ARN, --user NAME or --ip ADDR"), path: cmd.CommandPath()}
 			}
 			ctx := cmd.Context()
 			// Over a store the signals are stored: no rules are needed, only enrichment.
