@@ -22,6 +22,7 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	verbose        bool
+	quiet          bool
 	cpuprofile     string
 	memprofile     string
 	stopProfile    func()
@@ -44,8 +45,11 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
 			level := slog.LevelWarn
-			if a.verbose {
+			switch {
+			case a.verbose:
 				level = slog.LevelDebug
+			case a.quiet:
+				level = slog.LevelError
 			}
 			a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
 			if a.cpuprofile != "" {
@@ -68,6 +72,7 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 		},
 	}
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log progress to stderr")
+	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "print no summary, warning, notice or progress on stderr (errors still)")
 	root.PersistentFlags().StringVar(&a.cpuprofile, "cpuprofile", "", "write a CPU profile of the command to FILE (for performance work)")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentFlags().StringVar(&a.memprofile, "memprofile", "", "write an allocation profile of the command to FILE (for performance work)")
@@ -105,7 +110,7 @@ func (f *iocFlags) add(cmd *cobra.Command) {
 func (f *iocFlags) placeholders() (map[string][]string, error) {
 	lists, err := ioc.Load(!f.noBuiltinIOCs, f.iocs...)
 	if err != nil {
-		return nil, fmt.Errorf("loading IOC lists: %w", err)
+		return nil, fmt.Errorf("loading IOC lists: %w\ngive --ioc a list file (one value a line, # comments) or a folder of *.txt lists; trailhound ioc list --ioc PATH shows what loads", err)
 	}
 	return lists.Placeholders(), nil
 }
@@ -143,6 +148,14 @@ func widthFromEnv() int {
 		return n
 	}
 	return signal.DefaultTableWidth
+}
+
+// warnf writes a warning or a notice to stderr, unless -q: what a run can go on without,
+// unlike an error.
+func (a *app) warnf(format string, args ...any) {
+	if !a.quiet {
+		fmt.Fprintf(a.stderr, format, args...)
+	}
 }
 
 func colorFor(w io.Writer) bool {

@@ -31,6 +31,8 @@ func (a *app) investigateCmd() *cobra.Command {
 		geoip    []string
 		limit    int
 		db       string
+
+		allowUnreadable bool
 	)
 	cmd := &cobra.Command{
 		Use:   "investigate (PATH... | --db DIR) (--signal ID | --access-key KEY | --arn ARN | --user NAME | --ip ADDR)",
@@ -73,7 +75,7 @@ reviewable remediation script (never executed by trailhound).`,
 				return err
 			}
 			defer enr.Close()
-			st, signals, done, err := a.investigationStore(ctx, db, paths, set, enr)
+			st, signals, done, err := a.investigationStore(ctx, db, paths, set, enr, allowUnreadable)
 			if err != nil {
 				return err
 			}
@@ -147,6 +149,7 @@ reviewable remediation script (never executed by trailhound).`,
 	f.StringVar(&dotFile, "dot", "", "write the identity graph as Graphviz DOT to FILE")
 	f.StringVar(&prices, "prices", "", "price table overriding the built-in estimate (same JSON format)")
 	f.StringArrayVar(&geoip, "geoip", nil, "MaxMind DB (.mmdb) for ASN/country (repeatable; default $TRAILHOUND_GEOIP)")
+	f.BoolVar(&allowUnreadable, "allow-unreadable", false, "investigate even when files inside folders could not be read")
 	f.IntVar(&limit, "timeline-limit", 200, "timeline rows in text and markdown (-1: all)")
 	return cmd
 }
@@ -185,7 +188,7 @@ func originals(rep *investigate.Report) []remediate.Identity {
 // events: the store at db (written by hunt --db), or a temporary one the logs at paths are
 // hunted into in one pass, so that memory does not grow with the number of events (an
 // index of every event would). done closes the store and removes a temporary one.
-func (a *app) investigationStore(ctx context.Context, db string, paths []string, set *ruleset.Set, enr *enrich.Enricher) (st *store.Store, signals []signal.Signal, done func(), err error) {
+func (a *app) investigationStore(ctx context.Context, db string, paths []string, set *ruleset.Set, enr *enrich.Enricher, allowUnreadable bool) (st *store.Store, signals []signal.Signal, done func(), err error) {
 	if db != "" {
 		if st, err = store.Open(db, store.Options{ReadOnly: true}); err != nil {
 			return nil, nil, nil, err
@@ -210,7 +213,9 @@ func (a *app) investigationStore(ctx context.Context, db string, paths []string,
 	if err == nil {
 		var res *hunt.Result
 		cfg := hunt.Config{Logger: a.logger, Enricher: enr, Source: source.Options{Stdin: a.stdin}, OnEvent: w.Add}
-		if res, err = hunt.Run(ctx, cfg, set, paths); err == nil {
+		if res, err = hunt.Run(ctx, cfg, set, paths); err != nil {
+			err = inputError(err)
+		} else if err = checkInputs(res.Stats, allowUnreadable); err == nil {
 			signals = res.Signals
 			err = w.Commit()
 		}

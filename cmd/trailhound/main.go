@@ -6,6 +6,7 @@
 //	1  the command failed (bad arguments, unreadable rules, I/O errors)
 //	2  rule problems: lint found errors, or rule tests failed
 //	3  --strict was given and some records were rejected
+//	4  files inside folders could not be read (without --allow-unreadable)
 package main
 
 import (

@@ -69,6 +69,11 @@ type Input struct {
 	// read, a broken symbolic link): the walk goes on, and the caller reports the input.
 	// Open returns Err.
 	Err error
+	// Arg is the index, in the arguments given to Walk, of the argument the input was
+	// reached from; Named reports whether the input is that argument itself rather than an
+	// entry found in a folder.
+	Arg   int
+	Named bool
 
 	open func() (io.ReadCloser, error)
 }
@@ -97,9 +102,10 @@ type Options struct {
 }
 
 // Walk calls fn for each input reached from args, in order. Every argument is checked
-// first: if any is missing or cannot be read, Walk returns an error naming all of them and
-// calls fn for none. Problems inside folders are reported through Input.Err and the walk
-// goes on. Walk stops early and returns the error when fn returns one or ctx is done.
+// first: if any is missing or cannot be read (a regular file or a folder that cannot be
+// opened, for lack of permission say), Walk returns an error naming all of them and calls
+// fn for none. Problems inside folders are reported through Input.Err and the walk goes
+// on. Walk stops early and returns the error when fn returns one or ctx is done.
 func Walk(ctx context.Context, args []string, opts Options, fn func(Input) error) error {
 	var errs []error
 	infos := make([]fs.FileInfo, len(args))
@@ -108,6 +114,14 @@ func Walk(ctx context.Context, args []string, opts Options, fn func(Input) error
 			continue
 		}
 		fi, err := os.Stat(arg)
+		if err == nil && (fi.Mode().IsRegular() || fi.IsDir()) {
+			// Opening tells what Stat cannot: whether the file or folder can be read. A
+			// named pipe is not opened here: that would wait for its writer.
+			var f *os.File
+			if f, err = os.Open(arg); err == nil {
+				f.Close()
+			}
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("reading %s: %w", arg, err))
 			continue
@@ -122,14 +136,17 @@ func Walk(ctx context.Context, args []string, opts Options, fn func(Input) error
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		w.arg = i
 		var err error
 		switch {
 		case arg == Stdin:
-			err = fn(Input{Name: Stdin, Kind: KindLog, open: w.stdin})
+			err = fn(Input{Name: Stdin, Kind: KindLog, open: w.stdin, Arg: i, Named: true})
 		case infos[i].IsDir():
 			err = w.dir(ctx, arg)
 		default:
-			err = fn(fileInput(arg))
+			in := fileInput(arg)
+			in.Arg, in.Named = i, true
+			err = fn(in)
 		}
 		if err != nil {
 			return err
@@ -141,6 +158,13 @@ func Walk(ctx context.Context, args []string, opts Options, fn func(Input) error
 type walker struct {
 	opts Options
 	fn   func(Input) error
+	arg  int // the argument being walked
+}
+
+// emit hands an input found in a folder of the current argument to fn.
+func (w *walker) emit(in Input) error {
+	in.Arg = w.arg
+	return w.fn(in)
 }
 
 func (w *walker) stdin() (io.ReadCloser, error) {
@@ -158,14 +182,14 @@ func (w *walker) dir(ctx context.Context, path string) error {
 	entries, err := os.ReadDir(path)
 	if err != nil {
 		// ReadDir returns what it could list before the error: report, then go on.
-		if err := w.fn(Input{Name: path, Err: fmt.Errorf("reading folder %s: %w", path, err)}); err != nil {
+		if err := w.emit(Input{Name: path, Err: fmt.Errorf("reading folder %s: %w", path, err)}); err != nil {
 			return err
 		}
 	}
 	for _, e := range entries {
 		p := filepath.Join(path, e.Name())
 		if !w.opts.Hidden && strings.HasPrefix(e.Name(), ".") {
-			if err := w.fn(Input{Name: p, Kind: KindSkipped, Why: "hidden"}); err != nil {
+			if err := w.emit(Input{Name: p, Kind: KindSkipped, Why: "hidden"}); err != nil {
 				return err
 			}
 			continue
@@ -174,13 +198,13 @@ func (w *walker) dir(ctx context.Context, path string) error {
 		if t&fs.ModeSymlink != 0 {
 			fi, err := os.Stat(p)
 			if err != nil {
-				if err := w.fn(Input{Name: p, Err: fmt.Errorf("resolving %s: %w", p, err)}); err != nil {
+				if err := w.emit(Input{Name: p, Err: fmt.Errorf("resolving %s: %w", p, err)}); err != nil {
 					return err
 				}
 				continue
 			}
 			if fi.IsDir() {
-				if err := w.fn(Input{Name: p, Kind: KindSkipped, Why: "symbolic link to a folder (not followed)"}); err != nil {
+				if err := w.emit(Input{Name: p, Kind: KindSkipped, Why: "symbolic link to a folder (not followed)"}); err != nil {
 					return err
 				}
 				continue
@@ -201,7 +225,7 @@ func (w *walker) dir(ctx context.Context, path string) error {
 		default:
 			in = fileInput(p)
 		}
-		if err := w.fn(in); err != nil {
+		if err := w.emit(in); err != nil {
 			return err
 		}
 	}

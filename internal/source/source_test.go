@@ -239,3 +239,47 @@ func TestWalkSharedData(t *testing.T) {
 		t.Errorf("kinds = %v, want 729 logs, 0 digests, 7 skipped", kinds)
 	}
 }
+
+// TestWalkArgs: every input says which argument it came from and whether it is that
+// argument itself, so a caller can account for each path the user named.
+func TestWalkArgs(t *testing.T) {
+	root := tree(t)
+	file := filepath.Join(root, "outside", "other.json")
+	args := []string{file, filepath.Join(root, "logs", "sub"), Stdin, file}
+	type at struct {
+		name  string
+		arg   int
+		named bool
+	}
+	var got []at
+	err := Walk(context.Background(), args, Options{Stdin: strings.NewReader("")}, func(in Input) error {
+		got = append(got, at{filepath.Base(in.Name), in.Arg, in.Named})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []at{{"other.json", 0, true}, {"a.ndjson", 1, false}, {"z.jsonl", 1, false}, {"-", 2, true}, {"other.json", 3, true}}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(at{})); diff != "" {
+		t.Errorf("inputs (-want +got):\n%s", diff)
+	}
+}
+
+// TestWalkUnreadableArgument: an argument that cannot be opened (permission denied) stops
+// the walk before any input is handed out, like a missing one; checked as a user without
+// the permission (root reads everything).
+func TestWalkUnreadableArgument(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root can open any file; the CLI test TestHuntUnreadableInputs covers this as another user")
+	}
+	root := tree(t)
+	locked := filepath.Join(root, "outside", "target.json")
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	err := Walk(context.Background(), []string{filepath.Join(root, "logs", "sub"), locked}, Options{}, func(Input) error { calls++; return nil })
+	if err == nil || !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), locked) || calls != 0 {
+		t.Errorf("Walk = %v after %d inputs; want a permission error naming %s before any input", err, calls, locked)
+	}
+}
