@@ -7,11 +7,13 @@ import (
 	"os"
 	"runtime/pprof"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/trailhound/trailhound/internal/ioc"
+	"github.com/trailhound/trailhound/internal/progress"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/rules"
@@ -27,6 +29,10 @@ type app struct {
 	memprofile     string
 	stopProfile    func()
 	logger         *slog.Logger
+	// start is when the command started: the summary's elapsed time counts from it.
+	start time.Time
+	// counter counts the inputs of the run under way, for the summary of an interruption.
+	counter *progress.Counter
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
@@ -44,6 +50,7 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			a.start = time.Now()
 			level := slog.LevelWarn
 			switch {
 			case a.verbose:

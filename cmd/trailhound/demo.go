@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -49,7 +50,9 @@ signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is wri
 					defer os.RemoveAll(dir)
 				}
 			}
-			gt, err := simulate.Generate(cmd.Context(), simulate.Options{Seed: seed, Days: days}, simulate.NewDirSink(dir))
+			counter, stopProgress := a.startProgress("demo: simulating", "written")
+			gt, err := simulate.Generate(cmd.Context(), simulate.Options{Seed: seed, Days: days}, countingSink{simulate.NewDirSink(dir), counter})
+			stopProgress()
 			if err != nil {
 				return fmt.Errorf("simulating: %w", err)
 			}
@@ -72,7 +75,10 @@ signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is wri
 				return err
 			}
 			restoreGC := tuneGCForHunt(os.Getenv)
-			res, err := hunt.Run(cmd.Context(), hunt.Config{Logger: a.logger}, set, []string{logs})
+			cfg := hunt.Config{Logger: a.logger}
+			cfg.Progress, stopProgress = a.startProgress("demo: hunting", "read")
+			res, err := hunt.Run(cmd.Context(), cfg, set, []string{logs})
+			stopProgress()
 			restoreGC()
 			if err != nil {
 				return err
@@ -89,6 +95,7 @@ signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is wri
 			if hidden > 0 {
 				fmt.Fprintf(a.stderr, "%d lower-level signals not shown (--min-level low or informational shows them)\n", hidden)
 			}
+			res.Stats.Elapsed = time.Since(a.start)
 			if err := res.Stats.WriteSummary(a.stderr); err != nil {
 				return err
 			}

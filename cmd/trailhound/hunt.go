@@ -111,7 +111,10 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 					cfg.Flush = true
 				}
 			}
+			var stopProgress func()
+			cfg.Progress, stopProgress = a.startProgress("hunt", "read")
 			res, err := hunt.Run(cmd.Context(), cfg, set, args)
+			stopProgress()
 			if err != nil {
 				return inputError(err)
 			}
@@ -133,6 +136,7 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 				if sum := enr.Summary(); sum != "" {
 					fmt.Fprintln(a.stderr, sum)
 				}
+				res.Stats.Elapsed = time.Since(a.start) // the whole run, not only its hunt
 				if err := res.Stats.WriteSummary(a.stderr); err != nil {
 					return err
 				}

@@ -213,7 +213,11 @@ func (a *app) investigationStore(ctx context.Context, db string, paths []string,
 	if err == nil {
 		var res *hunt.Result
 		cfg := hunt.Config{Logger: a.logger, Enricher: enr, Source: source.Options{Stdin: a.stdin}, OnEvent: w.Add}
-		if res, err = hunt.Run(ctx, cfg, set, paths); err != nil {
+		var stopProgress func()
+		cfg.Progress, stopProgress = a.startProgress("investigate: reading the logs", "read")
+		res, err = hunt.Run(ctx, cfg, set, paths)
+		stopProgress()
+		if err != nil {
 			err = inputError(err)
 		} else if err = checkInputs(res.Stats, allowUnreadable); err == nil {
 			signals = res.Signals

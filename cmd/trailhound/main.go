@@ -7,6 +7,7 @@
 //	2  rule problems: lint found errors, or rule tests failed
 //	3  --strict was given and some records were rejected
 //	4  files inside folders could not be read (without --allow-unreadable)
+//	130 interrupted (Ctrl-C; 143 for SIGTERM), after a one-line summary of what was done
 package main
 
 import (
@@ -19,10 +20,33 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(context.Background())
 	code := run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
+}
+
+// interruptible returns a context cancelled, with an interrupted cause, by the first Ctrl-C
+// or SIGTERM. The handler is then removed, so a second Ctrl-C ends the process at once if
+// the clean-up hangs. stop releases the handler.
+func interruptible(parent context.Context) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			signal.Stop(sigs)
+			cancel(interrupted{s})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
 }
 
 // exitError carries an exit code other than 1 up to main.
@@ -40,6 +64,11 @@ func run(ctx context.Context, args []string) int {
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return 0
+	}
+	var intr interrupted
+	if errors.As(context.Cause(ctx), &intr) {
+		fmt.Fprintln(os.Stderr, "trailhound:", app.interruptedLine(intr))
+		return intr.exitCode()
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {

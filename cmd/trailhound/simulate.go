@@ -54,7 +54,9 @@ The same --seed always writes the same bytes.`,
 				}
 			}
 			start := time.Now()
-			gt, err := simulate.Generate(cmd.Context(), opts, simulate.NewDirSink(out))
+			counter, stopProgress := a.startProgress("simulate", "written")
+			gt, err := simulate.Generate(cmd.Context(), opts, countingSink{simulate.NewDirSink(out), counter})
+			stopProgress()
 			if err != nil {
 				return err
 			}

@@ -26,6 +26,7 @@ import (
 	"github.com/trailhound/trailhound/internal/detect"
 	"github.com/trailhound/trailhound/internal/enrich"
 	"github.com/trailhound/trailhound/internal/event"
+	"github.com/trailhound/trailhound/internal/progress"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/safetext"
 	"github.com/trailhound/trailhound/internal/signal"
@@ -82,6 +83,9 @@ type Config struct {
 	MaxMatches int
 	// SpillDir is where spilled matches go; "" means the system's temporary folder.
 	SpillDir string
+	// Progress, when set, counts the files, events and bytes read as the run goes, and
+	// gets the run's total files and bytes once a walk of the inputs has summed them.
+	Progress *progress.Counter
 }
 
 // FileLedger remembers the input files whose every event an earlier run stored.
@@ -241,6 +245,19 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		total.Paths[i].Path = p
 	}
 	var runs []run
+	if cfg.Progress != nil {
+		// Sum the inputs' sizes beside the run, so the progress display can tell how far
+		// along it is; the walk lists folders only, and ends with the run at the latest.
+		sizeCtx, stopSizing := context.WithCancel(ctx)
+		sized := make(chan struct{})
+		go func() {
+			defer close(sized)
+			if files, bytes, known, err := source.Size(sizeCtx, paths, cfg.Source); err == nil && known {
+				cfg.Progress.SetTotal(files, bytes)
+			}
+		}()
+		defer func() { stopSizing(); <-sized }()
+	}
 
 	other := func(in source.Input) {
 		mu.Lock()
@@ -256,7 +273,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		}
 	}
 	err = source.Each(ctx, paths, cfg.Source, cfg.Workers, other, func(ctx context.Context, inputs <-chan source.Input) error {
-		w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st, onEvent: cfg.OnEvent,
+		w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st, onEvent: cfg.OnEvent, progress: cfg.Progress,
 			files: cfg.Files, maxMatches: max(1, cfg.MaxMatches/cfg.Workers), spillDir: cfg.SpillDir, paths: make([]PathStats, len(paths))}
 		if cfg.Enricher != nil && needsEnrichment(set, st) {
 			w.enr = cfg.Enricher.NewState()
@@ -301,6 +318,11 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		runs = append(runs, run{mem: w.matches, sorted: true})
 		return nil
 	})
+	if err == nil {
+		// A cancelled read (standard input) may end an input early without an error of
+		// its own: an interrupted run must not pass for a complete one.
+		err = ctx.Err()
+	}
 	if err != nil {
 		removeRuns(runs)
 		return nil, err
@@ -375,6 +397,22 @@ type worker struct {
 	runs       []run // matches already spilled to disk, each sorted
 	paths      []PathStats
 	readErr    string // why the current input could not be read to its end ("" if it could)
+	progress   *progress.Counter
+	pending    int // records not yet added to progress
+}
+
+// progressEvery is how many records a worker counts before adding them to Config.Progress.
+const progressEvery = 4096
+
+// counted counts one record for the progress display.
+func (w *worker) counted() {
+	if w.progress == nil {
+		return
+	}
+	if w.pending++; w.pending == progressEvery {
+		w.progress.AddRecords(w.pending)
+		w.pending = 0
+	}
 }
 
 // spillIfFull writes the worker's matches to a sorted run file once they pass its share of
@@ -441,6 +479,9 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 	}
 	w.readErr = ""
 	defer func() {
+		w.progress.AddRecords(w.pending)
+		w.pending = 0
+		w.progress.AddFile()
 		if w.readErr != "" {
 			ps.Unreadable++
 			w.stats.Unreadable = append(w.stats.Unreadable, Unreadable{Name: in.Name, Reason: w.readErr})
@@ -456,7 +497,7 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 		return nil
 	}
 	defer rc.Close()
-	st, err := w.dec.Decode(ctx, in.Name, rc, w)
+	st, err := w.dec.Decode(ctx, in.Name, w.progress.Reader(rc), w)
 	w.stats.Bytes += st.Bytes
 	w.stats.Read += st.Read
 	ps.Records += st.Read
@@ -499,6 +540,7 @@ func (w *worker) ledgerEntry(in source.Input) (string, fs.FileInfo, error) {
 // Event evaluates one event (decode.Handler).
 func (w *worker) Event(ev *event.Event) error {
 	w.stats.Evaluated++
+	w.counted()
 	w.count(ev)
 	if w.onEvent != nil {
 		fresh, err := w.onEvent(ev)
@@ -528,6 +570,7 @@ func (w *worker) Reject(r decode.Rejection) {
 		w.readErr = r.Detail
 	}
 	w.stats.Rejected++
+	w.counted()
 	w.stats.RejectedBy[r.Reason]++
 	if len(w.stats.Rejections) < w.keep {
 		w.stats.Rejections = append(w.stats.Rejections, r)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/trailhound/trailhound/internal/decode"
 	"github.com/trailhound/trailhound/internal/goldenfile"
+	"github.com/trailhound/trailhound/internal/progress"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/rules"
@@ -352,6 +353,36 @@ func TestRunPathStats(t *testing.T) {
 		}
 		if !strings.Contains(sum.String(), ", 1 unreadable\n") || !strings.Contains(sum.String(), "z-broken.json: resolving") {
 			t.Errorf("summary does not list the unreadable input:\n%s", sum.String())
+		}
+	}
+}
+
+// TestRunProgress: the progress counter ends at the run's own counts — every file, every
+// record, every byte as stored — and the total, when the walk that sums it finished before
+// the run, is the same (source.TestSize checks the sum itself).
+func TestRunProgress(t *testing.T) {
+	dir := writeCorpus(t)
+	var size int64
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.Contains(p, "CloudTrail-Digest") {
+			fi, _ := d.Info()
+			size += fi.Size()
+		}
+		return nil
+	})
+	for _, workers := range []int{1, 3} {
+		c := progress.NewCounter("read")
+		res, err := Run(context.Background(), Config{Workers: workers, Progress: c}, builtin(t), []string{dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := c.Snapshot()
+		want := progress.Snapshot{Verb: "read", Elapsed: got.Elapsed, Files: int64(res.Stats.Files), Records: int64(res.Stats.Read), Bytes: size}
+		if got.TotalKnown {
+			want.TotalKnown, want.TotalFiles, want.TotalBytes = true, want.Files, size
+		}
+		if got != want {
+			t.Errorf("%d workers: progress %+v, want %+v", workers, got, want)
 		}
 	}
 }

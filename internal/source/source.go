@@ -140,7 +140,7 @@ func Walk(ctx context.Context, args []string, opts Options, fn func(Input) error
 		var err error
 		switch {
 		case arg == Stdin:
-			err = fn(Input{Name: Stdin, Kind: KindLog, open: w.stdin, Arg: i, Named: true})
+			err = fn(Input{Name: Stdin, Kind: KindLog, open: func() (io.ReadCloser, error) { return w.stdin(ctx) }, Arg: i, Named: true})
 		case infos[i].IsDir():
 			err = w.dir(ctx, arg)
 		default:
@@ -167,11 +167,57 @@ func (w *walker) emit(in Input) error {
 	return w.fn(in)
 }
 
-func (w *walker) stdin() (io.ReadCloser, error) {
-	if w.opts.Stdin != nil {
-		return io.NopCloser(w.opts.Stdin), nil
+// stdin returns standard input as a reader that gives up when ctx is done: a read waiting
+// on a pipe or a terminal that has nothing to say must not keep an interrupted run from
+// ending.
+func (w *walker) stdin(ctx context.Context) (io.ReadCloser, error) {
+	r := w.opts.Stdin
+	if r == nil {
+		r = os.Stdin
 	}
-	return io.NopCloser(os.Stdin), nil
+	return io.NopCloser(&cancelReader{ctx: ctx, r: r}), nil
+}
+
+// cancelReader reads r in a goroutine of its own, so that Read can return ctx's error
+// while a read of r is still waiting. Once ctx is done the reader gives up: the goroutine
+// of a read that never returns waits until the process ends (standard input belongs to the
+// process), and what it reads is dropped.
+type cancelReader struct {
+	ctx     context.Context
+	r       io.Reader
+	pending chan readResult // the read under way, if any
+	buf     []byte
+}
+
+type readResult struct {
+	n   int
+	err error
+}
+
+func (c *cancelReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if c.pending == nil {
+		if cap(c.buf) < len(p) {
+			c.buf = make([]byte, len(p))
+		}
+		buf := c.buf[:len(p)]
+		done := make(chan readResult, 1)
+		c.pending = done
+		go func() {
+			n, err := c.r.Read(buf)
+			done <- readResult{n, err}
+		}()
+	}
+	select {
+	case res := <-c.pending:
+		c.pending = nil
+		n := copy(p, c.buf[:res.n])
+		return n, res.err
+	case <-c.ctx.Done():
+		return 0, c.ctx.Err()
+	}
 }
 
 // dir walks one folder.
@@ -300,4 +346,26 @@ func Each(ctx context.Context, args []string, opts Options, workers int, other f
 		g.Go(func() error { return work(gctx, inputs) })
 	}
 	return g.Wait()
+}
+
+// Size returns how many inputs to decode Walk hands out for args and their bytes as stored,
+// without reading them: the total a progress display measures a run against. Standard
+// input counts as an input of unknown size, so known is false when args name it.
+func Size(ctx context.Context, args []string, opts Options) (files int, bytes int64, known bool, err error) {
+	known = true
+	err = Walk(ctx, args, opts, func(in Input) error {
+		if in.Kind != KindLog {
+			return nil
+		}
+		files++
+		if in.Name == Stdin {
+			known = false
+			return nil
+		}
+		if fi, err := os.Stat(in.Name); err == nil {
+			bytes += fi.Size()
+		}
+		return nil
+	})
+	return files, bytes, known, err
 }
