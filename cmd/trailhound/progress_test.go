@@ -19,14 +19,14 @@ import (
 	"github.com/creack/pty"
 )
 
-// loginLines returns n root console logins as JSON Lines, an hour apart (so that each is
-// a signal of its own).
+// loginLines returns n root console logins as JSON Lines, two hours apart (so that each
+// is a signal of its own).
 func loginLines(n int) []byte {
 	var b bytes.Buffer
 	t0 := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	for i := range n {
 		line := strings.Replace(rootLogin, `"eventID":"x-1"`, fmt.Sprintf(`"eventID":"x-%d"`, i), 1)
-		line = strings.Replace(line, `"2026-11-20T09:00:00Z"`, `"`+t0.Add(time.Duration(i)*time.Hour).Format(time.RFC3339)+`"`, 1)
+		line = strings.Replace(line, `"2026-11-20T09:00:00Z"`, `"`+t0.Add(time.Duration(i)*2*time.Hour).Format(time.RFC3339)+`"`, 1)
 		b.WriteString(line + "\n")
 	}
 	return b.Bytes()
@@ -94,7 +94,7 @@ func TestProgress(t *testing.T) {
 	hold := 3 * time.Second // longer than progress.DefaultDelay
 
 	tty, stdout, code := runOnTerminal(t, data, hold, "hunt", "-f", "jsonl", "-")
-	if code != 0 || strings.Count(stdout, "\n") != 1 {
+	if code != 0 || strings.Count(stdout, "\n") != 3 {
 		t.Fatalf("on a terminal: exit %d, stdout %q", code, stdout)
 	}
 	if !progressDrawn.MatchString(tty) || !strings.Contains(tty, "\x1b[2K\r") {

@@ -300,3 +300,62 @@ func TestSort(t *testing.T) {
 		t.Errorf("Sort order (-want +got):\n%s", diff)
 	}
 }
+
+// TestUniquePrefixLen: the prefix is long enough to tell every two ids apart, never
+// shorter than asked, and equal ids do not lengthen it.
+func TestUniquePrefixLen(t *testing.T) {
+	sig := func(ids ...string) []Signal {
+		var out []Signal
+		for _, id := range ids {
+			out = append(out, Signal{ID: id})
+		}
+		return out
+	}
+	tests := []struct {
+		ids  []string
+		min  int
+		want int
+	}{
+		{nil, 12, 12},
+		{[]string{"aaaa1111"}, 4, 4},
+		{[]string{"aaaa1111", "aaab2222"}, 2, 4},
+		{[]string{"aaaa1111", "bbbb", "aaaa1112", "aaaa1111"}, 2, 8},
+		{[]string{"abc", "abcd"}, 1, 4},
+	}
+	for _, tt := range tests {
+		if got := UniquePrefixLen(sig(tt.ids...), tt.min); got != tt.want {
+			t.Errorf("UniquePrefixLen(%v, %d) = %d, want %d", tt.ids, tt.min, got, tt.want)
+		}
+	}
+}
+
+// TestWriteTableIDs: every row shows a prefix of its signal's id that no other signal
+// of the table has, at every width.
+func TestWriteTableIDs(t *testing.T) {
+	signals := fixtures()
+	for i := range signals { // ids that share a long prefix
+		signals[i].ID = fmt.Sprintf("0123456789abcd%06d", i)
+	}
+	for _, width := range []int{10, 50, 80, 200} {
+		var buf bytes.Buffer
+		if err := WriteTable(&buf, signals, TableOptions{Width: width, Compact: true}); err != nil {
+			t.Fatal(err)
+		}
+		rows := strings.Split(strings.TrimSpace(buf.String()), "\n")[1:]
+		if len(rows) != len(signals) {
+			t.Fatalf("width %d: %d rows for %d signals", width, len(rows), len(signals))
+		}
+		for _, row := range rows {
+			id := strings.Fields(row)[1]
+			var matches int
+			for _, s := range signals {
+				if strings.HasPrefix(s.ID, id) {
+					matches++
+				}
+			}
+			if matches != 1 || len(id) < MinIDPrefix {
+				t.Errorf("width %d: row id %q names %d signals", width, id, matches)
+			}
+		}
+	}
+}
