@@ -28,7 +28,7 @@ type outputFlags struct {
 }
 
 func (f *outputFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&f.format, "format", "f", "", "output format: table or jsonl (default: table on a terminal, jsonl otherwise)")
+	cmd.Flags().StringVarP(&f.format, "format", "f", "", "output format: table, jsonl or csv (default: table on a terminal, jsonl otherwise)")
 	cmd.Flags().StringVar(&f.minLevel, "min-level", "informational", "only print signals at or above this level (informational, low, medium, high, critical)")
 	cmd.Flags().IntVar(&f.width, "width", 0, "table width in columns (default: the terminal's, or $COLUMNS, or 80)")
 }
@@ -180,10 +180,10 @@ func (a *app) resolveFormat(f string) (string, error) {
 			return "table", nil
 		}
 		return "jsonl", nil
-	case "table", "jsonl":
+	case "table", "jsonl", "csv":
 		return strings.ToLower(f), nil
 	}
-	return "", fmt.Errorf("unknown format %q (want table or jsonl)", f)
+	return "", &usageError{err: fmt.Errorf("unknown format %q (want table, jsonl or csv)", f), path: "trailhound hunt"}
 }
 
 // loadRules loads rules for a run. An error in any rule stops the run before it starts
@@ -255,6 +255,8 @@ func (a *app) writeSignals(format string, of outputFlags, min signal.Level, sigs
 	switch format {
 	case "jsonl":
 		return signal.WriteJSONL(a.stdout, shown)
+	case "csv":
+		return signal.WriteCSV(a.stdout, shown)
 	default:
 		_, width := isTerminal(a.stdout)
 		if of.width > 0 {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/trailhound/trailhound/internal/hunt"
-	"github.com/trailhound/trailhound/internal/safetext"
 	"github.com/trailhound/trailhound/internal/source"
 )
 
@@ -18,13 +17,14 @@ const exitUnreadable = 4
 // no CloudTrail in it (exit 1: a mistyped folder must not read as a clean result), then
 // inputs inside folders that could not be read (exit 4, unless allowUnreadable: the run is
 // missing their events). Empty standard input is not an error: a pipe may have nothing.
+// The messages quote paths as given: run escapes what it prints.
 func checkInputs(st hunt.Stats, allowUnreadable bool) error {
 	var none []string
 	for _, p := range st.Paths {
 		if p.CloudTrail > 0 || (p.Path == source.Stdin && p.Records == 0) {
 			continue
 		}
-		name := safetext.Printable(p.Path)
+		name := p.Path
 		if p.Path == source.Stdin {
 			name = "standard input"
 		}
@@ -54,7 +54,7 @@ func checkInputs(st hunt.Stats, allowUnreadable bool) error {
 	if n := len(st.Unreadable); n > 0 && !allowUnreadable {
 		u := st.Unreadable[0]
 		return &exitError{code: exitUnreadable, msg: fmt.Sprintf("%d input(s) could not be read, so this run is incomplete (first: %s: %s); "+
-			"fix their permissions and run again, or give --allow-unreadable to accept the gap", n, safetext.Printable(u.Name), safetext.Printable(u.Reason))}
+			"fix their permissions and run again, or give --allow-unreadable to accept the gap", n, u.Name, u.Reason)}
 	}
 	return nil
 }

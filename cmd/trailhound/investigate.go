@@ -49,6 +49,11 @@ reviewable remediation script (never executed by trailhound).`,
   trailhound investigate ./AWSLogs --access-key AKIAEXAMPLE -f markdown --plan cleanup.sh > incident.md
   trailhound investigate ./AWSLogs --user aws_dev4821 --dot graph.dot`,
 		RunE: func(cmd *cobra.Command, paths []string) error {
+			switch format {
+			case "text", "", "json", "markdown", "md", "csv":
+			default:
+				return &usageError{err: fmt.Errorf("unknown format %q (want text, json, markdown or csv)", format), path: cmd.CommandPath()}
+			}
 			if (db == "") == (len(paths) == 0) {
 				return &usageError{err: fmt.Errorf("investigate needs %s, or --db DIR with a store written by hunt --db (not both)", pathArg), path: cmd.CommandPath()}
 			}
@@ -125,15 +130,20 @@ reviewable remediation script (never executed by trailhound).`,
 				}
 			}
 			ro := casefile.Options{TimelineLimit: limit}
+			if format == "csv" && !cmd.Flags().Changed("timeline-limit") {
+				ro.TimelineLimit = -1 // a spreadsheet takes every event
+			}
 			switch format {
 			case "json":
 				return writeCaseJSON(a.stdout, c)
 			case "markdown", "md":
 				return casefile.WriteMarkdown(a.stdout, c, ro)
+			case "csv":
+				return casefile.WriteCSV(a.stdout, c, ro)
 			case "text", "":
 				return casefile.WriteText(a.stdout, c, ro)
 			}
-			return fmt.Errorf("unknown format %q (want text, json or markdown)", format)
+			return &usageError{err: fmt.Errorf("unknown format %q (want text, json, markdown or csv)", format), path: cmd.CommandPath()}
 		},
 	}
 	rf.add(cmd)
@@ -144,13 +154,13 @@ reviewable remediation script (never executed by trailhound).`,
 	f.StringVar(&start.ARN, "arn", "", "start from a principal ARN (user, role, assumed-role session, root)")
 	f.StringVar(&start.User, "user", "", "start from an IAM user name")
 	f.StringVar(&start.IP, "ip", "", "start from every identity that called from this source IP (the scope never grows by IP)")
-	f.StringVarP(&format, "format", "f", "text", "output: text, json (the whole scope) or markdown (an incident report)")
+	f.StringVarP(&format, "format", "f", "text", "output: text, json (the whole scope), markdown (an incident report) or csv (its tables, for a spreadsheet)")
 	f.StringVar(&planFile, "plan", "", "write the remediation script to FILE (review it; trailhound never runs it)")
 	f.StringVar(&dotFile, "dot", "", "write the identity graph as Graphviz DOT to FILE")
 	f.StringVar(&prices, "prices", "", "price table overriding the built-in estimate (same JSON format)")
 	f.StringArrayVar(&geoip, "geoip", nil, "MaxMind DB (.mmdb) for ASN/country (repeatable; default $TRAILHOUND_GEOIP)")
 	f.BoolVar(&allowUnreadable, "allow-unreadable", false, "investigate even when files inside folders could not be read")
-	f.IntVar(&limit, "timeline-limit", 200, "timeline rows in text and markdown (-1: all)")
+	f.IntVar(&limit, "timeline-limit", 200, "timeline rows in text and markdown (-1: all; csv has all unless given)")
 	return cmd
 }
 

