@@ -14,6 +14,7 @@ import (
 	"github.com/trailhound/trailhound/internal/decode"
 	"github.com/trailhound/trailhound/internal/enrich"
 	"github.com/trailhound/trailhound/internal/hunt"
+	"github.com/trailhound/trailhound/internal/ocsf"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/sigma"
 	"github.com/trailhound/trailhound/internal/signal"
@@ -28,7 +29,7 @@ type outputFlags struct {
 }
 
 func (f *outputFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&f.format, "format", "f", "", "output format: table, jsonl or csv (default: table on a terminal, jsonl otherwise)")
+	cmd.Flags().StringVarP(&f.format, "format", "f", "", "output format: table, jsonl, csv or ocsf (OCSF 1.8 Detection Findings, one a line) (default: table on a terminal, jsonl otherwise)")
 	cmd.Flags().StringVar(&f.minLevel, "min-level", "informational", "only print signals at or above this level (informational, low, medium, high, critical)")
 	cmd.Flags().IntVar(&f.width, "width", 0, "table width in columns (default: the terminal's, or $COLUMNS, or 80)")
 }
@@ -180,10 +181,10 @@ func (a *app) resolveFormat(f string) (string, error) {
 			return "table", nil
 		}
 		return "jsonl", nil
-	case "table", "jsonl", "csv":
+	case "table", "jsonl", "csv", "ocsf":
 		return strings.ToLower(f), nil
 	}
-	return "", &usageError{err: fmt.Errorf("unknown format %q (want table, jsonl or csv)", f), path: "trailhound hunt"}
+	return "", &usageError{err: fmt.Errorf("unknown format %q (want table, jsonl, csv or ocsf)", f), path: "trailhound hunt"}
 }
 
 // loadRules loads rules for a run. An error in any rule stops the run before it starts
@@ -257,6 +258,8 @@ func (a *app) writeSignals(format string, of outputFlags, min signal.Level, sigs
 		return signal.WriteJSONL(a.stdout, shown)
 	case "csv":
 		return signal.WriteCSV(a.stdout, shown)
+	case "ocsf":
+		return ocsf.WriteJSONL(a.stdout, shown, version())
 	default:
 		_, width := isTerminal(a.stdout)
 		if of.width > 0 {

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trailhound/trailhound/internal/ocsf/ocsfschema"
+	"github.com/trailhound/trailhound/internal/shareddata"
 )
 
 // TestHuntTableIDs: the table shows each signal's id (a unique prefix), and investigate
@@ -134,5 +137,48 @@ func TestOutputsNeutraliseAttackerText(t *testing.T) {
 	}
 	if len(doc.Identities) == 0 || doc.Identities[0].ID != arn {
 		t.Errorf("decoded identities %q, want %q first", doc.Identities, arn)
+	}
+}
+
+// TestHuntOCSF: hunt -f ocsf writes one OCSF 1.8 Detection Finding per signal, valid against
+// the schema, with the signal's id, rule and evidence; attacker text escaped.
+func TestHuntOCSF(t *testing.T) {
+	schema, err := ocsfschema.Load(shareddata.Dir(t, "ocsf-schema"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	events, _ := evilEvents()
+	writeFiles(t, dir, map[string]string{"logs.jsonl": events + string(loginLines(3))})
+	logs := filepath.Join(dir, "logs.jsonl")
+	r := runCLI(t, nil, "hunt", "-q", "-f", "ocsf", logs)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	sigs := signalLines(t, runCLI(t, nil, "hunt", "-q", "-f", "jsonl", logs).stdout)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != len(sigs) || len(sigs) < 4 {
+		t.Fatalf("%d findings for %d signals", len(lines), len(sigs))
+	}
+	for i, l := range lines {
+		if errs := schema.Validate("detection_finding", []byte(l)); len(errs) > 0 {
+			t.Errorf("finding %d is not valid OCSF: %v", i, errs)
+		}
+		if strings.ContainsAny(l, "\u202e\u009b\x1b") {
+			t.Errorf("finding %d writes attacker text raw", i)
+		}
+		var f struct {
+			ClassUID    int `json:"class_uid"`
+			FindingInfo struct {
+				UID      string
+				Analytic struct{ UID string }
+			} `json:"finding_info"`
+		}
+		if err := json.Unmarshal([]byte(l), &f); err != nil {
+			t.Fatal(err)
+		}
+		if f.ClassUID != 2004 || f.FindingInfo.UID != sigs[i].ID || f.FindingInfo.Analytic.UID != sigs[i].RuleID {
+			t.Errorf("finding %d: class %d, uid %s, rule %s; want 2004 and signal %s of rule %s", i, f.ClassUID, f.FindingInfo.UID, f.FindingInfo.Analytic.UID, sigs[i].ID, sigs[i].RuleID)
+		}
 	}
 }
