@@ -33,6 +33,7 @@ func (a *app) investigateCmd() *cobra.Command {
 		db       string
 
 		allowUnreadable bool
+		width           int
 	)
 	cmd := &cobra.Command{
 		Use:   "investigate (PATH... | --db DIR) (--signal ID | --access-key KEY | --arn ARN | --user NAME | --ip ADDR)",
@@ -130,6 +131,9 @@ reviewable remediation script (never executed by trailhound).`,
 				}
 			}
 			ro := casefile.Options{TimelineLimit: limit}
+			if _, ro.Width = isTerminal(a.stdout); width > 0 {
+				ro.Width = width
+			}
 			if format == "csv" && !cmd.Flags().Changed("timeline-limit") {
 				ro.TimelineLimit = -1 // a spreadsheet takes every event
 			}
@@ -160,7 +164,8 @@ reviewable remediation script (never executed by trailhound).`,
 	f.StringVar(&prices, "prices", "", "price table overriding the built-in estimate (same JSON format)")
 	f.StringArrayVar(&geoip, "geoip", nil, "MaxMind DB (.mmdb) for ASN/country (repeatable; default $TRAILHOUND_GEOIP)")
 	f.BoolVar(&allowUnreadable, "allow-unreadable", false, "investigate even when files inside folders could not be read")
-	f.IntVar(&limit, "timeline-limit", 200, "timeline rows in text and markdown (-1: all; csv has all unless given)")
+	f.IntVar(&width, "width", 0, "text report width in columns (default: the terminal's, or $COLUMNS, or 80)")
+	f.IntVar(&limit, "timeline-limit", 200, "timeline rows in text and markdown, keeping the events signals mark and the first and last (-1: all; csv has all unless given)")
 	return cmd
 }
 

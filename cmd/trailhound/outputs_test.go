@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/trailhound/trailhound/internal/ocsf/ocsfschema"
 	"github.com/trailhound/trailhound/internal/shareddata"
@@ -179,6 +181,41 @@ func TestHuntOCSF(t *testing.T) {
 		}
 		if f.ClassUID != 2004 || f.FindingInfo.UID != sigs[i].ID || f.FindingInfo.Analytic.UID != sigs[i].RuleID {
 			t.Errorf("finding %d: class %d, uid %s, rule %s; want 2004 and signal %s of rule %s", i, f.ClassUID, f.FindingInfo.UID, f.FindingInfo.Analytic.UID, sigs[i].ID, sigs[i].RuleID)
+		}
+	}
+}
+
+// TestInvestigateTextWidth: investigate's text report fits --width, and its timeline limit
+// keeps the events signals mark and the last event of the attack, saying what it left out.
+func TestInvestigateTextWidth(t *testing.T) {
+	dir := t.TempDir()
+	events, arn := evilEvents()
+	// The attacker lists users 30 times, then attaches the admin policy (a signal).
+	var b strings.Builder
+	for i := range 30 {
+		line := strings.Replace(events, `"eventName":"AttachUserPolicy"`, `"eventName":"ListUsers"`, 1)
+		line = strings.Replace(line, `"evil-1"`, fmt.Sprintf(`"list-%d"`, i), 1)
+		line = strings.Replace(line, `"2026-11-20T12:00:00Z"`, fmt.Sprintf(`"2026-11-20T11:%02d:00Z"`, i), 1)
+		b.WriteString(line)
+	}
+	b.WriteString(events)
+	writeFiles(t, dir, map[string]string{"logs.jsonl": b.String()})
+	logs := filepath.Join(dir, "logs.jsonl")
+	for _, width := range []int{60, 100} {
+		r := runCLI(t, nil, "investigate", logs, "--arn", arn, "--width", strconv.Itoa(width), "--timeline-limit", "5")
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		for i, line := range strings.Split(r.stdout, "\n") {
+			if n := utf8.RuneCountInString(line); n > width {
+				t.Errorf("--width %d: line %d is %d wide: %q", width, i+1, n, line)
+			}
+		}
+		timeline := r.stdout[strings.Index(r.stdout, "== Timeline =="):]
+		for _, want := range []string{"2026-11-20 11:00:00Z", "2026-11-20 12:00:00Z", "signals: [high]", "events not shown", "5 of 31 events shown"} {
+			if !strings.Contains(timeline, want) {
+				t.Errorf("--width %d: the timeline lacks %q:\n%s", width, want, timeline)
+			}
 		}
 	}
 }
