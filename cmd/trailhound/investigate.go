@@ -67,6 +67,11 @@ reviewable remediation script (never executed by trailhound).`,
 			if n != 1 {
 				return &usageError{err: fmt.Errorf("investigate needs exactly one starting point: --signal ID, --access-key KEY, --arn ARN, --user NAME or --ip ADDR"), path: cmd.CommandPath()}
 			}
+			if start.Signal != "" {
+				if err := checkSignalIDSyntax(start.Signal); err != nil {
+					return &usageError{err: err, path: cmd.CommandPath()}
+				}
+			}
 			ctx := cmd.Context()
 			// Over a store the signals are stored: no rules are needed, only enrichment.
 			var set *ruleset.Set
@@ -86,6 +91,16 @@ reviewable remediation script (never executed by trailhound).`,
 				return err
 			}
 			defer done()
+			if start.Signal != "" {
+				// The signals are at hand: an unknown id is told before the store is read.
+				where := "the store " + db
+				if db == "" {
+					where = "the logs given"
+				}
+				if start.Signal, err = findSignalID(signals, start.Signal, where); err != nil {
+					return err
+				}
+			}
 			if db != "" {
 				paths = []string{db}
 			}

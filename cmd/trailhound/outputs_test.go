@@ -12,6 +12,7 @@ import (
 
 	"github.com/trailhound/trailhound/internal/ocsf/ocsfschema"
 	"github.com/trailhound/trailhound/internal/shareddata"
+	"github.com/trailhound/trailhound/internal/signal"
 )
 
 // TestHuntTableIDs: the table shows each signal's id (a unique prefix), and investigate
@@ -216,6 +217,59 @@ func TestInvestigateTextWidth(t *testing.T) {
 			if !strings.Contains(timeline, want) {
 				t.Errorf("--width %d: the timeline lacks %q:\n%s", width, want, timeline)
 			}
+		}
+	}
+}
+
+// TestInvestigateUnknownSignal: an unknown --signal id is told with where ids come from:
+// over a store, from its stored signals (no logs needed); a value that cannot be an id, at
+// once, before any log is read (here the logs do not even exist); a prefix of several ids
+// asks for more of it.
+func TestInvestigateUnknownSignal(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"logs.jsonl": string(loginLines(3))})
+	logs, db := filepath.Join(dir, "logs.jsonl"), filepath.Join(dir, "db")
+	if r := runCLI(t, nil, "hunt", "-q", "--db", db, "-f", "jsonl", logs); r.code != 0 {
+		t.Fatalf("hunt --db: exit %d: %s", r.code, r.stderr)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown id, store", []string{"--db", db, "--signal", "ffffffffffff"}, []string{"no signal ffffffffffff among the 3 signals of the store " + db, "printed by trailhound hunt"}},
+		{"unknown id, logs", []string{logs, "--signal", "ffffffffffff"}, []string{"no signal ffffffffffff among the 3 signals of the logs given", "printed by trailhound hunt"}},
+		{"not an id", []string{filepath.Join(dir, "no-such-logs"), "--signal", "aws_dev1234"}, []string{`--signal "aws_dev1234" is not a signal id`, "--help"}},
+		{"too long", []string{"--db", db, "--signal", strings.Repeat("a", 21)}, []string{"is not a signal id"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, nil, append([]string{"investigate"}, tt.args...)...)
+			if r.code != 1 || r.stdout != "" {
+				t.Errorf("exit %d, stdout %q; want 1 and nothing", r.code, r.stdout)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestFindSignalID(t *testing.T) {
+	sigs := []signal.Signal{{ID: "aaaa1111bbbb2222cccc"}, {ID: "aaaa1111bbbb3333dddd"}, {ID: "eeee0000ffff0000aaaa"}}
+	tests := []struct{ id, want, err string }{
+		{"eeee", "eeee0000ffff0000aaaa", ""},
+		{"AAAA1111BBBB2222CCCC", "aaaa1111bbbb2222cccc", ""},
+		{"aaaa1111bbbb3", "aaaa1111bbbb3333dddd", ""},
+		{"aaaa1111", "", "names several signals (aaaa1111bbbb2222cccc, aaaa1111bbbb3333dddd)"},
+		{"0000", "", "no signal 0000 among the 3 signals of here"},
+	}
+	for _, tt := range tests {
+		got, err := findSignalID(sigs, tt.id, "here")
+		if got != tt.want || (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("findSignalID(%q) = %q, %v; want %q, %q", tt.id, got, err, tt.want, tt.err)
 		}
 	}
 }
