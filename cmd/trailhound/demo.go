@@ -57,7 +57,7 @@ signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is wri
 				return fmt.Errorf("simulating: %w", err)
 			}
 			logs := filepath.Join(dir, "AWSLogs")
-			fmt.Fprintf(a.stderr, "simulated %d events (seed %d) in %s\n", gt.Stats.Events, seed, logs)
+			a.warnf("simulated %d events (seed %d) in %s\n", gt.Stats.Events, seed, logs)
 			format, err := a.resolveFormat(of.format)
 			if err != nil {
 				return err
@@ -96,6 +96,9 @@ signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is wri
 				fmt.Fprintf(a.stderr, "%d lower-level signals not shown (--min-level low or informational shows them)\n", hidden)
 			}
 			res.Stats.Elapsed = time.Since(a.start)
+			if a.quiet {
+				return nil
+			}
 			if err := res.Stats.WriteSummary(a.stderr); err != nil {
 				return err
 			}
