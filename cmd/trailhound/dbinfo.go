@@ -25,7 +25,7 @@ the first and last hour with events and how many hours in between have none: the
 question of an investigation is whether the logs cover the time and place at all.`,
 		Example: `  trailhound db info ./incident.db
   trailhound db info ./incident.db -f json | jq '.regions[] | select(.hours_without_events > 0)'`,
-		Args: cobra.ExactArgs(1),
+		Args: args(1, 1, "a DIR: a store written by hunt --db"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if check {
 				if err := a.dbCheck(cmd, args[0], "text"); err != nil {

@@ -31,7 +31,13 @@ type Case struct {
 // Options tune the rendering.
 type Options struct {
 	// TimelineLimit caps the timeline rows shown (all are counted); 0 means 200, <0 all.
+	// What is kept is what matters (see timelineRows): the events that signals mark, the
+	// first and the last, then events spread over the rest; each gap is a row that says
+	// how many events it leaves out.
 	TimelineLimit int
+	// Width is the number of columns every line of the text report fits in (the
+	// terminal's); 0 means no limit. Markdown and CSV are not wrapped.
+	Width int
 }
 
 func (o Options) limit(n int) int {
@@ -54,7 +60,7 @@ type writer interface {
 
 // WriteText writes the terminal report.
 func WriteText(w io.Writer, c Case, opts Options) error {
-	tw := &textWriter{w: w}
+	tw := &textWriter{w: w, width: opts.Width}
 	render(tw, c, opts)
 	return tw.err
 }
@@ -269,9 +275,15 @@ func render(w writer, c Case, opts Options) {
 	w.para("%d nodes, %d edges in all (--dot FILE or -f json for the whole graph).", len(r.Graph.Nodes), len(r.Graph.Edges))
 
 	w.heading("Timeline")
-	n := opts.limit(len(r.Timeline))
+	keep := timelineRows(r.Timeline, opts.limit(len(r.Timeline)))
 	rows = rows[:0]
-	for _, e := range r.Timeline[:n] {
+	prev := -1
+	for _, i := range keep {
+		if gap := i - prev - 1; gap > 0 {
+			rows = append(rows, []string{"…", "", "", fmt.Sprintf("%d events not shown", gap)})
+		}
+		prev = i
+		e := r.Timeline[i]
 		var marks []string
 		for _, m := range e.Signals {
 			marks = append(marks, fmt.Sprintf("[%s] %s", m.Level, m.Title))
@@ -282,10 +294,67 @@ func render(w writer, c Case, opts Options) {
 		}
 		rows = append(rows, []string{ts(e.Time), e.Account, e.Region, e.API, e.Outcome, where, e.UserAgentFamily, shortIdentity(e.Identity), strings.Join(marks, "; ")})
 	}
-	w.table([]string{"time", "account", "region", "api", "outcome", "source", "agent", "identity", "signals"}, rows)
-	if n < len(r.Timeline) {
-		w.para("%d of %d events shown (--timeline-limit -1 shows all; -f json holds all).", n, len(r.Timeline))
+	if gap := len(r.Timeline) - prev - 1; gap > 0 {
+		rows = append(rows, []string{"…", "", "", fmt.Sprintf("%d events not shown", gap)})
 	}
+	w.table([]string{"time", "account", "region", "api", "outcome", "source", "agent", "identity", "signals"}, rows)
+	if n := len(keep); n < len(r.Timeline) {
+		marked := 0
+		for _, e := range r.Timeline {
+			if len(e.Signals) > 0 {
+				marked++
+			}
+		}
+		w.para("%d of %d events shown: the first, the last, %d marked by signals, the rest spread over the incident (--timeline-limit -1 shows all; -f json holds all).", n, len(r.Timeline), marked)
+	}
+}
+
+// timelineRows returns the indexes, in order, of the at most limit timeline entries a
+// report shows: the first and the last of the attacker's events, then the events that
+// signals mark (the earliest first, if there are more than the limit holds), then events
+// spread evenly over what is left, so that a long incident is never cut at its end.
+func timelineRows(tl []investigate.Entry, limit int) []int {
+	n := len(tl)
+	if limit >= n {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	if limit <= 0 {
+		return nil
+	}
+	keep := map[int]bool{}
+	add := func(i int) {
+		if len(keep) < limit {
+			keep[i] = true
+		}
+	}
+	add(0)
+	add(n - 1)
+	for i, e := range tl {
+		if len(e.Signals) > 0 {
+			add(i)
+		}
+	}
+	if free := limit - len(keep); free > 0 {
+		var rest []int
+		for i := range tl {
+			if !keep[i] {
+				rest = append(rest, i)
+			}
+		}
+		for k := range free {
+			keep[rest[(2*k+1)*len(rest)/(2*free)]] = true
+		}
+	}
+	out := make([]int, 0, len(keep))
+	for i := range keep {
+		out = append(out, i)
+	}
+	sort.Ints(out)
+	return out
 }
 
 func details(m map[string]string) string {
