@@ -7,11 +7,13 @@ import (
 	"os"
 	"runtime/pprof"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/trailhound/trailhound/internal/ioc"
+	"github.com/trailhound/trailhound/internal/progress"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/rules"
@@ -22,10 +24,15 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	verbose        bool
+	quiet          bool
 	cpuprofile     string
 	memprofile     string
 	stopProfile    func()
 	logger         *slog.Logger
+	// start is when the command started: the summary's elapsed time counts from it.
+	start time.Time
+	// counter counts the inputs of the run under way, for the summary of an interruption.
+	counter *progress.Counter
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
@@ -39,12 +46,17 @@ func (a *app) root() *cobra.Command {
 		Long: `trailhound reads AWS CloudTrail logs as AWS delivers them (S3 folders of .json.gz
 Records files, JSON Lines, arrays, single events, stdin), evaluates Sigma rules on every
 event, and prints signals mapped to MITRE ATT&CK.`,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			a.start = time.Now()
 			level := slog.LevelWarn
-			if a.verbose {
+			switch {
+			case a.verbose:
 				level = slog.LevelDebug
+			case a.quiet:
+				level = slog.LevelError
 			}
 			a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
 			if a.cpuprofile != "" {
@@ -67,6 +79,7 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 		},
 	}
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log progress to stderr")
+	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "print no summary, warning, notice or progress on stderr (errors still)")
 	root.PersistentFlags().StringVar(&a.cpuprofile, "cpuprofile", "", "write a CPU profile of the command to FILE (for performance work)")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
 	root.PersistentFlags().StringVar(&a.memprofile, "memprofile", "", "write an allocation profile of the command to FILE (for performance work)")
@@ -78,6 +91,8 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 	root.AddCommand(a.dbCmd())
 	root.AddCommand(a.benchCmd())
 	root.AddCommand(a.simulateCmd())
+	root.SetVersionTemplate("trailhound {{.Version}}\n")
+	addUsageHints(root)
 	return root
 }
 
@@ -102,7 +117,7 @@ func (f *iocFlags) add(cmd *cobra.Command) {
 func (f *iocFlags) placeholders() (map[string][]string, error) {
 	lists, err := ioc.Load(!f.noBuiltinIOCs, f.iocs...)
 	if err != nil {
-		return nil, fmt.Errorf("loading IOC lists: %w", err)
+		return nil, fmt.Errorf("loading IOC lists: %w\ngive --ioc a list file (one value a line, # comments) or a folder of *.txt lists; trailhound ioc list --ioc PATH shows what loads", err)
 	}
 	return lists.Placeholders(), nil
 }
@@ -140,6 +155,14 @@ func widthFromEnv() int {
 		return n
 	}
 	return signal.DefaultTableWidth
+}
+
+// warnf writes a warning or a notice to stderr, unless -q: what a run can go on without,
+// unlike an error.
+func (a *app) warnf(format string, args ...any) {
+	if !a.quiet {
+		fmt.Fprintf(a.stderr, format, args...)
+	}
 }
 
 func colorFor(w io.Writer) bool {

@@ -68,7 +68,7 @@ trailhound bench corpus writes a synthetic corpus to measure on.`,
 		Example: `  trailhound bench corpus --events 200000 /tmp/corpus
   trailhound bench --workers 1 --rules ../rules /tmp/corpus
   trailhound bench --workers 2 --mode hunt --no-builtin --rules ../rules /tmp/corpus`,
-		Args: cobra.MinimumNArgs(1),
+		Args: args(1, -1, pathArg),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.workers <= 0 {
 				f.workers = runtime.NumCPU()
@@ -105,7 +105,7 @@ func (a *app) benchCorpusCmd() *cobra.Command {
 events each, in the S3 layout AWS delivers. The events are synthetic (IAM, STS, EC2, S3, console
 sign-ins, ECS, KMS, …) and the same --seed gives the same files. With --from, copies of the
 events read from those files or folders are written instead, each with a fresh eventID.`,
-		Args: cobra.ExactArgs(1),
+		Args: args(1, 1, "a DIR to write the corpus into"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(from) > 0 {
 				evs, err := benchcorpus.ReadEvents(cmd.Context(), from)

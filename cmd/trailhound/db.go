@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -10,14 +11,18 @@ import (
 	"github.com/trailhound/trailhound/internal/store"
 )
 
-// storeSink feeds a hunt's events and signals into the embedded store.
+// storeSink feeds a hunt's events into the embedded store; commit then makes the run's
+// events, the files it read whole, its signals and the detection state after it durable
+// together, as one generation of the store.
 type storeSink struct {
 	st *store.Store
 	w  *store.Writer
+	// state is the detection state the run starts from (nil: none yet).
+	state []byte
 }
 
-func openStoreSink(path string) (*storeSink, error) {
-	st, err := store.Open(path, store.Options{})
+func openStoreSink(path string, opts store.Options) (*storeSink, error) {
+	st, err := store.Open(path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +31,12 @@ func openStoreSink(path string) (*storeSink, error) {
 		st.Close()
 		return nil, err
 	}
-	return &storeSink{st: st, w: w}, nil
+	state, _, err := st.Blob(store.StateBlob)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &storeSink{st: st, w: w, state: state}, nil
 }
 
 // add stores the event and reports whether it is new (not stored by an earlier run).
@@ -43,13 +53,15 @@ func (s *storeSink) Unchanged(path string, fi fs.FileInfo) (bool, error) {
 // Read records a file whose every event this run handed to the store (hunt.FileLedger).
 func (s *storeSink) Read(path string, fi fs.FileInfo) { s.w.FileRead(path, store.StampOf(fi)) }
 
-// commit makes the run's events durable, records its signals, then compacts the store
-// once small segments (one per run) have piled up.
-func (s *storeSink) commit(ctx context.Context, sigs []signal.Signal) error {
-	if err := s.w.Commit(); err != nil {
-		return err
+// commit makes the run durable in one generation — its events, the files it read whole, its
+// signals and the state after it — then compacts the store once small segments (one per
+// run) have piled up. A run that changed nothing makes no generation.
+func (s *storeSink) commit(ctx context.Context, sigs []signal.Signal, state []byte) error {
+	b := store.Batch{Signals: sigs}
+	if state != nil && !bytes.Equal(state, s.state) {
+		b.Blobs = map[string][]byte{store.StateBlob: state}
 	}
-	if _, err := s.st.AddSignals(sigs); err != nil {
+	if err := s.w.CommitBatch(b); err != nil {
 		return err
 	}
 	_, err := s.w.Compact(ctx)
@@ -62,7 +74,7 @@ func (s *storeSink) summary() string {
 	if st.Events > 0 {
 		per = float64(st.Bytes) / float64(st.Events)
 	}
-	return fmt.Sprintf("store %s: %d events added, %d already stored; %d events, %.0f bytes/event on disk", s.st.Dir(), ws.Added, ws.Duplicates, st.Events, per)
+	return fmt.Sprintf("store %s: %d events added, %d already stored; %d events, %.0f bytes/event on disk (generation %d)", s.st.Dir(), ws.Added, ws.Duplicates, st.Events, per, st.Generation)
 }
 
 func (s *storeSink) close() { s.st.Close() }

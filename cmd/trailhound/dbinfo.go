@@ -14,8 +14,9 @@ import (
 
 // dbCmd groups the commands on a store written by hunt --db.
 func (a *app) dbCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "db", Short: "Inspect a store written by hunt --db"}
+	cmd := &cobra.Command{Use: "db", Short: "Inspect, check and repair a store written by hunt --db"}
 	var format string
+	var check bool
 	info := &cobra.Command{
 		Use:   "info DIR",
 		Short: "What a store holds: events, signals, and per account and region the hours covered",
@@ -24,8 +25,14 @@ the first and last hour with events and how many hours in between have none: the
 question of an investigation is whether the logs cover the time and place at all.`,
 		Example: `  trailhound db info ./incident.db
   trailhound db info ./incident.db -f json | jq '.regions[] | select(.hours_without_events > 0)'`,
-		Args: cobra.ExactArgs(1),
+		Args: args(1, 1, "a DIR: a store written by hunt --db"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if check {
+				if err := a.dbCheck(cmd, args[0], "text"); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.stdout)
+			}
 			st, err := store.Open(args[0], store.Options{ReadOnly: true})
 			if err != nil {
 				return err
@@ -66,8 +73,119 @@ question of an investigation is whether the logs cover the time and place at all
 		},
 	}
 	info.Flags().StringVarP(&format, "format", "f", "text", "output format: text or json")
-	cmd.AddCommand(info)
+	info.Flags().BoolVar(&check, "check", false, "first verify every file of the store (as db check does)")
+	cmd.AddCommand(info, a.dbCheckCmd(), a.dbRepairCmd())
 	return cmd
+}
+
+func (a *app) dbCheckCmd() *cobra.Command {
+	var format string
+	c := &cobra.Command{
+		Use:   "check DIR",
+		Short: "Verify every file of a store against its manifest and its own checksums",
+		Long: `check reads every file of a store written by hunt --db and verifies it: its size and
+CRC-32C against the manifest, and its own framing and checksums (segment footers and bodies,
+signal lines, the file ledger, the detection state). It changes nothing and may run while
+hunt --db writes. Files the manifest does not list are shown as unreferenced (left by a run
+that did not finish, or superseded; the next hunt --db removes them): that is not damage.
+
+Exit status: 0 when every file is intact, 1 when a file is damaged or missing (or the store
+could not be read); then 'trailhound db repair DIR' rebuilds what the files allow.`,
+		Example: `  trailhound db check ./incident.db
+  trailhound db check ./incident.db -f json | jq '.files[] | select(.status != "ok")'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.dbCheck(cmd, args[0], format)
+		},
+	}
+	c.Flags().StringVarP(&format, "format", "f", "text", "output format: text or json")
+	return c
+}
+
+// dbCheck runs store.Check, prints the report and fails when something is damaged.
+func (a *app) dbCheck(cmd *cobra.Command, dir, format string) error {
+	rep, err := store.Check(cmd.Context(), dir)
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	case "text", "":
+		fmt.Fprintf(a.stdout, "store %s: generation %d, %d files checked, %d damaged or missing\n", safetext.Printable(dir), rep.Generation, len(rep.Files), rep.Damaged)
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		for _, f := range rep.Files {
+			if f.Status == store.StatusOK {
+				continue
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", safetext.Printable(f.Name), f.Kind, f.Status, safetext.Printable(f.Detail))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unknown format %q (want text or json)", format)
+	}
+	if !rep.OK() {
+		return fmt.Errorf("store %s is damaged: %d file(s) damaged or missing; nothing was changed. `trailhound db repair %s` rebuilds the store from what its files' own checksums allow (it moves what it cannot use aside, never deletes), then hunt --db over the same logs restores what was lost", dir, rep.Damaged, dir)
+	}
+	return nil
+}
+
+func (a *app) dbRepairCmd() *cobra.Command {
+	var format string
+	c := &cobra.Command{
+		Use:   "repair DIR",
+		Short: "Rebuild a damaged store from what its files' own checksums allow",
+		Long: `repair makes a damaged store usable again and says what it could not recover. It never
+deletes: files it does not take are moved to DIR/quarantine-<time>/.
+
+With an intact manifest, damaged files are mended: a damaged segment is replaced by one
+holding every event its intact blocks still give, a damaged chunk of signals by its intact
+lines; a damaged file ledger or detection state is dropped. Without an intact manifest, one
+is rebuilt from the segments' footers and the files' checksums, up to the newest generation
+whose detection state is intact (later files, from a run that did not finish, are set aside
+so that their logs are read again).
+
+When events were lost, the file ledger is dropped: run hunt --db over the same logs again and
+it stores (and evaluates) what is missing without storing anything twice. Stop hunt --db
+first: repair takes the store's writer lock.`,
+		Example: `  trailhound db check ./incident.db || trailhound db repair ./incident.db`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rep, err := store.Repair(cmd.Context(), args[0], store.Options{Logger: a.logger})
+			if err != nil {
+				return err
+			}
+			switch format {
+			case "json":
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			case "text", "":
+			default:
+				return fmt.Errorf("unknown format %q (want text or json)", format)
+			}
+			for _, n := range rep.Notes {
+				fmt.Fprintln(a.stdout, safetext.Printable(n))
+			}
+			lost := func(n int) string {
+				if n < 0 {
+					return "an unknown number"
+				}
+				return fmt.Sprint(n)
+			}
+			fmt.Fprintf(a.stdout, "store %s: generation %d, %d events in %d segments, %d signals; %d events read back from damaged segments, %s lost; %s signals lost\n",
+				safetext.Printable(rep.Dir), rep.Generation, rep.Events, rep.Segments, rep.Signals, rep.SalvagedEvents, lost(rep.LostEvents), lost(rep.LostSignals))
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&format, "format", "f", "text", "output format: text or json")
+	return c
 }
 
 // dbReport is what db info prints.

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -35,7 +36,7 @@ with fresh random names, in the second week: the first-seen rules (a region or a
 type the account never used) learn from the first. It then hunts the folder with the built-in rules and prints the
 signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is written to
 <dir>/ground-truth.json.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("seed") {
 				seed = rand.Uint64() % 1_000_000
@@ -49,12 +50,14 @@ signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is wri
 					defer os.RemoveAll(dir)
 				}
 			}
-			gt, err := simulate.Generate(cmd.Context(), simulate.Options{Seed: seed, Days: days}, simulate.NewDirSink(dir))
+			counter, stopProgress := a.startProgress("demo: simulating", "written")
+			gt, err := simulate.Generate(cmd.Context(), simulate.Options{Seed: seed, Days: days}, countingSink{simulate.NewDirSink(dir), counter})
+			stopProgress()
 			if err != nil {
 				return fmt.Errorf("simulating: %w", err)
 			}
 			logs := filepath.Join(dir, "AWSLogs")
-			fmt.Fprintf(a.stderr, "simulated %d events (seed %d) in %s\n", gt.Stats.Events, seed, logs)
+			a.warnf("simulated %d events (seed %d) in %s\n", gt.Stats.Events, seed, logs)
 			format, err := a.resolveFormat(of.format)
 			if err != nil {
 				return err
@@ -72,7 +75,10 @@ signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is wri
 				return err
 			}
 			restoreGC := tuneGCForHunt(os.Getenv)
-			res, err := hunt.Run(cmd.Context(), hunt.Config{Logger: a.logger}, set, []string{logs})
+			cfg := hunt.Config{Logger: a.logger}
+			cfg.Progress, stopProgress = a.startProgress("demo: hunting", "read")
+			res, err := hunt.Run(cmd.Context(), cfg, set, []string{logs})
+			stopProgress()
 			restoreGC()
 			if err != nil {
 				return err
@@ -88,6 +94,10 @@ signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is wri
 			}
 			if hidden > 0 {
 				fmt.Fprintf(a.stderr, "%d lower-level signals not shown (--min-level low or informational shows them)\n", hidden)
+			}
+			res.Stats.Elapsed = time.Since(a.start)
+			if a.quiet {
+				return nil
 			}
 			if err := res.Stats.WriteSummary(a.stderr); err != nil {
 				return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,11 +13,14 @@ import (
 
 	"github.com/trailhound/trailhound/internal/decode"
 	"github.com/trailhound/trailhound/internal/enrich"
+	"github.com/trailhound/trailhound/internal/event"
 	"github.com/trailhound/trailhound/internal/hunt"
+	"github.com/trailhound/trailhound/internal/ocsf"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/sigma"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/internal/source"
+	"github.com/trailhound/trailhound/internal/store"
 )
 
 // outputFlags select how signals are printed.
@@ -27,7 +31,7 @@ type outputFlags struct {
 }
 
 func (f *outputFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&f.format, "format", "f", "", "output format: table or jsonl (default: table on a terminal, jsonl otherwise)")
+	cmd.Flags().StringVarP(&f.format, "format", "f", "", "output format: table, jsonl, csv or ocsf (OCSF 1.8 Detection Findings, one a line) (default: table on a terminal, jsonl otherwise)")
 	cmd.Flags().StringVar(&f.minLevel, "min-level", "informational", "only print signals at or above this level (informational, low, medium, high, critical)")
 	cmd.Flags().IntVar(&f.width, "width", 0, "table width in columns (default: the terminal's, or $COLUMNS, or 80)")
 }
@@ -37,7 +41,6 @@ func (a *app) huntCmd() *cobra.Command {
 		rf      ruleFlags
 		of      outputFlags
 		strict  bool
-		quiet   bool
 		workers int
 		maxSize int
 		all     bool
@@ -49,6 +52,9 @@ func (a *app) huntCmd() *cobra.Command {
 		geoip   []string
 		maxM    int
 		db      string
+		segSize int
+
+		allowUnreadable bool
 	)
 	cmd := &cobra.Command{
 		Use:   "hunt PATH...",
@@ -60,7 +66,7 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 		Example: `  trailhound hunt ./AWSLogs/
   trailhound hunt --rules ./my-rules --rules ../sigma/rules/cloud/aws/cloudtrail logs/ -f jsonl
   zcat x.json.gz | trailhound hunt -`,
-		Args: cobra.MinimumNArgs(1),
+		Args: args(1, -1, pathArg),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			min, err := signal.ParseLevel(of.minLevel)
 			if err != nil {
@@ -91,46 +97,62 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 			if group == 0 {
 				cfg.GroupWindow = -1
 			}
+			crash := newCrashPoints(os.Getenv(crashEnv))
 			var sink *storeSink
 			if db == "" {
 				defer tuneGCForHunt(os.Getenv)()
 			} else {
-				if sink, err = openStoreSink(db); err != nil {
+				if state != "" {
+					return fmt.Errorf("--state with --db: the store keeps the state itself, committed with the events and signals it describes (use --flush=false to keep windows open for the next run)")
+				}
+				if sink, err = openStoreSink(db, store.Options{Logger: a.logger, SegmentEvents: segSize, Fault: crash.at}); err != nil {
 					return err
 				}
 				defer sink.close()
 				cfg.OnEvent = sink.add
+				if crash != nil {
+					cfg.OnEvent = func(ev *event.Event) (bool, error) {
+						crash.at("event")
+						return sink.add(ev)
+					}
+				}
 				cfg.Files = sink
-				if cfg.StateFile == "" {
-					// The store keeps first-seen values and watermarks for the next run,
-					// but a run over a folder reports every signal now: windows still
-					// open are closed (an explicit --state keeps them open instead).
-					cfg.StateFile = sink.st.StatePath()
+				// The store keeps first-seen values and watermarks for the next run, but a
+				// run over a folder reports every signal now: windows still open are closed
+				// unless --flush=false.
+				cfg.State, cfg.KeepState = sink.state, true
+				if !cmd.Flags().Changed("flush") {
 					cfg.Flush = true
 				}
 			}
+			var stopProgress func()
+			cfg.Progress, stopProgress = a.startProgress("hunt", "read")
 			res, err := hunt.Run(cmd.Context(), cfg, set, args)
+			stopProgress()
 			if err != nil {
-				return err
+				return inputError(err)
 			}
-			// Signals go out before the store records their events and files: a run that
-			// dies in between prints them again next time rather than never (an alert
-			// stream fed by hunt --db gets every signal at least once).
+			// Signals go out before the store commits the run: a run that dies in between
+			// leaves the store as it was, so the next run reads the same files and prints
+			// the same signals again (an alert stream fed by hunt --db gets every signal at
+			// least once). A run whose output fails commits nothing either.
 			if err := a.writeSignals(format, of, min, res.Signals); err != nil {
-				return err
+				return fmt.Errorf("writing signals: %w (nothing was committed to the store: the next run reads the same files again)", err)
 			}
 			if sink != nil {
-				if err := sink.commit(cmd.Context(), res.Signals); err != nil {
+				crash.at("printed")
+				if err := sink.commit(cmd.Context(), res.Signals, res.State); err != nil {
 					return err
 				}
 			}
-			if !quiet && sink != nil {
+			if !a.quiet && sink != nil {
 				fmt.Fprintln(a.stderr, sink.summary())
 			}
-			if !quiet {
+			if !a.quiet {
 				if sum := enr.Summary(); sum != "" {
 					fmt.Fprintln(a.stderr, sum)
 				}
+				res.Stats.Elapsed = time.Since(a.start) // the whole run, not only its hunt
 				if err := res.Stats.WriteSummary(a.stderr); err != nil {
 					return err
 				}
@@ -139,6 +161,9 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 				if err := writeFile(rejects, res.Stats.WriteRejections); err != nil {
 					return err
 				}
+			}
+			if err := checkInputs(res.Stats, allowUnreadable); err != nil {
+				return err
 			}
 			if strict && res.Stats.Rejected > 0 {
 				return &exitError{code: 3, msg: fmt.Sprintf("--strict: %d record(s) rejected", res.Stats.Rejected)}
@@ -149,17 +174,19 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 	rf.add(cmd)
 	of.add(cmd)
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit with status 3 when any record is rejected")
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "do not print the summary")
 	cmd.Flags().IntVar(&workers, "workers", 0, "files decoded in parallel (default: number of CPUs)")
 	cmd.Flags().IntVar(&maxSize, "max-event-bytes", decode.DefaultMaxEventBytes, "reject records larger than this")
 	cmd.Flags().StringArrayVar(&geoip, "geoip", nil, "MaxMind DB (.mmdb) giving ASN or country for source IPs (repeatable; default $TRAILHOUND_GEOIP, ':'-separated)")
 	cmd.Flags().StringVar(&db, "db", "", "keep events, signals and first-seen state in this embedded store (a folder); rerunning over the same files adds nothing twice")
+	cmd.Flags().IntVar(&segSize, "db-segment-events", 0, "events per store segment (default 1048576)")
+	cmd.Flags().MarkHidden("db-segment-events")
 	cmd.Flags().IntVar(&maxM, "max-matches", 200_000, "rule matches held in memory before they are spilled, sorted, to temporary files (bounds memory on large inputs)")
 	cmd.Flags().StringVar(&state, "state", "", "load stateful-rule state from FILE before the run and save it after (atomically), so consecutive runs act as one")
-	cmd.Flags().BoolVar(&flush, "flush", false, "with --state: close every open window and signal at the end of this run")
+	cmd.Flags().BoolVar(&flush, "flush", false, "with --state: close every open window and signal at the end of this run (with --db the default is true; --flush=false keeps them open for the next run)")
 	cmd.Flags().DurationVar(&late, "lateness", 15*time.Minute, "allowed lateness of events behind the latest event time (across runs with --state)")
 	cmd.Flags().DurationVar(&group, "group-window", time.Hour, "group a rule's matches by one actor in one account within this window into one signal (0: one signal per event)")
 	cmd.Flags().StringVar(&rejects, "rejects", "", "write every rejected record's position and reason to this file (JSON Lines)")
+	cmd.Flags().BoolVar(&allowUnreadable, "allow-unreadable", false, "exit 0 even when files inside folders could not be read (they are still listed in the summary)")
 	cmd.Flags().BoolVar(&all, "all-files", false, "read every file in folders, not only .json/.jsonl/.gz names")
 	return cmd
 }
@@ -171,30 +198,69 @@ func (a *app) resolveFormat(f string) (string, error) {
 			return "table", nil
 		}
 		return "jsonl", nil
-	case "table", "jsonl":
+	case "table", "jsonl", "csv", "ocsf":
 		return strings.ToLower(f), nil
 	}
-	return "", fmt.Errorf("unknown format %q (want table or jsonl)", f)
+	return "", &usageError{err: fmt.Errorf("unknown format %q (want table, jsonl, csv or ocsf)", f), path: "trailhound hunt"}
 }
 
-// loadRules loads rules for a run: rule errors are warnings here (the rules that loaded
-// still run), and rules of other log sources are skipped with a notice.
+// loadRules loads rules for a run. An error in any rule stops the run before it starts
+// (running the rules that loaded would read as a clean result for the ones that did not),
+// and so does a --rules path without a rule file; rules of other log sources are skipped
+// with a notice.
 func (a *app) loadRules(cmd *cobra.Command, opts ruleset.Options) (*ruleset.Set, error) {
 	set, err := ruleset.Load(cmd.Context(), opts)
 	var el sigma.ErrorList
 	if err != nil && !errors.As(err, &el) {
 		return nil, err
 	}
-	for _, e := range el {
-		fmt.Fprintf(a.stderr, "warning: rule not loaded: %s\n", e)
+	if len(el) > 0 {
+		return nil, ruleErrors(el)
+	}
+	for _, p := range opts.Paths {
+		if !holdsRuleFile(set, p) {
+			return nil, fmt.Errorf("--rules %s: no rule file in it (.yml or .yaml Sigma rules); give a rule file or a folder of them", p)
+		}
 	}
 	if n := len(set.Skipped); n > 0 {
-		fmt.Fprintf(a.stderr, "notice: %d rule(s) skipped: not for AWS CloudTrail (trailhound rules list -v shows them)\n", n)
+		a.warnf("notice: %d rule(s) skipped: not for AWS CloudTrail (trailhound rules list -v shows them)\n", n)
 	}
 	if len(set.Engine.Rules()) == 0 {
-		return nil, fmt.Errorf("no CloudTrail rules to run")
+		return nil, fmt.Errorf("no CloudTrail rules to run: the rules given are for other log sources (trailhound rules list -v shows them)")
 	}
 	return set, nil
+}
+
+// maxRuleErrors is how many rule errors a failed run lists; rules lint lists them all.
+const maxRuleErrors = 20
+
+// ruleErrors is the error of a run whose rules do not all load: every error (up to
+// maxRuleErrors) with its file:line:col, and what to do.
+func ruleErrors(el sigma.ErrorList) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d error(s) in the rules; nothing was hunted:", len(el))
+	for i, e := range el {
+		if i == maxRuleErrors {
+			fmt.Fprintf(&b, "\n  … and %d more", len(el)-i)
+			break
+		}
+		fmt.Fprintf(&b, "\n  %s", e)
+	}
+	b.WriteString("\nfix them (trailhound rules lint PATH lists every error), or leave those files out of --rules")
+	return errors.New(b.String())
+}
+
+// holdsRuleFile reports whether a rule file of set was read from path (the file itself, or
+// one inside the folder).
+func holdsRuleFile(set *ruleset.Set, path string) bool {
+	clean := filepath.Clean(path)
+	for _, f := range set.Rules.Files {
+		name := filepath.Clean(f.Name)
+		if name == clean || strings.HasPrefix(name, clean+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *app) writeSignals(format string, of outputFlags, min signal.Level, sigs []signal.Signal) error {
@@ -207,6 +273,10 @@ func (a *app) writeSignals(format string, of outputFlags, min signal.Level, sigs
 	switch format {
 	case "jsonl":
 		return signal.WriteJSONL(a.stdout, shown)
+	case "csv":
+		return signal.WriteCSV(a.stdout, shown)
+	case "ocsf":
+		return ocsf.WriteJSONL(a.stdout, shown, version())
 	default:
 		_, width := isTerminal(a.stdout)
 		if of.width > 0 {
@@ -233,13 +303,21 @@ func writeFile(path string, write func(io.Writer) error) error {
 	return f.Close()
 }
 
-// rulesAndEnricher loads the rules and opens the enrichment databases a run needs, warning
-// about rules whose enrichment fields no database provides. The caller closes the enricher.
 // openEnricher opens the GeoIP databases of --geoip, else of $TRAILHOUND_GEOIP.
 func openEnricher(geoip []string) (*enrich.Enricher, error) {
-	return enrich.Open(enrich.Config{GeoIP: enrich.GeoIPPaths(geoip, os.Getenv(enrich.EnvGeoIP))})
+	enr, err := enrich.Open(enrich.Config{GeoIP: enrich.GeoIPPaths(geoip, os.Getenv(enrich.EnvGeoIP))})
+	if err != nil {
+		from := "--geoip"
+		if len(geoip) == 0 {
+			from = "$" + enrich.EnvGeoIP
+		}
+		return nil, fmt.Errorf("%w\n%s: give MaxMind DB files (.mmdb) with ASN or country records, such as GeoLite2-ASN.mmdb or the ip-location-db packages (README: Enrichment)", err, from)
+	}
+	return enr, nil
 }
 
+// rulesAndEnricher loads the rules and opens the enrichment databases a run needs, warning
+// about rules whose enrichment fields no database provides. The caller closes the enricher.
 func (a *app) rulesAndEnricher(cmd *cobra.Command, rf ruleFlags, geoip []string) (*ruleset.Set, *enrich.Enricher, error) {
 	opts, err := rf.options()
 	if err != nil {
@@ -254,7 +332,7 @@ func (a *app) rulesAndEnricher(cmd *cobra.Command, rf ruleFlags, geoip []string)
 		return nil, nil, err
 	}
 	for _, u := range enr.Unavailable(set.Engine.Fields()) {
-		fmt.Fprintf(a.stderr, "warning: rules reading %s are INACTIVE: %s\n", u.Field, u.Reason)
+		a.warnf("warning: rules reading %s are INACTIVE: %s\n", u.Field, u.Reason)
 	}
 	return set, enr, nil
 }

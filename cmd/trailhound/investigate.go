@@ -31,6 +31,9 @@ func (a *app) investigateCmd() *cobra.Command {
 		geoip    []string
 		limit    int
 		db       string
+
+		allowUnreadable bool
+		width           int
 	)
 	cmd := &cobra.Command{
 		Use:   "investigate (PATH... | --db DIR) (--signal ID | --access-key KEY | --arn ARN | --user NAME | --ip ADDR)",
@@ -51,8 +54,13 @@ estimated hourly cost of the attacker's infrastructure and a reviewable remediat
   trailhound investigate ./AWSLogs --access-key AKIAEXAMPLE -f markdown --plan cleanup.sh > incident.md
   trailhound investigate ./AWSLogs --user aws_dev4821 --dot graph.dot`,
 		RunE: func(cmd *cobra.Command, paths []string) error {
+			switch format {
+			case "text", "", "json", "markdown", "md", "csv":
+			default:
+				return &usageError{err: fmt.Errorf("unknown format %q (want text, json, markdown or csv)", format), path: cmd.CommandPath()}
+			}
 			if (db == "") == (len(paths) == 0) {
-				return fmt.Errorf("give log paths, or --db with a store written by hunt --db (not both)")
+				return &usageError{err: fmt.Errorf("investigate needs %s, or --db DIR with a store written by hunt --db (not both)", pathArg), path: cmd.CommandPath()}
 			}
 			n := 0
 			for _, s := range []string{start.Signal, start.AccessKey, start.ARN, start.User, start.IP} {
@@ -61,7 +69,12 @@ estimated hourly cost of the attacker's infrastructure and a reviewable remediat
 				}
 			}
 			if n != 1 {
-				return fmt.Errorf("give exactly one starting point: --signal, --access-key, --arn, --user or --ip")
+				return &usageError{err: fmt.Errorf("investigate needs exactly one starting point: --signal ID, --access-key KEY, --arn ARN, --user NAME or --ip ADDR"), path: cmd.CommandPath()}
+			}
+			if start.Signal != "" {
+				if err := checkSignalIDSyntax(start.Signal); err != nil {
+					return &usageError{err: err, path: cmd.CommandPath()}
+				}
 			}
 			ctx := cmd.Context()
 			// Over a store the signals are stored: no rules are needed, only enrichment.
@@ -77,11 +90,21 @@ estimated hourly cost of the attacker's infrastructure and a reviewable remediat
 				return err
 			}
 			defer enr.Close()
-			st, signals, done, err := a.investigationStore(ctx, db, paths, set, enr)
+			st, signals, done, err := a.investigationStore(ctx, db, paths, set, enr, allowUnreadable)
 			if err != nil {
 				return err
 			}
 			defer done()
+			if start.Signal != "" {
+				// The signals are at hand: an unknown id is told before the store is read.
+				where := "the store " + db
+				if db == "" {
+					where = "the logs given"
+				}
+				if start.Signal, err = findSignalID(signals, start.Signal, where); err != nil {
+					return err
+				}
+			}
 			if db != "" {
 				paths = []string{db}
 			}
@@ -128,15 +151,23 @@ estimated hourly cost of the attacker's infrastructure and a reviewable remediat
 				}
 			}
 			ro := casefile.Options{TimelineLimit: limit, Color: colorFor(a.stdout)}
+			if _, ro.Width = isTerminal(a.stdout); width > 0 {
+				ro.Width = width
+			}
+			if format == "csv" && !cmd.Flags().Changed("timeline-limit") {
+				ro.TimelineLimit = -1 // a spreadsheet takes every event
+			}
 			switch format {
 			case "json":
 				return writeCaseJSON(a.stdout, c)
 			case "markdown", "md":
 				return casefile.WriteMarkdown(a.stdout, c, ro)
+			case "csv":
+				return casefile.WriteCSV(a.stdout, c, ro)
 			case "text", "":
 				return casefile.WriteText(a.stdout, c, ro)
 			}
-			return fmt.Errorf("unknown format %q (want text, json or markdown)", format)
+			return &usageError{err: fmt.Errorf("unknown format %q (want text, json, markdown or csv)", format), path: cmd.CommandPath()}
 		},
 	}
 	rf.add(cmd)
@@ -147,12 +178,14 @@ estimated hourly cost of the attacker's infrastructure and a reviewable remediat
 	f.StringVar(&start.ARN, "arn", "", "start from a principal ARN (user, role, assumed-role session, root)")
 	f.StringVar(&start.User, "user", "", "start from an IAM user name")
 	f.StringVar(&start.IP, "ip", "", "start from every identity that called from this source IP (the scope never grows by IP)")
-	f.StringVarP(&format, "format", "f", "text", "output: text, json (the whole scope) or markdown (an incident report)")
+	f.StringVarP(&format, "format", "f", "text", "output: text, json (the whole scope), markdown (an incident report) or csv (its tables, for a spreadsheet)")
 	f.StringVar(&planFile, "plan", "", "write the remediation script to FILE (review it; trailhound never runs it)")
 	f.StringVar(&dotFile, "dot", "", "write the identity graph as Graphviz DOT to FILE")
 	f.StringVar(&prices, "prices", "", "prices overriding the built-in ones: an AWS Price List bulk file of AmazonEC2 (index.json or index.csv) or a table in the built-in JSON format")
 	f.StringArrayVar(&geoip, "geoip", nil, "MaxMind DB (.mmdb) for ASN/country (repeatable; default $TRAILHOUND_GEOIP)")
-	f.IntVar(&limit, "timeline-limit", 200, "timeline rows in text and markdown (-1: all)")
+	f.BoolVar(&allowUnreadable, "allow-unreadable", false, "investigate even when files inside folders could not be read")
+	f.IntVar(&width, "width", 0, "text report width in columns (default: the terminal's, or $COLUMNS, or 80)")
+	f.IntVar(&limit, "timeline-limit", 200, "timeline rows in text and markdown, keeping the events signals mark and the first and last (-1: all; csv has all unless given)")
 	return cmd
 }
 
@@ -160,7 +193,7 @@ estimated hourly cost of the attacker's infrastructure and a reviewable remediat
 // events: the store at db (written by hunt --db), or a temporary one the logs at paths are
 // hunted into in one pass, so that memory does not grow with the number of events (an
 // index of every event would). done closes the store and removes a temporary one.
-func (a *app) investigationStore(ctx context.Context, db string, paths []string, set *ruleset.Set, enr *enrich.Enricher) (st *store.Store, signals []signal.Signal, done func(), err error) {
+func (a *app) investigationStore(ctx context.Context, db string, paths []string, set *ruleset.Set, enr *enrich.Enricher, allowUnreadable bool) (st *store.Store, signals []signal.Signal, done func(), err error) {
 	if db != "" {
 		if st, err = store.Open(db, store.Options{ReadOnly: true}); err != nil {
 			return nil, nil, nil, err
@@ -185,7 +218,13 @@ func (a *app) investigationStore(ctx context.Context, db string, paths []string,
 	if err == nil {
 		var res *hunt.Result
 		cfg := hunt.Config{Logger: a.logger, Enricher: enr, Source: source.Options{Stdin: a.stdin}, OnEvent: w.Add}
-		if res, err = hunt.Run(ctx, cfg, set, paths); err == nil {
+		var stopProgress func()
+		cfg.Progress, stopProgress = a.startProgress("investigate: reading the logs", "read")
+		res, err = hunt.Run(ctx, cfg, set, paths)
+		stopProgress()
+		if err != nil {
+			err = inputError(err)
+		} else if err = checkInputs(res.Stats, allowUnreadable); err == nil {
 			signals = res.Signals
 			err = w.Commit()
 		}

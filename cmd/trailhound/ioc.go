@@ -19,7 +19,7 @@ func (a *app) iocCmd() *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List loaded IOC lists: placeholder, entries, sources (-v: the values)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			set, err := ioc.Load(!f.noBuiltinIOCs, f.iocs...)
 			if err != nil {

@@ -6,6 +6,8 @@
 //	1  the command failed (bad arguments, unreadable rules, I/O errors)
 //	2  rule problems: lint found errors, or rule tests failed
 //	3  --strict was given and some records were rejected
+//	4  files inside folders could not be read (without --allow-unreadable)
+//	130 interrupted (Ctrl-C; 143 for SIGTERM), after a one-line summary of what was done
 package main
 
 import (
@@ -14,14 +16,40 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/trailhound/trailhound/internal/safetext"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(context.Background())
 	code := run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
+}
+
+// interruptible returns a context cancelled, with an interrupted cause, by the first Ctrl-C
+// or SIGTERM. The handler is then removed, so a second Ctrl-C ends the process at once if
+// the clean-up hangs. stop releases the handler.
+func interruptible(parent context.Context) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			signal.Stop(sigs)
+			cancel(interrupted{s})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
 }
 
 // exitError carries an exit code other than 1 up to main.
@@ -40,13 +68,28 @@ func run(ctx context.Context, args []string) int {
 	if err == nil {
 		return 0
 	}
+	var intr interrupted
+	if errors.As(context.Cause(ctx), &intr) {
+		fmt.Fprintln(os.Stderr, "trailhound:", app.interruptedLine(intr))
+		return intr.exitCode()
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
-			fmt.Fprintln(os.Stderr, "trailhound:", ee.msg)
+			fmt.Fprintln(os.Stderr, "trailhound:", printable(ee.msg))
 		}
 		return ee.code
 	}
-	fmt.Fprintln(os.Stderr, "trailhound:", err)
+	fmt.Fprintln(os.Stderr, "trailhound:", printable(err.Error()))
 	return 1
+}
+
+// printable makes an error message safe for the terminal line by line: it may quote what
+// the user typed or what the logs hold (safetext.Printable), and keeps its own line breaks.
+func printable(msg string) string {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		lines[i] = safetext.Printable(l)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -35,7 +35,7 @@ func (a *app) rulesListCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List loaded rules: id, title, level, ATT&CK, source file",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := rf.options()
 			if err != nil {

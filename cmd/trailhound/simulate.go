@@ -34,7 +34,7 @@ The same --seed always writes the same bytes.`,
 		Example: `  trailhound simulate --out /tmp/ct
   trailhound simulate --out /tmp/ct --seed 42 --days 3 --events-per-day 1000000 --attacks 2
   trailhound hunt /tmp/ct/AWSLogs`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return fmt.Errorf("--out: a folder is required")
@@ -54,7 +54,9 @@ The same --seed always writes the same bytes.`,
 				}
 			}
 			start := time.Now()
-			gt, err := simulate.Generate(cmd.Context(), opts, simulate.NewDirSink(out))
+			counter, stopProgress := a.startProgress("simulate", "written")
+			gt, err := simulate.Generate(cmd.Context(), opts, countingSink{simulate.NewDirSink(out), counter})
+			stopProgress()
 			if err != nil {
 				return err
 			}

@@ -36,7 +36,13 @@ type Case struct {
 // Options tune the rendering.
 type Options struct {
 	// TimelineLimit caps the timeline rows shown (all are counted); 0 means 200, <0 all.
+	// What is kept is what matters (see timelineRows): the events that signals mark, the
+	// first and the last, then events spread over the rest; each gap is a row that says
+	// how many events it leaves out.
 	TimelineLimit int
+	// Width is the number of columns every line of the text report fits in (the
+	// terminal's); 0 means no limit. Markdown and CSV are not wrapped.
+	Width int
 	// Color lets the terminal report grey the owners' rows with SGR sequences.
 	Color bool
 	// OwnerResourceLimit caps the owners' resources listed (all are counted); 0 means 20,
@@ -66,7 +72,7 @@ type writer interface {
 
 // WriteText writes the terminal report.
 func WriteText(w io.Writer, c Case, opts Options) error {
-	tw := &textWriter{w: w, color: opts.Color}
+	tw := &textWriter{w: w, width: opts.Width, color: opts.Color}
 	render(tw, c, opts)
 	return tw.err
 }
@@ -344,20 +350,27 @@ func blindSpotsAndRest(w writer, c Case, opts Options) {
 
 	w.heading("Timeline")
 	// The attacker's and unknown calls, and the owners' calls while the attacker was active
-	// (greyed); the owners' other calls are counted.
+	// (greyed); the owners' other calls are counted, unless every event is asked for.
 	var shown []investigate.Entry
 	hidden := 0
 	for _, e := range r.Timeline {
-		if e.Attribution == incident.Owner && (e.Time.Before(r.Summary.FirstSeen) || e.Time.After(r.Summary.LastSeen)) {
+		if opts.TimelineLimit >= 0 && e.Attribution == incident.Owner && (e.Time.Before(r.Summary.FirstSeen) || e.Time.After(r.Summary.LastSeen)) {
 			hidden++
 			continue
 		}
 		shown = append(shown, e)
 	}
-	n := opts.limit(len(shown))
+	keep := timelineRows(shown, opts.limit(len(shown)))
 	rows = rows[:0]
 	var dim []bool
-	for _, e := range shown[:n] {
+	prev := -1
+	for _, i := range keep {
+		if gap := i - prev - 1; gap > 0 {
+			rows = append(rows, []string{"…", "", "", fmt.Sprintf("%d events not shown", gap)})
+			dim = append(dim, false)
+		}
+		prev = i
+		e := shown[i]
 		var marks []string
 		for _, m := range e.Signals {
 			marks = append(marks, fmt.Sprintf("[%s] %s", m.Level, m.Title))
@@ -369,13 +382,71 @@ func blindSpotsAndRest(w writer, c Case, opts Options) {
 		rows = append(rows, []string{ts(e.Time), e.Account, e.Region, e.API, e.Outcome, where, e.UserAgentFamily, shortIdentity(e.Identity), string(e.Attribution), strings.Join(marks, "; ")})
 		dim = append(dim, e.Attribution == incident.Owner)
 	}
+	if gap := len(shown) - prev - 1; gap > 0 {
+		rows = append(rows, []string{"…", "", "", fmt.Sprintf("%d events not shown", gap)})
+		dim = append(dim, false)
+	}
 	w.tableDim([]string{"time", "account", "region", "api", "outcome", "source", "agent", "identity", "attribution", "signals"}, rows, dim)
-	if n < len(shown) {
-		w.para("%d of %d events shown (--timeline-limit -1 shows all; -f json holds all).", n, len(shown))
+	if n := len(keep); n < len(shown) {
+		marked := 0
+		for _, e := range shown {
+			if len(e.Signals) > 0 {
+				marked++
+			}
+		}
+		w.para("%d of %d events shown: the first, the last, %d marked by signals, the rest spread over the incident (--timeline-limit -1 shows all; -f json holds all).", n, len(shown), marked)
 	}
 	if hidden > 0 {
 		w.para("%d calls of the owners outside the attacker's activity not shown (-f json holds every event with its attribution and evidence).", hidden)
 	}
+}
+
+// timelineRows returns the indexes, in order, of the at most limit timeline entries a
+// report shows: the first and the last of the attacker's events, then the events that
+// signals mark (the earliest first, if there are more than the limit holds), then events
+// spread evenly over what is left, so that a long incident is never cut at its end.
+func timelineRows(tl []investigate.Entry, limit int) []int {
+	n := len(tl)
+	if limit >= n {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	if limit <= 0 {
+		return nil
+	}
+	keep := map[int]bool{}
+	add := func(i int) {
+		if len(keep) < limit {
+			keep[i] = true
+		}
+	}
+	add(0)
+	add(n - 1)
+	for i, e := range tl {
+		if len(e.Signals) > 0 {
+			add(i)
+		}
+	}
+	if free := limit - len(keep); free > 0 {
+		var rest []int
+		for i := range tl {
+			if !keep[i] {
+				rest = append(rest, i)
+			}
+		}
+		for k := range free {
+			keep[rest[(2*k+1)*len(rest)/(2*free)]] = true
+		}
+	}
+	out := make([]int, 0, len(keep))
+	for i := range keep {
+		out = append(out, i)
+	}
+	sort.Ints(out)
+	return out
 }
 
 func details(m map[string]string) string {

@@ -2,10 +2,11 @@ package casefile
 
 import (
 	"fmt"
-	"github.com/trailhound/trailhound/internal/safetext"
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/trailhound/trailhound/internal/safetext"
 )
 
 // visible makes control, bidi and zero-width characters visible (safetext.Printable), so
@@ -16,10 +17,7 @@ func visible(s string) string { return safetext.Printable(s) }
 // backslash-escaped, pipes cannot end the cell, and a cell a spreadsheet would take for a
 // formula (= + - @ at the start) is prefixed with a quote.
 func mdCell(s string) string {
-	s = visible(s)
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		s = "'" + s
-	}
+	s = safetext.Cell(s)
 	var b strings.Builder
 	for _, r := range s {
 		if strings.ContainsRune("\\`*_{}[]<>()#+!|~", r) {
@@ -31,8 +29,9 @@ func mdCell(s string) string {
 }
 
 type textWriter struct {
-	w   io.Writer
-	err error
+	w     io.Writer
+	width int // columns every line fits in; 0: no limit
+	err   error
 	// color allows SGR sequences (dim rows) of trailhound's own.
 	color bool
 }
@@ -44,48 +43,83 @@ func (t *textWriter) printf(format string, args ...any) {
 }
 
 func (t *textWriter) heading(title string) {
-	t.printf("\n== %s ==\n\n", title)
+	t.printf("\n")
+	for _, l := range wrapText("== "+title+" ==", t.width, "   ") {
+		t.printf("%s\n", l)
+	}
+	t.printf("\n")
 }
 
 func (t *textWriter) para(format string, args ...any) {
-	t.printf("%s\n\n", visible(fmt.Sprintf(format, args...)))
+	for _, l := range wrapText(visible(fmt.Sprintf(format, args...)), t.width, "") {
+		t.printf("%s\n", l)
+	}
+	t.printf("\n")
 }
 
+// Text table widths, in columns.
+const (
+	maxCell = 60 // the widest a cell is shown
+	minCell = 20 // the narrowest a column is squeezed to before the table is laid out as records
+	cellSep = "  "
+)
+
+// table writes an aligned table. When the width cannot hold it, the widest columns are
+// narrowed (cells cut with "…"), none below its header or minCell (a time, an account id
+// and most names stay whole); when even that does not
+// fit (the ATT&CK matrix has a column per tactic), each row is written as a record
+// instead: its "header: value" pairs on one wrapped line.
 func (t *textWriter) table(header []string, rows [][]string) { t.tableDim(header, rows, nil) }
 
-// tableDim writes a table whose rows with dim set are greyed (SGR faint when color is on;
-// their attribution column says why either way).
+// tableDim writes a table (as table does) whose rows with dim set are greyed: SGR faint when
+// color is on; their attribution column says why either way.
 func (t *textWriter) tableDim(header []string, rows [][]string, dim []bool) {
 	if len(rows) == 0 {
 		t.printf("(none)\n\n")
 		return
 	}
-	width := make([]int, len(header))
-	cell := func(s string) string {
-		s = visible(s)
-		if utf8.RuneCountInString(s) > 60 {
-			r := []rune(s)
-			s = string(r[:59]) + "…"
-		}
-		return s
-	}
 	all := append([][]string{header}, rows...)
+	width := make([]int, len(header))
 	for _, row := range all {
 		for i, c := range row {
 			if i < len(width) {
-				width[i] = max(width[i], utf8.RuneCountInString(cell(c)))
+				width[i] = max(width[i], min(maxCell, textWidth(visible(c))))
 			}
 		}
+	}
+	total := func() int {
+		n := len(cellSep) * (len(width) - 1)
+		for _, w := range width {
+			n += w
+		}
+		return n
+	}
+	floor := make([]int, len(header))
+	for i, h := range header {
+		floor[i] = min(width[i], max(minCell, textWidth(visible(h))))
+	}
+	for t.width > 0 && total() > t.width {
+		widest := -1
+		for i, w := range width {
+			if w > floor[i] && (widest < 0 || w > width[widest]) {
+				widest = i
+			}
+		}
+		if widest < 0 {
+			t.records(header, rows)
+			return
+		}
+		width[widest]--
 	}
 	for n, row := range all {
 		var parts []string
 		for i, c := range row {
 			if i < len(width) {
-				c = cell(c)
-				parts = append(parts, c+strings.Repeat(" ", width[i]-utf8.RuneCountInString(c)))
+				c = cut(visible(c), width[i])
+				parts = append(parts, c+strings.Repeat(" ", width[i]-textWidth(c)))
 			}
 		}
-		line := strings.TrimRight(strings.Join(parts, "  "), " ")
+		line := strings.TrimRight(strings.Join(parts, cellSep), " ")
 		if n == 0 && strings.TrimSpace(line) == "" {
 			continue
 		}
@@ -97,11 +131,84 @@ func (t *textWriter) tableDim(header []string, rows [][]string, dim []bool) {
 	t.printf("\n")
 }
 
-func (t *textWriter) code(_, text string) {
-	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		t.printf("%s\n", visible(line))
+// records writes each row as one wrapped line of "header: value" pairs, empty cells left
+// out, continuation lines indented.
+func (t *textWriter) records(header []string, rows [][]string) {
+	for _, row := range rows {
+		var pairs []string
+		for i, c := range row {
+			if i < len(header) && strings.TrimSpace(c) != "" {
+				pairs = append(pairs, visible(header[i])+": "+visible(c))
+			}
+		}
+		for _, l := range wrapText(strings.Join(pairs, cellSep), t.width, "    ") {
+			t.printf("%s\n", l)
+		}
 	}
 	t.printf("\n")
+}
+
+func (t *textWriter) code(_, text string) {
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		// Commands are wrapped, never cut: a reviewer must see all of each.
+		for _, l := range wrapText(visible(line), t.width, "    ") {
+			t.printf("%s\n", l)
+		}
+	}
+	t.printf("\n")
+}
+
+// textWidth is the number of terminal columns of a visible string (one per rune).
+func textWidth(s string) int { return utf8.RuneCountInString(s) }
+
+// cut shortens s to w columns, ending with "…" when cut.
+func cut(s string, w int) string {
+	if textWidth(s) <= w {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimRight(string(r[:max(0, w-1)]), " ") + "…"
+}
+
+// wrapText breaks s into lines of at most width columns, at spaces where it can, the lines
+// after the first starting with indent; width 0 leaves s whole.
+func wrapText(s string, width int, indent string) []string {
+	if width <= 0 || textWidth(s) <= width {
+		return []string{s}
+	}
+	var lines []string
+	prefix := ""
+	for {
+		avail := max(1, width-textWidth(prefix))
+		r := []rune(s)
+		if len(r) <= avail {
+			lines = append(lines, prefix+s)
+			return lines
+		}
+		// Break between two-space separated fields where one ends in the second half of
+		// the line, else at a space, else anywhere.
+		at := avail
+		for i := avail; i > avail/2; i-- {
+			if r[i] == ' ' && r[i-1] == ' ' {
+				at = i
+				break
+			}
+		}
+		if at == avail {
+			for i := avail; i > avail/2; i-- {
+				if r[i] == ' ' {
+					at = i
+					break
+				}
+			}
+		}
+		lines = append(lines, prefix+strings.TrimRight(string(r[:at]), " "))
+		s = strings.TrimLeft(string(r[at:]), " ")
+		prefix = indent
+		if s == "" {
+			return lines
+		}
+	}
 }
 
 type mdWriter struct {

@@ -44,7 +44,7 @@ func (e Evaluator) Evaluate(ctx context.Context, events []*event.Event) ([]signa
 			return nil, err
 		}
 	}
-	sigs, err := st.run(ctx, append(w.runs, run{mem: w.matches}), e.Rules.Engine.Rules())
+	sigs, _, err := st.run(ctx, append(w.runs, run{mem: w.matches}), e.Rules.Engine.Rules())
 	if err != nil {
 		return nil, err
 	}

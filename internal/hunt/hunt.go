@@ -26,6 +26,7 @@ import (
 	"github.com/trailhound/trailhound/internal/detect"
 	"github.com/trailhound/trailhound/internal/enrich"
 	"github.com/trailhound/trailhound/internal/event"
+	"github.com/trailhound/trailhound/internal/progress"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/safetext"
 	"github.com/trailhound/trailhound/internal/signal"
@@ -74,7 +75,14 @@ type Config struct {
 	// over consecutive days give the signals of one run over all of them. Signals whose
 	// window is still open stay in the state until a later run closes them, unless Flush.
 	StateFile string
-	// Flush closes every open window and signal at the end of the run even with StateFile.
+	// State, when not nil, is the state to start from instead of StateFile's (hunt --db
+	// keeps it in the store, so that it is committed with the events and signals it
+	// describes). KeepState returns the state after the run in Result.State; windows and
+	// signals still open then stay in it, unless Flush.
+	State     []byte
+	KeepState bool
+	// Flush closes every open window and signal at the end of the run even with StateFile
+	// or KeepState.
 	Flush bool
 	// MaxMatches is how many rule matches are held in memory, over all workers, before a
 	// worker spills its matches to a sorted temporary file (they must be ordered by event
@@ -82,6 +90,9 @@ type Config struct {
 	MaxMatches int
 	// SpillDir is where spilled matches go; "" means the system's temporary folder.
 	SpillDir string
+	// Progress, when set, counts the files, events and bytes read as the run goes, and
+	// gets the run's total files and bytes once a walk of the inputs has summed them.
+	Progress *progress.Counter
 }
 
 // FileLedger remembers the input files whose every event an earlier run stored.
@@ -160,6 +171,43 @@ type Stats struct {
 	// events among them: an account with none has no S3 data events in its trail, so object
 	// reads are invisible (the summary says so).
 	Accounts map[string]AccountStats
+	// Paths are the counts of each path the run was given, in the order given.
+	Paths []PathStats
+	// Unreadable are the inputs that could not be read — not opened, a folder not listed,
+	// or an I/O error before their end — sorted by name: their events are missing from the
+	// run. Each is also a read-error rejection.
+	Unreadable []Unreadable
+}
+
+// PathStats are the counts of one path a run was given (a file, a folder, or "-").
+type PathStats struct {
+	Path string
+	// Files counts the inputs found there that are read as logs, including those not read
+	// again because an earlier run stored them (Config.Files) and those that could not be
+	// read; Skipped and Digests count the other entries of folders.
+	Files, Skipped, Digests int
+	// CloudTrail counts the files that held CloudTrail: a Records delivery document, at
+	// least one event, or events an earlier run stored.
+	CloudTrail int
+	// Unreadable counts the inputs that could not be read (see Stats.Unreadable).
+	Unreadable int
+	// Records and Rejected count the records read there and the rejected ones among them.
+	Records, Rejected int
+}
+
+func (p *PathStats) add(o PathStats) {
+	p.Files += o.Files
+	p.Skipped += o.Skipped
+	p.Digests += o.Digests
+	p.CloudTrail += o.CloudTrail
+	p.Unreadable += o.Unreadable
+	p.Records += o.Records
+	p.Rejected += o.Rejected
+}
+
+// Unreadable is an input that could not be read, and why.
+type Unreadable struct {
+	Name, Reason string
 }
 
 // AccountStats are the per-account counts of a run.
@@ -184,6 +232,8 @@ type Result struct {
 	// Signals are sorted most severe first (signal.Sort).
 	Signals []signal.Signal
 	Stats   Stats
+	// State is the state after the run (Config.KeepState).
+	State []byte
 }
 
 // Run hunts paths (files, folders, or "-") with the engine's rules. It returns an error
@@ -198,8 +248,25 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	}
 	eng := set.Engine
 	var mu sync.Mutex
-	total := Stats{RejectedBy: map[decode.Reason]int{}, Signals: map[signal.Level]int{}, Accounts: map[string]AccountStats{}}
+	total := Stats{RejectedBy: map[decode.Reason]int{}, Signals: map[signal.Level]int{}, Accounts: map[string]AccountStats{},
+		Paths: make([]PathStats, len(paths))}
+	for i, p := range paths {
+		total.Paths[i].Path = p
+	}
 	var runs []run
+	if cfg.Progress != nil {
+		// Sum the inputs' sizes beside the run, so the progress display can tell how far
+		// along it is; the walk lists folders only, and ends with the run at the latest.
+		sizeCtx, stopSizing := context.WithCancel(ctx)
+		sized := make(chan struct{})
+		go func() {
+			defer close(sized)
+			if files, bytes, known, err := source.Size(sizeCtx, paths, cfg.Source); err == nil && known {
+				cfg.Progress.SetTotal(files, bytes)
+			}
+		}()
+		defer func() { stopSizing(); <-sized }()
+	}
 
 	other := func(in source.Input) {
 		mu.Lock()
@@ -207,14 +274,16 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		switch in.Kind {
 		case source.KindDigest:
 			total.DigestFiles++
+			total.Paths[in.Arg].Digests++
 		case source.KindSkipped:
 			cfg.Logger.Debug("skipping input", "path", in.Name, "why", in.Why)
 			total.SkippedFiles++
+			total.Paths[in.Arg].Skipped++
 		}
 	}
 	err = source.Each(ctx, paths, cfg.Source, cfg.Workers, other, func(ctx context.Context, inputs <-chan source.Input) error {
-		w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st, onEvent: cfg.OnEvent,
-			files: cfg.Files, maxMatches: max(1, cfg.MaxMatches/cfg.Workers), spillDir: cfg.SpillDir}
+		w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st, onEvent: cfg.OnEvent, progress: cfg.Progress,
+			files: cfg.Files, maxMatches: max(1, cfg.MaxMatches/cfg.Workers), spillDir: cfg.SpillDir, paths: make([]PathStats, len(paths))}
 		if cfg.Enricher != nil && needsEnrichment(set, st) {
 			w.enr = cfg.Enricher.NewState()
 		}
@@ -249,11 +318,20 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 			t.S3DataEvents += st.S3DataEvents
 			total.Accounts[a] = t
 		}
+		for i := range w.paths {
+			total.Paths[i].add(w.paths[i])
+		}
+		total.Unreadable = append(total.Unreadable, w.stats.Unreadable...)
 		total.SpilledRuns += len(w.runs)
 		total.Matches += w.stats.Matches
 		runs = append(runs, run{mem: w.matches, sorted: true})
 		return nil
 	})
+	if err == nil {
+		// A cancelled read (standard input) may end an input early without an error of
+		// its own: an interrupted run must not pass for a complete one.
+		err = ctx.Err()
+	}
 	if err != nil {
 		removeRuns(runs)
 		return nil, err
@@ -265,12 +343,13 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		}
 		return a.Record < b.Record
 	})
+	sort.Slice(total.Unreadable, func(i, j int) bool { return total.Unreadable[i].Name < total.Unreadable[j].Name })
 	if len(total.Rejections) > cfg.KeepRejections {
 		total.Rejections = total.Rejections[:cfg.KeepRejections]
 	}
 	read := time.Since(start)
 	cfg.Logger.Debug("files read", "elapsed", read, "matches", total.Matches, "spilled_runs", total.SpilledRuns)
-	sigs, err := st.run(ctx, runs, eng.Rules())
+	sigs, state, err := st.run(ctx, runs, eng.Rules())
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +362,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	}
 	total.Elapsed = time.Since(start)
 	cfg.Logger.Debug("hunt done", "files", total.Files, "events", total.Read, "signals", len(sigs))
-	return &Result{Signals: sigs, Stats: total}, nil
+	return &Result{Signals: sigs, Stats: total, State: state}, nil
 }
 
 // needsEnrichment reports whether any rule or correlation reads a trailhound.* field:
@@ -325,6 +404,24 @@ type worker struct {
 	maxMatches int
 	spillDir   string
 	runs       []run // matches already spilled to disk, each sorted
+	paths      []PathStats
+	readErr    string // why the current input could not be read to its end ("" if it could)
+	progress   *progress.Counter
+	pending    int // records not yet added to progress
+}
+
+// progressEvery is how many records a worker counts before adding them to Config.Progress.
+const progressEvery = 4096
+
+// counted counts one record for the progress display.
+func (w *worker) counted() {
+	if w.progress == nil {
+		return
+	}
+	if w.pending++; w.pending == progressEvery {
+		w.progress.AddRecords(w.pending)
+		w.pending = 0
+	}
 }
 
 // spillIfFull writes the worker's matches to a sorted run file once they pass its share of
@@ -372,6 +469,8 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 	if err != nil {
 		return err
 	}
+	ps := &w.paths[in.Arg]
+	ps.Files++
 	if ledgerPath != "" {
 		unchanged, err := w.files.Unchanged(ledgerPath, fi)
 		if err != nil {
@@ -379,6 +478,7 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 		}
 		if unchanged {
 			w.stats.UnchangedFiles++
+			ps.CloudTrail++
 			return nil
 		}
 	}
@@ -386,17 +486,34 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 	if w.stats.RejectedBy == nil {
 		w.stats.RejectedBy = map[decode.Reason]int{}
 	}
+	w.readErr = ""
+	defer func() {
+		w.progress.AddRecords(w.pending)
+		w.pending = 0
+		w.progress.AddFile()
+		if w.readErr != "" {
+			ps.Unreadable++
+			w.stats.Unreadable = append(w.stats.Unreadable, Unreadable{Name: in.Name, Reason: w.readErr})
+		}
+	}()
 	rc, err := in.Open()
 	if err != nil {
 		// The input could not be read at all: one rejection, so it is never silently lost.
 		w.stats.Read++
+		ps.Records++
+		ps.Rejected++
 		w.Reject(decode.Rejection{Pos: event.Position{File: in.Name}, Reason: decode.ReasonRead, Detail: err.Error()})
 		return nil
 	}
 	defer rc.Close()
-	st, err := w.dec.Decode(ctx, in.Name, rc, w)
+	st, err := w.dec.Decode(ctx, in.Name, w.progress.Reader(rc), w)
 	w.stats.Bytes += st.Bytes
 	w.stats.Read += st.Read
+	ps.Records += st.Read
+	ps.Rejected += st.Rejected
+	if st.Format == decode.FormatRecords || st.Events > 0 {
+		ps.CloudTrail++
+	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return err
@@ -432,6 +549,7 @@ func (w *worker) ledgerEntry(in source.Input) (string, fs.FileInfo, error) {
 // Event evaluates one event (decode.Handler).
 func (w *worker) Event(ev *event.Event) error {
 	w.stats.Evaluated++
+	w.counted()
 	w.count(ev)
 	if w.onEvent != nil {
 		fresh, err := w.onEvent(ev)
@@ -457,7 +575,11 @@ func (w *worker) emit(r *detect.Rule) {
 
 // Reject records a rejected record (decode.Handler).
 func (w *worker) Reject(r decode.Rejection) {
+	if r.Reason == decode.ReasonRead && w.readErr == "" {
+		w.readErr = r.Detail
+	}
 	w.stats.Rejected++
+	w.counted()
 	w.stats.RejectedBy[r.Reason]++
 	if len(w.stats.Rejections) < w.keep {
 		w.stats.Rejections = append(w.stats.Rejections, r)
@@ -507,7 +629,20 @@ func (s Stats) WriteSummary(w io.Writer) error {
 	if s.UnchangedFiles > 0 {
 		bw.printf(", %d unchanged since an earlier run stored them (not read again)", s.UnchangedFiles)
 	}
+	if n := len(s.Unreadable); n > 0 {
+		bw.printf(", %d unreadable", n)
+	}
 	bw.printf("\nevents: %d read, %d evaluated, %d rejected\n", s.Read, s.Evaluated, s.Rejected)
+	if n := len(s.Unreadable); n > 0 {
+		bw.printf("unreadable: %d input(s) could not be read; their events are missing from this run:\n", n)
+		for i, u := range s.Unreadable {
+			if i == summaryRejections {
+				bw.printf("  … and %d more\n", n-i)
+				break
+			}
+			bw.printf("  %s: %s\n", sanitize(u.Name), sanitize(u.Reason))
+		}
+	}
 	if s.Rejected > 0 {
 		bw.printf("rejected by reason:")
 		sep := " "

@@ -15,6 +15,7 @@ import (
 
 	"github.com/trailhound/trailhound/internal/decode"
 	"github.com/trailhound/trailhound/internal/goldenfile"
+	"github.com/trailhound/trailhound/internal/progress"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/rules"
@@ -195,8 +196,9 @@ func TestWriteSummaryGolden(t *testing.T) {
 			{Pos: posOf("logs/b.jsonl", 1, 2), Reason: decode.ReasonInvalidJSON, Detail: "bad \x1b[31mline"},
 			{Pos: posOf("logs/b.jsonl", 2, 3), Reason: decode.ReasonInvalidJSON, Detail: "cannot parse"},
 		},
-		Signals: map[signal.Level]int{signal.LevelHigh: 2, signal.LevelLow: 1},
-		Elapsed: 1500 * time.Millisecond,
+		Signals:    map[signal.Level]int{signal.LevelHigh: 2, signal.LevelLow: 1},
+		Elapsed:    1500 * time.Millisecond,
+		Unreadable: []Unreadable{{Name: "logs/locked\x1b[2J.json", Reason: "opening logs/locked.json: permission denied"}},
 	}
 	var b bytes.Buffer
 	if err := st.WriteSummary(&b); err != nil {
@@ -291,6 +293,96 @@ func TestConflictingCopiesDeterministic(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Fatalf("run %d (%d workers) differs (-first +this):\n%s", run, 1+run%4, diff)
+		}
+	}
+}
+
+// TestRunPathStats: each path given is accounted for on its own — files found, files that
+// held CloudTrail, skipped and digest entries, unreadable inputs — whatever the number of
+// workers, so a caller can tell a path with no CloudTrail in it from one with.
+func TestRunPathStats(t *testing.T) {
+	corpus := writeCorpus(t)
+	other := t.TempDir()
+	for name, content := range map[string]string{
+		"README.md":      "# notes",
+		"config.json":    `{"setting": true}`,
+		"empty.jsonl":    "",
+		"trail.json":     `{"Records":[]}`,
+		"not-trail.json": `[{"a":1},{"b":2}]`,
+	} {
+		if err := os.WriteFile(filepath.Join(other, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(other, "gone.json"), filepath.Join(other, "z-broken.json")); err != nil {
+		t.Skipf("symbolic links not available: %v", err)
+	}
+	loose := filepath.Join(other, "config.json")
+	args := []string{corpus, other, loose}
+	want := []PathStats{
+		// 5 logs (the truncated gzip and the broken Records file still count as CloudTrail:
+		// both are Records documents), 1 digest.
+		{Path: corpus, Files: 5, Digests: 1, CloudTrail: 5, Records: 13, Rejected: 4},
+		// config.json, empty.jsonl, trail.json (empty Records: CloudTrail), not-trail.json,
+		// the broken link (unreadable); README.md skipped.
+		{Path: other, Files: 5, Skipped: 1, CloudTrail: 1, Unreadable: 1, Records: 4, Rejected: 4},
+		{Path: loose, Files: 1, Records: 1, Rejected: 1},
+	}
+	for _, workers := range []int{1, 3} {
+		res, err := Run(context.Background(), Config{Workers: workers}, builtin(t), args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, res.Stats.Paths); diff != "" {
+			t.Errorf("%d workers: path stats (-want +got):\n%s", workers, diff)
+		}
+		var records, rejected int
+		for _, p := range res.Stats.Paths {
+			records += p.Records
+			rejected += p.Rejected
+		}
+		if records != res.Stats.Read || rejected != res.Stats.Rejected {
+			t.Errorf("%d workers: paths hold %d records, %d rejected; the run %d and %d", workers, records, rejected, res.Stats.Read, res.Stats.Rejected)
+		}
+		if u := res.Stats.Unreadable; len(u) != 1 || !strings.HasSuffix(u[0].Name, "z-broken.json") || !strings.Contains(u[0].Reason, "no such file") {
+			t.Errorf("%d workers: unreadable %+v, want the broken link and why", workers, u)
+		}
+		var sum bytes.Buffer
+		if err := res.Stats.WriteSummary(&sum); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(sum.String(), ", 1 unreadable\n") || !strings.Contains(sum.String(), "z-broken.json: resolving") {
+			t.Errorf("summary does not list the unreadable input:\n%s", sum.String())
+		}
+	}
+}
+
+// TestRunProgress: the progress counter ends at the run's own counts — every file, every
+// record, every byte as stored — and the total, when the walk that sums it finished before
+// the run, is the same (source.TestSize checks the sum itself).
+func TestRunProgress(t *testing.T) {
+	dir := writeCorpus(t)
+	var size int64
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.Contains(p, "CloudTrail-Digest") {
+			fi, _ := d.Info()
+			size += fi.Size()
+		}
+		return nil
+	})
+	for _, workers := range []int{1, 3} {
+		c := progress.NewCounter("read")
+		res, err := Run(context.Background(), Config{Workers: workers, Progress: c}, builtin(t), []string{dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := c.Snapshot()
+		want := progress.Snapshot{Verb: "read", Elapsed: got.Elapsed, Files: int64(res.Stats.Files), Records: int64(res.Stats.Read), Bytes: size}
+		if got.TotalKnown {
+			want.TotalKnown, want.TotalFiles, want.TotalBytes = true, want.Files, size
+		}
+		if got != want {
+			t.Errorf("%d workers: progress %+v, want %+v", workers, got, want)
 		}
 	}
 }

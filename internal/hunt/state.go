@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -15,17 +16,100 @@ import (
 	"github.com/trailhound/trailhound/internal/correlate"
 )
 
-// stateMagic opens a state file: the format name, its version and the number of shards;
-// then, per shard, a line with the byte length of its snapshot (0 for an empty shard)
-// followed by the snapshot.
+// stateMagic opens a state: the format name, its version and the number of shards; then,
+// per shard, a line with the byte length of its snapshot (0 for an empty shard) followed by
+// the snapshot; since version 2, a last line "crc32c XXXXXXXX" with the CRC-32C of
+// everything before it, so that a damaged state is an error instead of a silently changed
+// one.
 const stateMagic = "trailhound-state"
 
-const stateVersion = 1
+const stateVersion = 2
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// encodeState writes every shard's snapshot.
+func encodeState(shards []*correlate.Engine) ([]byte, error) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %d %d\n", stateMagic, stateVersion, len(shards))
+	for _, eng := range shards {
+		var snap bytes.Buffer
+		if eng != nil {
+			if err := eng.Snapshot(&snap); err != nil {
+				return nil, err
+			}
+		}
+		fmt.Fprintf(&b, "%d\n", snap.Len())
+		b.Write(snap.Bytes())
+	}
+	fmt.Fprintf(&b, "\ncrc32c %08x\n", crc32.Checksum(b.Bytes(), crcTable))
+	return b.Bytes(), nil
+}
+
+// decodeState restores the shards from a state (version 1 or 2).
+func decodeState(data []byte, shards []*correlate.Engine) error {
+	r := bufio.NewReader(bytes.NewReader(data))
+	head, err := r.ReadString('\n')
+	if err != nil {
+		return errors.New("not a trailhound state")
+	}
+	var magic string
+	var version, n int
+	if _, err := fmt.Sscanf(head, "%s %d %d\n", &magic, &version, &n); err != nil || magic != stateMagic {
+		return errors.New("not a trailhound state")
+	}
+	if version < 1 || version > stateVersion || n != len(shards) {
+		return fmt.Errorf("format %d with %d shards, this trailhound reads formats 1 to %d with %d", version, n, stateVersion, len(shards))
+	}
+	if version >= 2 {
+		const trailer = len("\ncrc32c 01234567\n")
+		end := len(data) - trailer
+		if end < 0 || !bytes.HasPrefix(data[end:], []byte("\ncrc32c ")) || data[len(data)-1] != '\n' {
+			return errors.New("damaged: no checksum (cut short?)")
+		}
+		want, err := strconv.ParseUint(string(data[end+len("\ncrc32c "):len(data)-1]), 16, 32)
+		if err != nil || crc32.Checksum(data[:end], crcTable) != uint32(want) {
+			return errors.New("damaged: checksum mismatch")
+		}
+		r = bufio.NewReader(bytes.NewReader(data[len(head):end]))
+	}
+	for i := range n {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("shard %d: %w", i, err)
+		}
+		size, err := strconv.Atoi(strings.TrimSpace(line))
+		if err != nil || size < 0 {
+			return fmt.Errorf("shard %d: bad length %q", i, strings.TrimSpace(line))
+		}
+		if size == 0 {
+			continue
+		}
+		snap := io.LimitReader(r, int64(size))
+		if shards[i] == nil {
+			if _, err := io.Copy(io.Discard, snap); err != nil {
+				return fmt.Errorf("shard %d: %w", i, err)
+			}
+			continue
+		}
+		b, err := io.ReadAll(snap)
+		if err != nil || len(b) != size {
+			return fmt.Errorf("shard %d: truncated", i)
+		}
+		if err := shards[i].Restore(bytes.NewReader(b)); err != nil {
+			return fmt.Errorf("shard %d: %w", i, err)
+		}
+	}
+	return nil
+}
 
 // saveState writes every shard's snapshot to path atomically: a temporary file in the same
 // folder, synced, renamed over path, and the folder synced, so a killed process leaves
 // either the previous state or the new one.
 func saveState(path string, shards []*correlate.Engine) (err error) {
+	data, err := encodeState(shards)
+	if err != nil {
+		return fmt.Errorf("saving state: %w", err)
+	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -37,19 +121,7 @@ func saveState(path string, shards []*correlate.Engine) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	w := bufio.NewWriter(f)
-	fmt.Fprintf(w, "%s %d %d\n", stateMagic, stateVersion, len(shards))
-	for _, eng := range shards {
-		var b bytes.Buffer
-		if eng != nil {
-			if err := eng.Snapshot(&b); err != nil {
-				return fmt.Errorf("saving state: %w", err)
-			}
-		}
-		fmt.Fprintf(w, "%d\n", b.Len())
-		w.Write(b.Bytes())
-	}
-	if err := w.Flush(); err != nil {
+	if _, err := f.Write(data); err != nil {
 		return fmt.Errorf("saving state %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
@@ -70,53 +142,15 @@ func saveState(path string, shards []*correlate.Engine) (err error) {
 
 // loadState restores the shards from path; a missing file is an empty state.
 func loadState(path string, shards []*correlate.Engine) error {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("loading state: %w", err)
 	}
-	defer f.Close()
-	r := bufio.NewReader(f)
-	head, err := r.ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("loading state %s: not a trailhound state file", path)
-	}
-	var magic string
-	var version, n int
-	if _, err := fmt.Sscanf(head, "%s %d %d\n", &magic, &version, &n); err != nil || magic != stateMagic {
-		return fmt.Errorf("loading state %s: not a trailhound state file", path)
-	}
-	if version != stateVersion || n != len(shards) {
-		return fmt.Errorf("loading state %s: format %d with %d shards, this trailhound reads format %d with %d", path, version, n, stateVersion, len(shards))
-	}
-	for i := range n {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return fmt.Errorf("loading state %s: shard %d: %w", path, i, err)
-		}
-		size, err := strconv.Atoi(strings.TrimSpace(line))
-		if err != nil || size < 0 {
-			return fmt.Errorf("loading state %s: shard %d: bad length %q", path, i, strings.TrimSpace(line))
-		}
-		if size == 0 {
-			continue
-		}
-		snap := io.LimitReader(r, int64(size))
-		if shards[i] == nil {
-			if _, err := io.Copy(io.Discard, snap); err != nil {
-				return fmt.Errorf("loading state %s: shard %d: %w", path, i, err)
-			}
-			continue
-		}
-		b, err := io.ReadAll(snap)
-		if err != nil || len(b) != size {
-			return fmt.Errorf("loading state %s: shard %d: truncated", path, i)
-		}
-		if err := shards[i].Restore(bytes.NewReader(b)); err != nil {
-			return fmt.Errorf("loading state %s: shard %d: %w", path, i, err)
-		}
+	if err := decodeState(data, shards); err != nil {
+		return fmt.Errorf("loading state %s: %w", path, err)
 	}
 	return nil
 }

@@ -115,7 +115,12 @@ func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
 			}
 		}
 	}
-	if cfg.StateFile != "" {
+	switch {
+	case cfg.State != nil:
+		if err := decodeState(cfg.State, s.shards); err != nil {
+			return nil, fmt.Errorf("loading state: %w", err)
+		}
+	case cfg.StateFile != "":
 		if err := loadState(cfg.StateFile, s.shards); err != nil {
 			return nil, err
 		}
@@ -168,10 +173,15 @@ func fieldText(ev *event.Event, field string, in *interner) string {
 	return strings.Join(parts, ",")
 }
 
+// persistent reports whether the state outlives the run (a state file, or kept for the
+// store): signals still open then stay open unless Flush.
+func (s *stateful) persistent() bool { return s.cfg.StateFile != "" || s.cfg.KeepState }
+
 // run evaluates the matches of the runs in event-time order (so the result does not depend
-// on the order files were read in) and returns the signals. The merged stream is fanned out
-// in batches to the shards, which work in parallel.
-func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([]signal.Signal, error) {
+// on the order files were read in) and returns the signals, and the state after them when
+// Config.KeepState. The merged stream is fanned out in batches to the shards, which work in
+// parallel.
+func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([]signal.Signal, []byte, error) {
 	const batchSize = 1024
 	// wants[rule index] lists the shards whose engines reference the rule: a match goes to
 	// those only.
@@ -203,7 +213,7 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 					}
 				}
 			}
-			if s.cfg.StateFile == "" || s.cfg.Flush {
+			if !s.persistent() || s.cfg.Flush {
 				for _, a := range eng.Flush() {
 					out[i] = append(out[i], s.toSignal(a))
 				}
@@ -255,17 +265,23 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 		err = werr
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var state []byte
+	if s.cfg.KeepState {
+		if state, err = encodeState(s.shards); err != nil {
+			return nil, nil, fmt.Errorf("saving state: %w", err)
+		}
 	}
 	if s.cfg.StateFile != "" {
 		if err := saveState(s.cfg.StateFile, s.shards); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	for _, o := range out {
 		sigs = append(sigs, o...)
 	}
-	return sigs, nil
+	return sigs, state, nil
 }
 
 func (m match) fieldFunc() correlate.FieldFunc {

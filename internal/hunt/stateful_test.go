@@ -1,6 +1,7 @@
 package hunt
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -204,6 +205,70 @@ func TestStateSplitRunEqualsOneRun(t *testing.T) {
 	alone := brief(hunt(t, set, Config{}, d2))
 	if cmp.Equal(brief(second), alone) {
 		t.Error("the state file changed nothing in the second run")
+	}
+
+	// The same with the state handed over in memory, as hunt --db keeps it in the store.
+	r1, err := Run(context.Background(), Config{KeepState: true}, set, []string{d1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r1.State) == 0 {
+		t.Fatal("KeepState: no state returned")
+	}
+	r2, err := Run(context.Background(), Config{State: r1.State, KeepState: true, Flush: true}, set, []string{d2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(one, brief(append(r1.Signals, r2.Signals...))); diff != "" {
+		t.Errorf("split run with the state in memory differs from one run (-one +split):\n%s", diff)
+	}
+}
+
+// TestStateChecksum: a state whose bytes changed (a flipped byte, a cut) is refused instead
+// of being read as another state; one written by an older trailhound (format 1, without a
+// checksum) is still read.
+func TestStateChecksum(t *testing.T) {
+	set := testRules(t)
+	root := t.TempDir()
+	d1 := filepath.Join(root, "d1")
+	writeStream(t, d1, twoDays(), 3, 7)
+	r, err := Run(context.Background(), Config{KeepState: true}, set, []string{d1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := r.State
+	trailer := len("\ncrc32c 01234567\n")
+	for name, bad := range map[string][]byte{
+		"a flipped byte":    func() []byte { b := bytes.Clone(good); b[len(b)/2] ^= 0x20; return b }(),
+		"cut short":         good[:len(good)-trailer-3],
+		"trailer cut":       good[:len(good)-1],
+		"no trailer at all": good[:len(good)-trailer],
+	} {
+		for _, viaFile := range []bool{false, true} {
+			cfg := Config{State: bad}
+			if viaFile {
+				path := filepath.Join(root, "state")
+				if err := os.WriteFile(path, bad, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				cfg = Config{StateFile: path}
+			}
+			if _, err := Run(context.Background(), cfg, set, []string{d1}); err == nil || !strings.Contains(err.Error(), "loading state") {
+				t.Errorf("%s (file %v): err = %v, want a loading-state error", name, viaFile, err)
+			}
+		}
+	}
+	v1 := bytes.Replace(good[:len(good)-trailer], []byte("trailhound-state 2 "), []byte("trailhound-state 1 "), 1)
+	a, err := Run(context.Background(), Config{State: good, Flush: true, KeepState: true}, set, []string{d1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Run(context.Background(), Config{State: v1, Flush: true, KeepState: true}, set, []string{d1})
+	if err != nil {
+		t.Fatalf("a format 1 state: %v", err)
+	}
+	if diff := cmp.Diff(brief(a.Signals), brief(b.Signals)); diff != "" {
+		t.Errorf("format 1 and 2 of one state give different signals:\n%s", diff)
 	}
 }
 

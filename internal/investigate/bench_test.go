@@ -186,10 +186,7 @@ func buildBenchStore(b *testing.B, dir string) {
 	if err != nil {
 		b.Fatalf("hunt: %v", err)
 	}
-	if err := w.Commit(); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := s.AddSignals(res.Signals); err != nil {
+	if err := w.CommitBatch(store.Batch{Signals: res.Signals}); err != nil {
 		b.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, ".done"), nil, 0o644); err != nil {

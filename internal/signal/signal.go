@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/trailhound/trailhound/internal/event"
+	"github.com/trailhound/trailhound/internal/safetext"
 )
 
 // RuleInfo is the metadata of the rule that produced a signal.
@@ -157,5 +158,5 @@ func (s Signal) MarshalJSON() ([]byte, error) {
 	if err := enc.Encode(w); err != nil {
 		return nil, fmt.Errorf("encoding signal %s: %w", s.ID, err)
 	}
-	return escapeJSONUnsafe(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
+	return safetext.JSON(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
 }

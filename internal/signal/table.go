@@ -32,6 +32,7 @@ type TableOptions struct {
 // Column indexes of the table, in display order.
 const (
 	colLevel = iota
+	colID
 	colTime
 	colRule
 	colActor
@@ -63,6 +64,7 @@ type column struct {
 func tableColumns() ([numCols]column, []int) {
 	cols := [numCols]column{
 		colLevel:   {header: "LEVEL", max: 5},
+		colID:      {header: "ID", max: IDLength},
 		colTime:    {header: "FIRST SEEN (UTC)", max: 16},
 		colRule:    {header: "RULE", min: 24, weight: 3},
 		colActor:   {header: "ACTOR", min: 16, weight: 2, middle: true},
@@ -74,11 +76,13 @@ func tableColumns() ([numCols]column, []int) {
 }
 
 // WriteTable writes signals as an aligned table for people at a terminal, most severe first:
-// a header row, then per signal one row (level, first seen, rule title, actor in short form,
-// account, region, event count) and, unless opts.Compact or the width is too small, the
+// a header row, then per signal one row (level, id, first seen, rule title, actor in short
+// form, account, region, event count) and, unless opts.Compact or the width is too small, the
 // summary on an indented second line. Every line fits in opts.Width columns: long values are
 // cut with "…", and the least useful columns (account, then region, time, count, actor) are
-// left out when the width cannot hold them. The summary is wrapped on at most two lines. Control characters and escape sequences in the
+// left out when the width cannot hold them; the id never is (it is what investigate
+// --signal takes), shown as its shortest prefix of at least MinIDPrefix characters that
+// no other signal of the table shares. The summary is wrapped on at most two lines. Control characters and escape sequences in the
 // values are shown escaped (\x1b), never interpreted. The signals slice is not modified.
 func WriteTable(w io.Writer, signals []Signal, opts TableOptions) error {
 	width := opts.Width
@@ -90,9 +94,11 @@ func WriteTable(w io.Writer, signals []Signal, opts TableOptions) error {
 	Sort(sorted)
 
 	cols, dropOrder := tableColumns()
+	idLen := UniquePrefixLen(sorted, MinIDPrefix)
 	cells := make([][numCols]string, len(sorted))
 	for i, s := range sorted {
 		cells[i] = tableCells(s)
+		cells[i][colID] = dashIfEmpty(sanitize(s.ID[:min(len(s.ID), idLen)]))
 	}
 	widths := layout(cols, dropOrder, cells, width)
 
@@ -124,6 +130,40 @@ func WriteTable(w io.Writer, signals []Signal, opts TableOptions) error {
 		return fmt.Errorf("writing signal table: %w", err)
 	}
 	return nil
+}
+
+// MinIDPrefix is the shortest signal id prefix a table shows: 48 bits, so that a prefix
+// stays unique among the hundreds of thousands of signals of a run with large rule sets.
+const MinIDPrefix = 12
+
+// UniquePrefixLen returns the shortest length, at least min, at which the ids of signals
+// differ from each other (ids that are equal in full stay equal).
+func UniquePrefixLen(signals []Signal, min int) int {
+	ids := make([]string, len(signals))
+	for i, s := range signals {
+		ids[i] = s.ID
+	}
+	slices.Sort(ids)
+	n := min
+	for i := 1; i < len(ids); i++ {
+		a, b := ids[i-1], ids[i]
+		if a == b {
+			continue
+		}
+		common := 0
+		for common < len(a) && common < len(b) && a[common] == b[common] {
+			common++
+		}
+		n = max(n, common+1)
+	}
+	return n
+}
+
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // tableCells returns the sanitized, untruncated cells of a signal's row.
@@ -209,7 +249,7 @@ func layout(cols [numCols]column, dropOrder []int, cells [][numCols]string, widt
 		}
 		free -= w[i]
 	}
-	if free < 0 { // only the level and the rule are left: the rule takes what remains
+	if free < 0 { // only the level, the id and the rule are left: the rule takes what remains
 		w[colRule] = max(1, w[colRule]+free)
 	}
 	for ; free > 0; free-- {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -13,38 +12,6 @@ import (
 // overrides and zero-width spaces (unicode.Cf), and the line and paragraph separators.
 func unsafeRune(r rune) bool {
 	return unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
-}
-
-// escapeJSONUnsafe rewrites the unsafe runes that encoding/json leaves raw (DEL, C1, format
-// characters) as \u escapes. b must be the output of encoding/json: such runes can only occur
-// inside strings there, where the escape means the same rune.
-func escapeJSONUnsafe(b []byte) []byte {
-	i := 0
-	for i < len(b) {
-		r, n := utf8.DecodeRune(b[i:])
-		if unsafeRune(r) {
-			break
-		}
-		i += n
-	}
-	if i == len(b) {
-		return b
-	}
-	out := append(make([]byte, 0, len(b)+16), b[:i]...)
-	for i < len(b) {
-		r, n := utf8.DecodeRune(b[i:])
-		i += n
-		if !unsafeRune(r) {
-			out = utf8.AppendRune(out, r)
-			continue
-		}
-		if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
-			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
-		} else {
-			out = fmt.Appendf(out, `\u%04x`, r)
-		}
-	}
-	return out
 }
 
 // sanitize makes an attacker-controlled string safe to print on a terminal: unsafe runes

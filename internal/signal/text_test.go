@@ -1,7 +1,6 @@
 package signal
 
 import (
-	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -85,23 +84,6 @@ func TestTruncate(t *testing.T) {
 	}
 	if got := widthOf("a日\u0301🚨"); got != 5 {
 		t.Errorf("widthOf = %d, want 5", got)
-	}
-}
-
-func TestEscapeJSONUnsafe(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{`{"a":"plain ユーザー"}`, `{"a":"plain ユーザー"}`},
-		{"{\"a\":\"c1\u009b del\x7f\"}", `{"a":"c1\u009b del\u007f"}`},
-		{"{\"a\":\"bidi\u202e zw\u200b\"}", `{"a":"bidi\u202e zw\u200b"}`},
-		{"{\"a\":\"tag\U000E0041\"}", `{"a":"tag\udb40\udc41"}`},
-	}
-	for _, tt := range tests {
-		if got := string(escapeJSONUnsafe([]byte(tt.in))); got != tt.want {
-			t.Errorf("escapeJSONUnsafe(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-	if strings.Contains(string(escapeJSONUnsafe([]byte("\u009b"))), "\u009b") {
-		t.Error("C1 control left raw")
 	}
 }
 

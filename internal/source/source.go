@@ -69,6 +69,11 @@ type Input struct {
 	// read, a broken symbolic link): the walk goes on, and the caller reports the input.
 	// Open returns Err.
 	Err error
+	// Arg is the index, in the arguments given to Walk, of the argument the input was
+	// reached from; Named reports whether the input is that argument itself rather than an
+	// entry found in a folder.
+	Arg   int
+	Named bool
 
 	open func() (io.ReadCloser, error)
 }
@@ -97,9 +102,10 @@ type Options struct {
 }
 
 // Walk calls fn for each input reached from args, in order. Every argument is checked
-// first: if any is missing or cannot be read, Walk returns an error naming all of them and
-// calls fn for none. Problems inside folders are reported through Input.Err and the walk
-// goes on. Walk stops early and returns the error when fn returns one or ctx is done.
+// first: if any is missing or cannot be read (a regular file or a folder that cannot be
+// opened, for lack of permission say), Walk returns an error naming all of them and calls
+// fn for none. Problems inside folders are reported through Input.Err and the walk goes
+// on. Walk stops early and returns the error when fn returns one or ctx is done.
 func Walk(ctx context.Context, args []string, opts Options, fn func(Input) error) error {
 	var errs []error
 	infos := make([]fs.FileInfo, len(args))
@@ -108,6 +114,14 @@ func Walk(ctx context.Context, args []string, opts Options, fn func(Input) error
 			continue
 		}
 		fi, err := os.Stat(arg)
+		if err == nil && (fi.Mode().IsRegular() || fi.IsDir()) {
+			// Opening tells what Stat cannot: whether the file or folder can be read. A
+			// named pipe is not opened here: that would wait for its writer.
+			var f *os.File
+			if f, err = os.Open(arg); err == nil {
+				f.Close()
+			}
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("reading %s: %w", arg, err))
 			continue
@@ -122,14 +136,17 @@ func Walk(ctx context.Context, args []string, opts Options, fn func(Input) error
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		w.arg = i
 		var err error
 		switch {
 		case arg == Stdin:
-			err = fn(Input{Name: Stdin, Kind: KindLog, open: w.stdin})
+			err = fn(Input{Name: Stdin, Kind: KindLog, open: func() (io.ReadCloser, error) { return w.stdin(ctx) }, Arg: i, Named: true})
 		case infos[i].IsDir():
 			err = w.dir(ctx, arg)
 		default:
-			err = fn(fileInput(arg))
+			in := fileInput(arg)
+			in.Arg, in.Named = i, true
+			err = fn(in)
 		}
 		if err != nil {
 			return err
@@ -141,13 +158,66 @@ func Walk(ctx context.Context, args []string, opts Options, fn func(Input) error
 type walker struct {
 	opts Options
 	fn   func(Input) error
+	arg  int // the argument being walked
 }
 
-func (w *walker) stdin() (io.ReadCloser, error) {
-	if w.opts.Stdin != nil {
-		return io.NopCloser(w.opts.Stdin), nil
+// emit hands an input found in a folder of the current argument to fn.
+func (w *walker) emit(in Input) error {
+	in.Arg = w.arg
+	return w.fn(in)
+}
+
+// stdin returns standard input as a reader that gives up when ctx is done: a read waiting
+// on a pipe or a terminal that has nothing to say must not keep an interrupted run from
+// ending.
+func (w *walker) stdin(ctx context.Context) (io.ReadCloser, error) {
+	r := w.opts.Stdin
+	if r == nil {
+		r = os.Stdin
 	}
-	return io.NopCloser(os.Stdin), nil
+	return io.NopCloser(&cancelReader{ctx: ctx, r: r}), nil
+}
+
+// cancelReader reads r in a goroutine of its own, so that Read can return ctx's error
+// while a read of r is still waiting. Once ctx is done the reader gives up: the goroutine
+// of a read that never returns waits until the process ends (standard input belongs to the
+// process), and what it reads is dropped.
+type cancelReader struct {
+	ctx     context.Context
+	r       io.Reader
+	pending chan readResult // the read under way, if any
+	buf     []byte
+}
+
+type readResult struct {
+	n   int
+	err error
+}
+
+func (c *cancelReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if c.pending == nil {
+		if cap(c.buf) < len(p) {
+			c.buf = make([]byte, len(p))
+		}
+		buf := c.buf[:len(p)]
+		done := make(chan readResult, 1)
+		c.pending = done
+		go func() {
+			n, err := c.r.Read(buf)
+			done <- readResult{n, err}
+		}()
+	}
+	select {
+	case res := <-c.pending:
+		c.pending = nil
+		n := copy(p, c.buf[:res.n])
+		return n, res.err
+	case <-c.ctx.Done():
+		return 0, c.ctx.Err()
+	}
 }
 
 // dir walks one folder.
@@ -158,14 +228,14 @@ func (w *walker) dir(ctx context.Context, path string) error {
 	entries, err := os.ReadDir(path)
 	if err != nil {
 		// ReadDir returns what it could list before the error: report, then go on.
-		if err := w.fn(Input{Name: path, Err: fmt.Errorf("reading folder %s: %w", path, err)}); err != nil {
+		if err := w.emit(Input{Name: path, Err: fmt.Errorf("reading folder %s: %w", path, err)}); err != nil {
 			return err
 		}
 	}
 	for _, e := range entries {
 		p := filepath.Join(path, e.Name())
 		if !w.opts.Hidden && strings.HasPrefix(e.Name(), ".") {
-			if err := w.fn(Input{Name: p, Kind: KindSkipped, Why: "hidden"}); err != nil {
+			if err := w.emit(Input{Name: p, Kind: KindSkipped, Why: "hidden"}); err != nil {
 				return err
 			}
 			continue
@@ -174,13 +244,13 @@ func (w *walker) dir(ctx context.Context, path string) error {
 		if t&fs.ModeSymlink != 0 {
 			fi, err := os.Stat(p)
 			if err != nil {
-				if err := w.fn(Input{Name: p, Err: fmt.Errorf("resolving %s: %w", p, err)}); err != nil {
+				if err := w.emit(Input{Name: p, Err: fmt.Errorf("resolving %s: %w", p, err)}); err != nil {
 					return err
 				}
 				continue
 			}
 			if fi.IsDir() {
-				if err := w.fn(Input{Name: p, Kind: KindSkipped, Why: "symbolic link to a folder (not followed)"}); err != nil {
+				if err := w.emit(Input{Name: p, Kind: KindSkipped, Why: "symbolic link to a folder (not followed)"}); err != nil {
 					return err
 				}
 				continue
@@ -201,7 +271,7 @@ func (w *walker) dir(ctx context.Context, path string) error {
 		default:
 			in = fileInput(p)
 		}
-		if err := w.fn(in); err != nil {
+		if err := w.emit(in); err != nil {
 			return err
 		}
 	}
@@ -276,4 +346,26 @@ func Each(ctx context.Context, args []string, opts Options, workers int, other f
 		g.Go(func() error { return work(gctx, inputs) })
 	}
 	return g.Wait()
+}
+
+// Size returns how many inputs to decode Walk hands out for args and their bytes as stored,
+// without reading them: the total a progress display measures a run against. Standard
+// input counts as an input of unknown size, so known is false when args name it.
+func Size(ctx context.Context, args []string, opts Options) (files int, bytes int64, known bool, err error) {
+	known = true
+	err = Walk(ctx, args, opts, func(in Input) error {
+		if in.Kind != KindLog {
+			return nil
+		}
+		files++
+		if in.Name == Stdin {
+			known = false
+			return nil
+		}
+		if fi, err := os.Stat(in.Name); err == nil {
+			bytes += fi.Size()
+		}
+		return nil
+	})
+	return files, bytes, known, err
 }

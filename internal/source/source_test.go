@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -237,5 +238,117 @@ func TestWalkSharedData(t *testing.T) {
 	// 37 + 687 + 1 + 4 log files; README.md and LICENSE.txt files skipped.
 	if kinds[KindLog] != 729 || kinds[KindDigest] != 0 || kinds[KindSkipped] != 7 {
 		t.Errorf("kinds = %v, want 729 logs, 0 digests, 7 skipped", kinds)
+	}
+}
+
+// TestWalkArgs: every input says which argument it came from and whether it is that
+// argument itself, so a caller can account for each path the user named.
+func TestWalkArgs(t *testing.T) {
+	root := tree(t)
+	file := filepath.Join(root, "outside", "other.json")
+	args := []string{file, filepath.Join(root, "logs", "sub"), Stdin, file}
+	type at struct {
+		name  string
+		arg   int
+		named bool
+	}
+	var got []at
+	err := Walk(context.Background(), args, Options{Stdin: strings.NewReader("")}, func(in Input) error {
+		got = append(got, at{filepath.Base(in.Name), in.Arg, in.Named})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []at{{"other.json", 0, true}, {"a.ndjson", 1, false}, {"z.jsonl", 1, false}, {"-", 2, true}, {"other.json", 3, true}}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(at{})); diff != "" {
+		t.Errorf("inputs (-want +got):\n%s", diff)
+	}
+}
+
+// TestWalkUnreadableArgument: an argument that cannot be opened (permission denied) stops
+// the walk before any input is handed out, like a missing one; checked as a user without
+// the permission (root reads everything).
+func TestWalkUnreadableArgument(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root can open any file; the CLI test TestHuntUnreadableInputs covers this as another user")
+	}
+	root := tree(t)
+	locked := filepath.Join(root, "outside", "target.json")
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	err := Walk(context.Background(), []string{filepath.Join(root, "logs", "sub"), locked}, Options{}, func(Input) error { calls++; return nil })
+	if err == nil || !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), locked) || calls != 0 {
+		t.Errorf("Walk = %v after %d inputs; want a permission error naming %s before any input", err, calls, locked)
+	}
+}
+
+// TestSize: Size counts the inputs Walk hands out to decode, and their bytes; standard
+// input makes the size unknown.
+func TestSize(t *testing.T) {
+	root := tree(t)
+	args := []string{filepath.Join(root, "logs"), filepath.Join(root, "outside", "other.json")}
+	var files int
+	var bytes int64
+	err := Walk(context.Background(), args, Options{}, func(in Input) error {
+		if in.Kind == KindLog && in.Err == nil {
+			files++
+			fi, err := os.Stat(in.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bytes += fi.Size()
+		} else if in.Kind == KindLog {
+			files++ // the broken link: counted, of no size
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotFiles, gotBytes, known, err := Size(context.Background(), args, Options{})
+	if err != nil || gotFiles != files || gotBytes != bytes || !known || files < 5 {
+		t.Errorf("Size = %d files, %d bytes, known %v, %v; want %d files, %d bytes, known", gotFiles, gotBytes, known, err, files, bytes)
+	}
+	if _, _, known, _ := Size(context.Background(), append(args, Stdin), Options{}); known {
+		t.Error("Size over standard input says the size is known")
+	}
+}
+
+// TestStdinCancel: standard input reads what it is given, and a read waiting on a pipe
+// with nothing to say returns once the run is cancelled.
+func TestStdinCancel(t *testing.T) {
+	const text = "line one\nline two\n"
+	read := func(ctx context.Context, r io.Reader) ([]byte, error) {
+		var got []byte
+		err := Walk(ctx, []string{Stdin}, Options{Stdin: r}, func(in Input) error {
+			rc, err := in.Open()
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			got, err = io.ReadAll(rc)
+			return err
+		})
+		return got, err
+	}
+	got, err := read(context.Background(), iotest.HalfReader(strings.NewReader(text)))
+	if err != nil || string(got) != text {
+		t.Errorf("read %q, %v; want %q", got, err, text)
+	}
+	pr, pw := io.Pipe() // a writer that says a little, then nothing
+	defer pw.Close()
+	go pw.Write([]byte("partial"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := read(ctx, pr)
+		done <- err
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("read of a silent pipe after cancel: %v, want context.Canceled", err)
 	}
 }

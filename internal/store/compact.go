@@ -2,9 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/trailhound/trailhound/internal/event"
 )
@@ -36,42 +35,50 @@ type CompactStats struct {
 func (w *Writer) Compact(ctx context.Context) (CompactStats, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := w.commitLocked(); err != nil {
+	if err := w.commitLocked(Batch{}); err != nil {
 		return CompactStats{}, err
 	}
 	s := w.s
 	segs := s.snapshot()
 	var small []*segment
+	var names []string
+	var sourceGen uint64
 	for _, sg := range segs {
 		if s.smallSegment(sg.meta) {
 			small = append(small, sg)
+			names = append(names, sg.name)
+			sourceGen = max(sourceGen, sg.ft.sourceGeneration())
 		}
 	}
 	if len(small) < CompactMin {
 		return CompactStats{}, nil
 	}
 	st := CompactStats{Merged: len(small)}
-	var metas []segmentMeta
+	gen := s.man.Generation + 1
+	var made []*segWriter
+	var opened []*segment
 	fail := func(err error) (CompactStats, error) {
 		if w.seg != nil {
 			w.seg.wait()
 			w.seg.discard()
 			w.seg = nil
 		}
-		for _, m := range metas {
-			os.Remove(filepath.Join(s.dir, m.Name))
+		for _, o := range opened {
+			o.close()
+		}
+		for _, sg := range made {
+			sg.discard()
 		}
 		return CompactStats{}, fmt.Errorf("compacting store %s: %w", s.dir, err)
 	}
 	finish := func() error {
 		sg := w.seg
 		w.seg = nil
-		meta, err := sg.finish()
-		if err != nil {
+		if err := sg.finish(gen); err != nil {
 			sg.discard()
 			return err
 		}
-		metas = append(metas, meta)
+		made = append(made, sg)
 		return nil
 	}
 	for _, sg := range small {
@@ -80,6 +87,7 @@ func (w *Writer) Compact(ctx context.Context) (CompactStats, error) {
 				if err := w.startSegment(); err != nil {
 					return err
 				}
+				w.seg.replaces, w.seg.sourceGen = names, sourceGen
 			}
 			r := rowOf(ev)
 			if job := w.seg.add(&r); job != nil {
@@ -100,67 +108,58 @@ func (w *Writer) Compact(ctx context.Context) (CompactStats, error) {
 			return fail(err)
 		}
 	}
-	written, err := s.replaceSegments(small, metas)
-	if err != nil {
-		return fail(err)
-	}
-	w.replaced(small, written)
-	st.Written = len(metas)
-	s.opts.Logger.Debug("store compacted", "merged", st.Merged, "written", st.Written, "events", st.Events)
-	return st, nil
-}
-
-// replaceSegments lists the new segments in place of old (at the first old one's place)
-// in one manifest write, then removes the old files, and returns the new segments. The old
-// segments stay open until Close.
-func (s *Store) replaceSegments(old []*segment, metas []segmentMeta) ([]*segment, error) {
-	opened := make([]*segment, 0, len(metas))
-	for _, m := range metas {
-		sg, err := openSegment(filepath.Join(s.dir, m.Name), m)
+	for _, sg := range made {
+		o, err := openSegment(sg.path, sg.meta)
 		if err != nil {
-			for _, o := range opened {
-				o.close()
-			}
-			return nil, err
+			return fail(err)
 		}
-		opened = append(opened, sg)
+		opened = append(opened, o)
 	}
+	// The new generation: the new segments at the place of the first small one.
 	gone := map[*segment]bool{}
-	for _, sg := range old {
+	for _, sg := range small {
 		gone[sg] = true
 	}
-	s.mu.Lock()
-	man := s.man
-	man.Segments = nil
-	var segs []*segment
+	next := s.man.clone()
+	next.Generation = gen
+	next.Segments = nil
+	var keepSegs []*segment
 	placed := false
-	for i, sg := range s.segs {
+	for i, sg := range segs {
 		if !gone[sg] {
-			segs = append(segs, sg)
-			man.Segments = append(man.Segments, s.man.Segments[i])
+			keepSegs = append(keepSegs, sg)
+			next.Segments = append(next.Segments, s.man.Segments[i])
 			continue
 		}
 		if !placed {
-			segs = append(segs, opened...)
-			man.Segments = append(man.Segments, metas...)
+			keepSegs = append(keepSegs, opened...)
+			for _, m := range made {
+				next.Segments = append(next.Segments, m.meta)
+			}
 			placed = true
 		}
 	}
-	if err := s.writeManifest(man); err != nil {
-		s.mu.Unlock()
-		for _, o := range opened {
-			o.close()
+	next.NextSeq = w.nextSeq
+	if err := s.publish(next); err != nil {
+		var pe *publishedError
+		if !errors.As(err, &pe) {
+			return fail(err)
 		}
-		return nil, err
+		w.err = err // published but perhaps not durable: stop writing
 	}
-	s.man, s.segs = man, segs
-	s.retired = append(s.retired, old...)
+	s.mu.Lock()
+	s.man, s.segs = next, keepSegs
+	s.retired = append(s.retired, small...)
 	s.mu.Unlock()
-	for _, sg := range old {
-		if err := os.Remove(filepath.Join(s.dir, sg.name)); err != nil {
-			// An unlisted file is an orphan: the next writer removes it.
-			s.opts.Logger.Debug("removing compacted segment", "file", sg.name, "err", err)
-		}
+	w.replaced(small, opened)
+	if w.err != nil {
+		return st, w.err
 	}
-	return opened, nil
+	if err := s.fault("published"); err != nil {
+		s.opts.Logger.Debug("after publishing", "err", err)
+	}
+	s.removeUnreferenced(next)
+	st.Written = len(made)
+	s.opts.Logger.Debug("store compacted", "generation", gen, "merged", st.Merged, "written", st.Written, "events", st.Events)
+	return st, nil
 }

@@ -13,10 +13,17 @@
 // A store is a directory:
 //
 //	LOCK              held (flock) by the one writing process
-//	MANIFEST          JSON list of the committed segments; replaced atomically (write, fsync, rename)
-//	seg-NNNNNN.ths    immutable segment files; a file not in MANIFEST is ignored (and removed by the next writer)
-//	signals.jsonl     signals, one JSON object per line, unique by id; replaced atomically
-//	state.json        free for the stateful detection stage (StatePath)
+//	MANIFEST          the committed generation: every file below that belongs to it, with its
+//	                  size and CRC-32C; replaced atomically (write, fsync, rename, fsync the folder)
+//	seg-NNNNNN.ths    immutable segments of events
+//	sig-NNNNNN.thb    chunks of signals (a later chunk's signal replaces an earlier one's with its id)
+//	ledger-NNNNNN.thb the file ledger: input files stored whole (files.go)
+//	blob-NNNNNN.thb   named blobs: the detection state (StateBlob), and for a service its
+//	                  sources' checkpoints and sinks' outboxes
+//
+// Every file but the segments is framed (frame.go): its kind, the generation that wrote it, its
+// body and a CRC-32C. Version 1 stores (a plain JSON manifest, signals.jsonl, state.json,
+// files.ledger without checksums) are read as they are, and rewritten by their first commit.
 //
 // A segment file is
 //
@@ -32,6 +39,9 @@
 // version 2, the sections actor.set, key.set and ip.set list, per row group, the dictionary
 // codes present in that group, so a lookup by actor, key or address skips the groups without
 // them without decompressing their columns; segments without a version are read as before.
+// Since version 4 the footer also holds the generation, the CRC-32C of every byte before it
+// and, for a compaction's output, the segments it replaced: what Repair needs to rebuild a
+// manifest from the segments alone.
 //
 // Scan and Events call back from the calling goroutine in commit order, while up to
 // GOMAXPROCS goroutines read ahead: segments, column groups, and raw blocks (each
@@ -39,10 +49,18 @@
 //
 // # Durability
 //
-// Writer.Commit writes the segment, fsyncs it, renames it into place and only then replaces
-// MANIFEST: a writer killed at any point leaves a store holding exactly what was committed
-// before. Events added after the last Commit are lost; adding the same files again fills the
-// gap without duplicating anything.
+// Everything a run makes durable — its events, the input files it read whole, its signals, the
+// detection state after it, and whatever blobs the caller adds — is committed together as one
+// generation (commit.go): all the files of the generation are written and synced, then MANIFEST
+// is replaced. Readers and the next writer see a whole generation or the one before it. A
+// writer killed at any point leaves the previous generation; the files of the unfinished one
+// are unreferenced and the next writer removes them. Full segments are written as Add goes
+// (to bound memory) but are listed only by the commit that also holds their signals and state.
+//
+// A writer deletes a file only when a valid manifest proves it unreferenced. A missing or
+// damaged manifest beside store files is an error (ErrNoManifest, or a damaged one) that
+// changes nothing; Check verifies every file; Repair rebuilds what the files' own footers and
+// checksums allow, moving aside (never deleting) what it cannot use.
 //
 // # Concurrency
 //

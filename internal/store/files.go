@@ -24,11 +24,10 @@ import (
 // modification time, sorted by hash, in memory and on disk. A false "unchanged" would need
 // two paths with the same hash and the same size and modification time.
 
-// filesName is the ledger: filesMagic, the number of records, the records (hash, size,
-// mtime; little-endian, sorted by hash, hashes distinct), then a CRC-32C of everything
-// before it. It is replaced atomically.
+// A ledger (the body of a ledger file of a generation, or the files.ledger of a version 1
+// store) is filesMagic, the number of records, the records (hash, size, mtime;
+// little-endian, sorted by hash, hashes distinct), then a CRC-32C of everything before it.
 const (
-	filesName  = "files.ledger"
 	filesMagic = "trailhound-files 1\n"
 	fileRecLen = 24
 )
@@ -80,18 +79,38 @@ func (w *Writer) FileRead(path string, st FileStamp) {
 // FilesRecorded returns how many input files the ledger holds: files whose every event a
 // committed run stored, which hunt --db does not read again while they are unchanged.
 func (s *Store) FilesRecorded() (int, error) {
-	path := filepath.Join(s.dir, filesName)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
+	var n int
+	err := s.withFiles(func(m manifest) error {
+		files, err := readLedger(s.dir, m)
+		n = len(files)
+		return err
+	})
+	return n, err
+}
+
+// readLedger reads the ledger of a generation (none: empty).
+func readLedger(dir string, m manifest) ([]fileRec, error) {
+	refs := m.files(kindLedger)
+	if len(refs) == 0 {
+		return nil, nil
 	}
+	f := refs[len(refs)-1]
+	path := filepath.Join(dir, f.Name)
+	var body []byte
+	var err error
+	if f.legacy() {
+		body, err = os.ReadFile(path)
+	} else {
+		_, body, err = readFrame(path, kindLedger)
+	}
+	var files []fileRec
 	if err == nil {
-		var files []fileRec
-		if files, err = parseFiles(b); err == nil {
-			return len(files), nil
-		}
+		files, err = parseFiles(body)
 	}
-	return 0, fmt.Errorf("reading the file ledger %s: %w", path, err)
+	if err != nil {
+		return nil, fmt.Errorf("reading the file ledger %s: %w", path, err)
+	}
+	return files, nil
 }
 
 // loadFiles reads the ledger once. w.mu is held.
@@ -99,39 +118,11 @@ func (w *Writer) loadFiles() error {
 	if w.filesLoaded {
 		return nil
 	}
-	path := filepath.Join(w.s.dir, filesName)
-	b, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("reading the file ledger: %w", err)
+	files, err := readLedger(w.s.dir, w.s.man)
+	if err != nil {
+		return fmt.Errorf("%w (`trailhound db repair` drops a damaged ledger: the next run then reads every file again)", err)
 	}
-	if err == nil {
-		if w.files, err = parseFiles(b); err != nil {
-			return fmt.Errorf("reading the file ledger %s: %w (removing it only makes the next run read every file again)", path, err)
-		}
-	}
-	w.filesLoaded = true
-	return nil
-}
-
-// commitFiles merges the files read since the last commit into the ledger and writes it.
-// w.mu is held; the events of those files are committed.
-func (w *Writer) commitFiles() error {
-	if len(w.pendingFiles) == 0 {
-		return nil
-	}
-	if err := w.loadFiles(); err != nil {
-		return err
-	}
-	add := make([]fileRec, 0, len(w.pendingFiles))
-	for h, st := range w.pendingFiles {
-		add = append(add, fileRec{hash: h, FileStamp: st})
-	}
-	slices.SortFunc(add, compareFileRec)
-	w.files = mergeFiles(w.files, add)
-	w.pendingFiles = nil
-	if err := writeAtomic(w.s.dir, filesName, encodeFiles(w.files)); err != nil {
-		return fmt.Errorf("writing the file ledger: %w", err)
-	}
+	w.files, w.filesLoaded = files, true
 	return nil
 }
 

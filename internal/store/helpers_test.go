@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -129,3 +130,58 @@ func decodeAll(tb testing.TB, dir string) (map[string]string, int) {
 
 // isTmp reports whether a file name is a temporary one.
 func isTmp(name string) bool { return strings.HasSuffix(name, tmpSuffix) }
+
+// fileOfKind returns the path of the committed file of a kind (the last one listed).
+func fileOfKind(t testing.TB, dir, kind string) string {
+	t.Helper()
+	m, err := readManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := m.files(kind)
+	if len(refs) == 0 {
+		t.Fatalf("no %s file in the manifest of %s", kind, dir)
+	}
+	return filepath.Join(dir, refs[len(refs)-1].Name)
+}
+
+// writeV1Manifest replaces the manifest of the store in dir by the plain JSON one of version 1
+// stores, with the segments' sizes as they are on disk: a store as an older trailhound left
+// it (its other files must be written by the test in their version 1 form).
+func writeV1Manifest(t testing.TB, dir string) {
+	t.Helper()
+	m, err := readManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type v1Segment struct {
+		Name     string `json:"name"`
+		Events   int    `json:"events"`
+		Bytes    int64  `json:"bytes"`
+		RawBytes int64  `json:"raw_bytes"`
+		MinTime  int64  `json:"min_time"`
+		MaxTime  int64  `json:"max_time"`
+	}
+	v1 := struct {
+		Version  int         `json:"version"`
+		NextSeq  uint64      `json:"next_seq"`
+		Segments []v1Segment `json:"segments"`
+	}{Version: 1, NextSeq: m.NextSeq}
+	for _, sg := range m.Segments {
+		fi, err := os.Stat(filepath.Join(dir, sg.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v1.Segments = append(v1.Segments, v1Segment{sg.Name, sg.Events, fi.Size(), sg.RawBytes, sg.MinTime, sg.MaxTime})
+	}
+	b, err := json.MarshalIndent(v1, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, manifestName), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range m.Files {
+		os.Remove(filepath.Join(dir, f.Name))
+	}
+}

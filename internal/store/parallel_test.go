@@ -154,14 +154,14 @@ func TestGroupSets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ft, err := readFooter(f)
+	ft, _, _, err := readFooter(f)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
 	fl := int(binary.LittleEndian.Uint32(b[len(b)-trailerBytes:]))
 	b = b[:len(b)-trailerBytes-fl]
-	ft.Version = 0
+	ft.Version, ft.Generation, ft.BodyCRC = 0, 0, 0
 	for _, c := range setCols {
 		delete(ft.Sections, strColNames[c]+setSuffix)
 	}
@@ -176,6 +176,7 @@ func TestGroupSets(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	writeV1Manifest(t, dir)
 	old := openT(t, dir, Options{ReadOnly: true})
 	osg := old.snapshot()[0]
 	if osg.ft.Version != 0 {

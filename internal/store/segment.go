@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -76,7 +74,9 @@ type section struct {
 // are read without row-group skipping. Version 3 added the column "srcid"
 // (sourceIdentity): older segments have none, and Filter.SourceIdentities finds nothing in
 // them; and the section "activity" (segActivity), computed from the columns for older ones.
-const footerVersion = 3
+// Version 4 added the generation, the checksum of the body and, for segments a compaction
+// wrote, the segments they replace: what `db repair` needs to rebuild a manifest.
+const footerVersion = 4
 
 // srcIDVersion is the first footer version with the srcid column.
 const srcIDVersion = 3
@@ -95,6 +95,23 @@ type footer struct {
 	MinTime  int64              `json:"min_time"`
 	MaxTime  int64              `json:"max_time"`
 	Sections map[string]section `json:"sections"`
+	// Generation is the commit the segment was written for (version 4 on).
+	Generation uint64 `json:"generation,omitempty"`
+	// BodyCRC is the CRC-32C of every byte before the footer (version 4 on).
+	BodyCRC uint32 `json:"body_crc,omitempty"`
+	// Replaces names the segments a compaction merged into this one, and SourceGeneration
+	// is the newest generation of their events (0: the segment's own generation).
+	Replaces         []string `json:"replaces,omitempty"`
+	SourceGeneration uint64   `json:"source_generation,omitempty"`
+}
+
+// sourceGeneration is the generation whose commit made the segment's events durable: its
+// own, or for a compaction's output the newest of the segments it merged.
+func (ft footer) sourceGeneration() uint64 {
+	if ft.SourceGeneration != 0 {
+		return ft.SourceGeneration
+	}
+	return ft.Generation
 }
 
 // blockRef locates one compressed block.
@@ -108,6 +125,9 @@ type segment struct {
 	meta segmentMeta
 	f    *os.File
 	ft   footer
+	size int64 // of the file
+	// ftOff is where the footer starts.
+	ftOff int64
 
 	once   sync.Once
 	dict   []string
@@ -178,51 +198,53 @@ func openSegment(path string, meta segmentMeta) (*segment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening segment: %w", err)
 	}
-	ft, err := readFooter(f)
+	ft, size, ftOff, err := readFooter(f)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("opening segment %s: %w", meta.Name, err)
 	}
-	num, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(meta.Name, segPrefix), segSuffix), 10, 32)
-	if err != nil {
+	num, ok := fileSeq(meta.Name)
+	if !ok || num > 1<<32-1 {
 		f.Close()
 		return nil, fmt.Errorf("opening segment %s: bad name", meta.Name)
 	}
-	return &segment{name: meta.Name, num: uint32(num), meta: meta, f: f, ft: ft}, nil
+	return &segment{name: meta.Name, num: uint32(num), meta: meta, f: f, ft: ft, size: size, ftOff: ftOff}, nil
 }
 
-func readFooter(f *os.File) (footer, error) {
-	var ft footer
+// readFooter reads and checks the footer of a segment file; it returns the footer, the
+// file's size and where the footer starts.
+func readFooter(f *os.File) (ft footer, size, ftOff int64, err error) {
 	fi, err := f.Stat()
 	if err != nil {
-		return ft, err
+		return ft, 0, 0, err
 	}
-	size := fi.Size()
+	size = fi.Size()
 	if size < int64(len(segMagic)+trailerBytes) {
-		return ft, errors.New("truncated segment")
+		return ft, size, 0, fmt.Errorf("%w: truncated segment", errDamaged)
 	}
 	tr := make([]byte, trailerBytes)
 	if _, err := f.ReadAt(tr, size-int64(trailerBytes)); err != nil {
-		return ft, fmt.Errorf("reading trailer: %w", err)
+		return ft, size, 0, fmt.Errorf("reading trailer: %w", err)
 	}
 	if string(tr[8:]) != segEndMagic {
-		return ft, errors.New("truncated segment: no end marker")
+		return ft, size, 0, fmt.Errorf("%w: truncated segment: no end marker", errDamaged)
 	}
 	n := int64(binary.LittleEndian.Uint32(tr))
 	if n > size-int64(trailerBytes+len(segMagic)) {
-		return ft, errors.New("corrupt segment: bad footer length")
+		return ft, size, 0, fmt.Errorf("%w: bad footer length", errDamaged)
 	}
+	ftOff = size - int64(trailerBytes) - n
 	b := make([]byte, n)
-	if _, err := f.ReadAt(b, size-int64(trailerBytes)-n); err != nil {
-		return ft, fmt.Errorf("reading footer: %w", err)
+	if _, err := f.ReadAt(b, ftOff); err != nil {
+		return ft, size, 0, fmt.Errorf("reading footer: %w", err)
 	}
 	if crc32.Checksum(b, crcTable) != binary.LittleEndian.Uint32(tr[4:]) {
-		return ft, errors.New("corrupt segment: footer checksum mismatch")
+		return ft, size, 0, fmt.Errorf("%w: footer checksum mismatch", errDamaged)
 	}
 	if err := json.Unmarshal(b, &ft); err != nil {
-		return ft, fmt.Errorf("decoding footer: %w", err)
+		return ft, size, 0, fmt.Errorf("%w: decoding footer: %v", errDamaged, err)
 	}
-	return ft, nil
+	return ft, size, ftOff, nil
 }
 
 func (sg *segment) close() error { return sg.f.Close() }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -44,6 +42,10 @@ type Options struct {
 	Level zstd.EncoderLevel
 	// Logger receives debug messages; nil discards.
 	Logger *slog.Logger
+	// Fault, when set, is called at the named points of a commit (FaultPoints); an error
+	// it returns fails that step as an I/O error would. Tests use it to fail or kill a
+	// writer at chosen moments.
+	Fault func(point string) error
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -69,30 +71,11 @@ func (o Options) withDefaults() (Options, error) {
 }
 
 const (
-	manifestName = "MANIFEST"
-	signalsName  = "signals.jsonl"
-	lockName     = "LOCK"
-	segPrefix    = "seg-"
-	segSuffix    = ".ths"
-	tmpSuffix    = ".tmp"
+	lockName  = "LOCK"
+	segPrefix = "seg-"
+	segSuffix = ".ths"
+	tmpSuffix = ".tmp"
 )
-
-// manifest is the committed state of a store.
-type manifest struct {
-	Version  int           `json:"version"`
-	NextSeq  uint64        `json:"next_seq"`
-	Segments []segmentMeta `json:"segments"`
-}
-
-// segmentMeta describes one committed segment.
-type segmentMeta struct {
-	Name     string `json:"name"`
-	Events   int    `json:"events"`
-	Bytes    int64  `json:"bytes"`
-	RawBytes int64  `json:"raw_bytes"`
-	MinTime  int64  `json:"min_time"`
-	MaxTime  int64  `json:"max_time"`
-}
 
 // Store is an open store. It is safe for concurrent use; Close it when done.
 type Store struct {
@@ -109,7 +92,6 @@ type Store struct {
 	// them, closed by Close.
 	retired []*segment
 	writer  *Writer
-	sigMu   sync.Mutex
 	closed  bool
 }
 
@@ -131,80 +113,135 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 		s.lock = f
 	}
+	// The lock is released on any way out but success (a panic included).
+	opened := false
+	defer func() {
+		if !opened {
+			s.releaseLock()
+		}
+	}()
 	if err := s.load(); err != nil {
-		s.releaseLock()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
 	if !opts.ReadOnly {
-		s.removeOrphans()
+		if _, err := os.Stat(filepath.Join(path, manifestName)); errors.Is(err, fs.ErrNotExist) {
+			// A new store gets its (empty) manifest before any other file, so that a
+			// writer that dies in its first commit leaves files a manifest proves unreferenced.
+			if err := s.publish(s.man); err != nil {
+				return nil, fmt.Errorf("creating store %s: %w", path, err)
+			}
+		}
+		s.removeUnreferenced(s.man)
 		// One encoder per core (EncodeAll blocks while all are busy). Frames are blocks and
 		// row groups of at most a few MiB, so a 4 MiB window loses nothing and spares each
 		// encoder the 16 MiB history of the default one.
 		s.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(opts.Level), zstd.WithEncoderConcurrency(max(1, runtime.GOMAXPROCS(0))),
 			zstd.WithWindowSize(4<<20))
 		if err != nil {
-			s.releaseLock()
 			return nil, fmt.Errorf("opening store %s: %w", path, err)
 		}
 	}
 	s.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<32))
 	if err != nil {
-		s.releaseLock()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
+	opened = true
 	return s, nil
 }
 
-// load reads MANIFEST (an absent one is an empty store) and opens its segments.
-func (s *Store) load() error { return s.loadRetry(3) }
-
-func (s *Store) loadRetry(retries int) error {
-	b, err := os.ReadFile(filepath.Join(s.dir, manifestName))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		if s.opts.ReadOnly {
-			if _, err := os.Stat(s.dir); err != nil {
-				return fmt.Errorf("reading store: %w", err)
-			}
+// load reads MANIFEST, checks that every file it lists is there with its size, and opens
+// its segments. A reader in another process may meet a generation whose files a writer is
+// replacing (a compaction): it reads the manifest again.
+func (s *Store) load() error {
+	for try := 0; ; try++ {
+		m, segs, err := s.open()
+		if err == nil {
+			s.man, s.segs = m, segs
+			return nil
 		}
-		s.man = manifest{Version: 1, NextSeq: 1}
-		return nil
-	case err != nil:
-		return fmt.Errorf("reading manifest: %w", err)
+		if !errors.Is(err, fs.ErrNotExist) || !s.opts.ReadOnly || try == 3 {
+			return err
+		}
 	}
-	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("reading manifest: %w", err)
+}
+
+// open reads the manifest and opens its segments.
+func (s *Store) open() (manifest, []*segment, error) {
+	m, err := readManifest(s.dir)
+	if err != nil {
+		return m, nil, err
 	}
-	if m.Version != 1 {
-		return fmt.Errorf("reading manifest: unknown version %d", m.Version)
+	if s.opts.ReadOnly && m.Generation == 0 && len(m.Segments) == 0 {
+		if _, err := os.Stat(s.dir); err != nil {
+			return m, nil, fmt.Errorf("reading store: %w", err)
+		}
+	}
+	for _, f := range m.Files {
+		fi, err := os.Stat(filepath.Join(s.dir, f.Name))
+		if err != nil {
+			return m, nil, fmt.Errorf("the manifest lists %s: %w: %s", f.Name, err, repairHint(s.dir))
+		}
+		if !f.legacy() && fi.Size() != f.Bytes {
+			return m, nil, fmt.Errorf("%s is %d bytes, the manifest says %d: %w: %s", f.Name, fi.Size(), f.Bytes, errDamaged, repairHint(s.dir))
+		}
 	}
 	segs := make([]*segment, 0, len(m.Segments))
 	for _, meta := range m.Segments {
 		sg, err := openSegment(filepath.Join(s.dir, meta.Name), meta)
+		if err == nil && m.Version >= 2 && sg.size != meta.Bytes {
+			sg.close()
+			err = fmt.Errorf("%s is %d bytes, the manifest says %d: %w", meta.Name, sg.size, meta.Bytes, errDamaged)
+		}
 		if err != nil {
 			for _, o := range segs {
 				o.close()
 			}
-			if errors.Is(err, fs.ErrNotExist) && retries > 0 {
-				// A writer compacted the segments between our reads: read the new manifest.
-				return s.loadRetry(retries - 1)
-			}
-			return err
+			return m, nil, fmt.Errorf("%w: %s", err, repairHint(s.dir))
 		}
 		segs = append(segs, sg)
 	}
+	return m, segs, nil
+}
+
+// Refresh makes a read-only Store see the generation committed since it was opened (or last
+// refreshed). Segments it had open stay open for the readers using them until Close.
+func (s *Store) Refresh() error {
+	if !s.opts.ReadOnly {
+		return nil // the writer's own Store is always current
+	}
+	var m manifest
+	var segs []*segment
+	var err error
+	for try := 0; ; try++ {
+		if m, segs, err = s.open(); err == nil || !errors.Is(err, fs.ErrNotExist) || try == 3 {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("refreshing store %s: %w", s.dir, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retired = append(s.retired, s.segs...)
 	s.man, s.segs = m, segs
 	return nil
 }
 
-// removeOrphans deletes segment files the manifest does not list: leftovers of a writer that
-// died before committing. Failures are only logged: orphans are never read.
-func (s *Store) removeOrphans() {
-	listed := map[string]bool{}
-	for _, m := range s.man.Segments {
-		listed[m.Name] = true
-	}
+// Generation returns the committed generation the Store reads: 0 for an empty store, one
+// more with every commit.
+func (s *Store) Generation() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.man.Generation
+}
+
+// removeUnreferenced deletes the store files that the committed manifest, read and checked
+// when the store was opened or written by this writer, does not list: files superseded by
+// a later generation, and leftovers of a writer that died before committing. Only files a
+// store writer makes are considered; failures are only logged (an unlisted file is never
+// read).
+func (s *Store) removeUnreferenced(m manifest) {
+	listed := m.referenced()
 	ents, err := os.ReadDir(s.dir)
 	if err != nil {
 		s.opts.Logger.Debug("listing store", "err", err)
@@ -212,12 +249,23 @@ func (s *Store) removeOrphans() {
 	}
 	for _, e := range ents {
 		n := e.Name()
-		if strings.HasPrefix(n, segPrefix) && !listed[n] || strings.HasSuffix(n, tmpSuffix) {
-			if err := os.Remove(filepath.Join(s.dir, n)); err != nil {
-				s.opts.Logger.Debug("removing orphan segment", "file", n, "err", err)
-			}
+		if listed[n] || !storeFile(n) {
+			continue
 		}
+		if err := os.Remove(filepath.Join(s.dir, n)); err != nil {
+			s.opts.Logger.Debug("removing unreferenced file", "file", n, "err", err)
+			continue
+		}
+		s.fault("removed")
 	}
+}
+
+// fault calls Options.Fault.
+func (s *Store) fault(point string) error {
+	if s.opts.Fault == nil {
+		return nil
+	}
+	return s.opts.Fault(point)
 }
 
 // snapshot returns the committed segments.
@@ -237,7 +285,10 @@ func (s *Store) StatePath() string { return filepath.Join(s.dir, "state.json") }
 type Stats struct {
 	Events   int `json:"events"`
 	Segments int `json:"segments"`
-	// Bytes is the size on disk of segments, manifest and signals.
+	// Generation is the committed generation: one more with every commit.
+	Generation uint64 `json:"generation"`
+	// Bytes is the size on disk of the files of the generation: segments, signals, ledger,
+	// blobs and the manifest.
 	Bytes int64 `json:"bytes"`
 	// RawBytes is the size of the events' JSON text.
 	RawBytes int64 `json:"raw_bytes"`
@@ -256,10 +307,12 @@ func (s *Store) Stats() Stats {
 		st.RawBytes += m.RawBytes
 	}
 	st.Segments = len(s.man.Segments)
-	for _, n := range []string{manifestName, signalsName} {
-		if fi, err := os.Stat(filepath.Join(s.dir, n)); err == nil {
-			st.Bytes += fi.Size()
-		}
+	st.Generation = s.man.Generation
+	for _, f := range s.man.Files {
+		st.Bytes += f.Bytes
+	}
+	if fi, err := os.Stat(filepath.Join(s.dir, manifestName)); err == nil {
+		st.Bytes += fi.Size()
 	}
 	if st.Events > 0 {
 		st.BytesPerEvent = float64(st.Bytes) / float64(st.Events)
@@ -306,42 +359,6 @@ func (s *Store) releaseLock() error {
 	err := s.lock.Close() // closing releases the flock
 	s.lock = nil
 	return err
-}
-
-// writeManifest replaces MANIFEST atomically with m. The caller holds s.mu.
-func (s *Store) writeManifest(m manifest) error {
-	b, err := json.MarshalIndent(m, "", " ")
-	if err != nil {
-		return fmt.Errorf("encoding manifest: %w", err)
-	}
-	return writeAtomic(s.dir, manifestName, b)
-}
-
-// writeAtomic writes data to dir/name through a temporary file, fsync and rename.
-func writeAtomic(dir, name string, data []byte) error {
-	tmp := filepath.Join(dir, name+tmpSuffix)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err == nil {
-		err = syncDir(dir)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", name, err)
-	}
-	return nil
 }
 
 // syncDir makes a rename in dir durable.

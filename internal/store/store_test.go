@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -490,34 +491,52 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 	}
 }
 
+// TestSignals: signals committed in batches read back merged, a later signal replacing an
+// earlier one with its id, in signal.Sort order, also after the chunks are merged into one
+// and after reopening; a batch with nothing in it makes no generation.
 func TestSignals(t *testing.T) {
 	dir := t.TempDir()
 	s := openT(t, dir, Options{})
+	w := writerT(t, s)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	a := signal.Signal{ID: "a", RuleID: "r1", Title: "A", Level: signal.LevelHigh, FirstSeen: t0, LastSeen: t0, EventIDs: []string{"1"}, EventCount: 1,
-		Techniques: []string{}, Tactics: []string{}, Regions: []string{}, SourceIPs: []string{}}
-	b := a
-	b.ID, b.Level = "b", signal.LevelLow
-	for _, c := range []struct {
-		in   []signal.Signal
-		want int
-	}{{[]signal.Signal{b, a}, 2}, {[]signal.Signal{a}, 0}} {
-		n, err := s.AddSignals(c.in)
-		if err != nil || n != c.want {
-			t.Errorf("AddSignals = %d, %v; want %d", n, err, c.want)
+	sig := func(id string, lvl signal.Level, count int) signal.Signal {
+		return signal.Signal{ID: id, RuleID: "r1", Title: "T " + id, Level: lvl, FirstSeen: t0, LastSeen: t0, EventIDs: []string{"1"}, EventCount: count,
+			Techniques: []string{}, Tactics: []string{}, Regions: []string{}, SourceIPs: []string{}}
+	}
+	want := map[string]signal.Signal{}
+	for round := range 2 * maxSignalChunks {
+		var batch []signal.Signal
+		for i := range 3 {
+			// ids repeat across rounds: later ones replace earlier ones
+			g := sig(fmt.Sprintf("s%02d", (round*2+i)%13), signal.Level(i+1), round*10+i)
+			batch = append(batch, g)
+			want[g.ID] = g
+		}
+		gen := s.Generation()
+		if err := w.CommitBatch(Batch{Signals: batch}); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Generation(); got != gen+1 {
+			t.Fatalf("round %d: generation %d after a commit from %d", round, got, gen)
+		}
+		if n := len(s.man.files(kindSignals)); n > maxSignalChunks {
+			t.Fatalf("round %d: %d signal chunks, want at most %d", round, n, maxSignalChunks)
 		}
 	}
-	s.Close()
-	ro := openT(t, dir, Options{ReadOnly: true})
-	got, err := ro.Signals()
-	if err != nil {
-		t.Fatal(err)
+	gen := s.Generation()
+	if err := w.CommitBatch(Batch{}); err != nil || s.Generation() != gen {
+		t.Errorf("an empty commit: %v, generation %d -> %d", err, gen, s.Generation())
 	}
-	if diff := cmp.Diff([]signal.Signal{a, b}, got); diff != "" {
-		t.Errorf("Signals (-want +got):\n%s", diff)
-	}
-	if !slices.Equal([]string{got[0].ID, got[1].ID}, []string{"a", "b"}) {
-		t.Errorf("order %s, %s", got[0].ID, got[1].ID)
+	wantList := slices.Collect(maps.Values(want))
+	signal.Sort(wantList)
+	for _, st := range []*Store{s, func() *Store { s.Close(); return openT(t, dir, Options{ReadOnly: true}) }()} {
+		got, err := st.Signals()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(wantList, got); diff != "" {
+			t.Errorf("Signals (-want +got):\n%s", diff)
+		}
 	}
 }
 

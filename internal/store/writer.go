@@ -35,7 +35,12 @@ type Writer struct {
 	filesLoaded  bool
 	pendingFiles map[uint64]FileStamp
 	seg          *segWriter
-	err          error // sticky: the first write error
+	// pending are the segments written since the last commit: complete files, listed by
+	// the next commit's manifest (a writer that dies before leaves them unreferenced).
+	pending []*segWriter
+	// nextSeq numbers the next file the writer creates.
+	nextSeq uint64
+	err     error // sticky: the first write error
 	// added counts events added since Open, across commits.
 	added, dups int
 }
@@ -54,7 +59,7 @@ func (s *Store) Writer() (*Writer, error) {
 	if s.writer != nil {
 		return s.writer, nil
 	}
-	s.writer = &Writer{s: s, seen: newHashSet(1 << 16), unloaded: slices.Clone(s.segs), loaded: map[int64]bool{}}
+	s.writer = &Writer{s: s, seen: newHashSet(1 << 16), unloaded: slices.Clone(s.segs), loaded: map[int64]bool{}, nextSeq: s.man.NextSeq}
 	return s.writer, nil
 }
 
@@ -155,6 +160,9 @@ func (w *Writer) Stats() WriterStats {
 	if w.seg != nil {
 		st.Pending = len(w.seg.hash)
 	}
+	for _, sg := range w.pending {
+		st.Pending += sg.meta.Events
+	}
 	return st
 }
 
@@ -191,10 +199,12 @@ func (w *Writer) Add(ev *event.Event) (added bool, err error) {
 	job := sg.add(&r)
 	w.added++
 	if len(sg.hash) >= w.s.opts.SegmentEvents {
+		// A full segment is written out now, to bound memory, but it is committed only
+		// with the signals and state of the events it holds (the next Commit).
 		if job != nil {
 			sg.compress(job)
 		}
-		err := w.commitLocked()
+		err := w.sealLocked()
 		w.mu.Unlock()
 		return true, err
 	}
@@ -244,37 +254,25 @@ func rowOf(ev *event.Event) row {
 	return r
 }
 
-// Commit makes every event added so far durable and visible to readers: it finishes the
-// current segment, syncs it and adds it to the manifest; then it records the files read
-// whole since the last commit (FileRead) in the file ledger.
-func (w *Writer) Commit() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.commitLocked()
-}
-
-func (w *Writer) commitLocked() error {
-	if w.err != nil {
+// sealLocked writes the segment being filled to its file and adds it to the pending
+// segments. w.mu is held.
+func (w *Writer) sealLocked() error {
+	sg := w.seg
+	if sg == nil {
+		return nil
+	}
+	w.seg = nil
+	if err := sg.finish(w.s.man.Generation + 1); err != nil {
+		sg.discard()
+		w.err = fmt.Errorf("writing segment %s: %w", sg.name, err)
 		return w.err
 	}
-	if sg := w.seg; sg != nil {
-		w.seg = nil
-		meta, err := sg.finish()
-		if err == nil {
-			err = w.s.addSegment(meta)
-		}
-		if err != nil {
-			sg.discard()
-			w.err = fmt.Errorf("committing segment %s: %w", sg.name, err)
-			return w.err
-		}
-		w.s.opts.Logger.Debug("segment committed", "name", meta.Name, "events", meta.Events, "bytes", meta.Bytes)
-	}
-	// Only now are the events of the files read so far durable.
-	return w.commitFiles()
+	w.pending = append(w.pending, sg)
+	w.s.opts.Logger.Debug("segment written", "name", sg.name, "events", sg.meta.Events, "bytes", sg.meta.Bytes)
+	return nil
 }
 
-// abort discards the uncommitted segment (Store.Close).
+// abort discards the uncommitted segments (Store.Close).
 func (w *Writer) abort() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -283,49 +281,38 @@ func (w *Writer) abort() error {
 		w.seg.discard()
 		w.seg = nil
 	}
+	for _, sg := range w.pending {
+		sg.discard()
+	}
+	w.pending = nil
 	if w.err == nil {
 		w.err = errors.New("store is closed")
 	}
 	return nil
 }
 
+// newName returns the name of the next file the writer creates. w.mu is held.
+func (w *Writer) newName(prefix, suffix string) string {
+	n := w.nextSeq
+	w.nextSeq++
+	return fmt.Sprintf("%s%06d%s", prefix, n, suffix)
+}
+
 // startSegment creates the temporary file of the next segment.
 func (w *Writer) startSegment() error {
 	s := w.s
-	s.mu.Lock()
-	seq := s.man.NextSeq
-	s.man.NextSeq++
-	s.mu.Unlock()
-	name := fmt.Sprintf("%s%06d%s", segPrefix, seq, segSuffix)
+	name := w.newName(segPrefix, segSuffix)
 	path := filepath.Join(s.dir, name)
 	f, err := os.OpenFile(path+tmpSuffix, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return fmt.Errorf("creating segment: %w", err)
+		return fmt.Errorf("creating segment %s: %w", name, err)
 	}
 	if _, err := f.WriteString(segMagic); err != nil {
 		f.Close()
-		return fmt.Errorf("creating segment: %w", err)
+		os.Remove(path + tmpSuffix)
+		return fmt.Errorf("creating segment %s: %w", name, err)
 	}
 	w.seg = newSegWriter(s, name, path, f)
-	return nil
-}
-
-// addSegment opens a finished segment and lists it in the manifest.
-func (s *Store) addSegment(meta segmentMeta) error {
-	sg, err := openSegment(filepath.Join(s.dir, meta.Name), meta)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.man
-	m.Segments = append(m.Segments[:len(m.Segments):len(m.Segments)], meta)
-	if err := s.writeManifest(m); err != nil {
-		sg.close()
-		return err
-	}
-	s.man = m
-	s.segs = append(s.segs[:len(s.segs):len(s.segs)], sg)
 	return nil
 }
 
@@ -357,10 +344,18 @@ type segWriter struct {
 	minT, maxT       int64
 	rawBytes         int64
 
+	// replaces names the segments a compaction merges into this one; sourceGen is the
+	// newest generation of their events.
+	replaces  []string
+	sourceGen uint64
+	// meta describes the finished segment (finish).
+	meta segmentMeta
+
 	// File state, guarded by fileMu.
 	fileMu sync.Mutex
 	f      *os.File
 	off    int64
+	crc    uint32     // CRC-32C of the bytes written so far
 	blocks []blockRef // by block number
 	ferr   error
 
@@ -370,7 +365,7 @@ type segWriter struct {
 
 func newSegWriter(s *Store, name, path string, f *os.File) *segWriter {
 	return &segWriter{
-		s: s, name: name, path: path, f: f, off: int64(len(segMagic)),
+		s: s, name: name, path: path, f: f, off: int64(len(segMagic)), crc: crc32.Checksum([]byte(segMagic), crcTable),
 		dict: map[string]uint32{"": 0}, strs: []string{""},
 		sem: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
 	}
@@ -468,7 +463,7 @@ func (sg *segWriter) compress(j *blockJob) {
 		if sg.ferr != nil {
 			return
 		}
-		if _, err := sg.f.Write(c); err != nil {
+		if err := sg.write(c); err != nil {
 			sg.ferr = fmt.Errorf("writing block: %w", err)
 			return
 		}
@@ -480,12 +475,35 @@ func (sg *segWriter) compress(j *blockJob) {
 	}()
 }
 
+// write appends b to the file, keeping the running checksum. Blocks are written under
+// fileMu; finish writes after every block.
+func (sg *segWriter) write(b []byte) error {
+	if _, err := sg.f.Write(b); err != nil {
+		return err
+	}
+	sg.crc = crc32.Update(sg.crc, crcTable, b)
+	return nil
+}
+
 // wait waits for the blocks being compressed.
 func (sg *segWriter) wait() { sg.wg.Wait() }
 
-// finish writes the last block, the index sections and the footer, syncs the file and
-// renames it into place. The caller holds Writer.mu.
-func (sg *segWriter) finish() (segmentMeta, error) {
+// finish writes the last block, the index sections and the footer (for the commit of
+// generation gen), syncs the file and renames it into place; sg.meta then describes it. The
+// caller holds Writer.mu.
+func (sg *segWriter) finish(gen uint64) error {
+	meta, err := sg.finishFile(gen)
+	if err != nil {
+		return err
+	}
+	sg.meta = meta
+	if err := sg.s.fault("renamed:segment"); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (sg *segWriter) finishFile(gen uint64) (segmentMeta, error) {
 	if j := sg.seal(); j != nil {
 		sg.compress(j)
 	}
@@ -494,7 +512,8 @@ func (sg *segWriter) finish() (segmentMeta, error) {
 		return segmentMeta{}, sg.ferr
 	}
 	n := len(sg.hash)
-	ft := footer{Events: n, Blocks: sg.nBlocks, MinTime: sg.minT, MaxTime: sg.maxT, Sections: map[string]section{}}
+	ft := footer{Events: n, Blocks: sg.nBlocks, MinTime: sg.minT, MaxTime: sg.maxT, Sections: map[string]section{},
+		Generation: gen, Replaces: sg.replaces, SourceGeneration: sg.sourceGen}
 	// put writes one section: raw cut at the given chunk boundaries (none: one chunk).
 	put := func(name string, raw []byte, width int, cuts []int) error {
 		sec := section{Width: width}
@@ -507,7 +526,7 @@ func (sg *segWriter) finish() (segmentMeta, error) {
 				to = cuts[i]
 			}
 			c := sg.s.enc.EncodeAll(raw[from:to], make([]byte, 0, (to-from)/2+64))
-			if _, err := sg.f.Write(c); err != nil {
+			if err := sg.write(c); err != nil {
 				return fmt.Errorf("writing %s: %w", name, err)
 			}
 			sec.Chunks = append(sec.Chunks, [3]int64{sg.off, int64(len(c)), int64(to - from)})
@@ -604,7 +623,6 @@ func (sg *segWriter) finish() (segmentMeta, error) {
 			seen[i] = 0
 		}
 	}
-	ft.Version = footerVersion
 	for _, c := range []struct {
 		name string
 		vals []uint32
@@ -623,6 +641,8 @@ func (sg *segWriter) finish() (segmentMeta, error) {
 	if err := put(secBlocks, bt, 0, nil); err != nil {
 		return segmentMeta{}, err
 	}
+	ft.Version = footerVersion
+	ft.BodyCRC = sg.crc
 	fj, err := json.Marshal(ft)
 	if err != nil {
 		return segmentMeta{}, fmt.Errorf("encoding footer: %w", err)
@@ -630,10 +650,13 @@ func (sg *segWriter) finish() (segmentMeta, error) {
 	tr := binary.LittleEndian.AppendUint32(nil, uint32(len(fj)))
 	tr = binary.LittleEndian.AppendUint32(tr, crc32.Checksum(fj, crcTable))
 	tr = append(tr, segEndMagic...)
-	if _, err := sg.f.Write(append(fj, tr...)); err != nil {
+	if err := sg.write(append(fj, tr...)); err != nil {
 		return segmentMeta{}, fmt.Errorf("writing footer: %w", err)
 	}
 	size := sg.off + int64(len(fj)+len(tr))
+	if err := sg.s.fault("sync:segment"); err != nil {
+		return segmentMeta{}, err
+	}
 	if err := sg.f.Sync(); err != nil {
 		return segmentMeta{}, fmt.Errorf("syncing: %w", err)
 	}
@@ -647,14 +670,19 @@ func (sg *segWriter) finish() (segmentMeta, error) {
 	if err := syncDir(filepath.Dir(sg.path)); err != nil {
 		return segmentMeta{}, err
 	}
-	return segmentMeta{Name: sg.name, Events: n, Bytes: size, RawBytes: sg.rawBytes, MinTime: sg.minT, MaxTime: sg.maxT}, nil
+	return segmentMeta{Name: sg.name, Events: n, Bytes: size, RawBytes: sg.rawBytes, MinTime: sg.minT, MaxTime: sg.maxT,
+		Generation: gen, CRC: sg.crc}, nil
 }
 
-// discard removes the segment's files.
+// discard removes the segment's files: the temporary one, or the finished one that no
+// commit lists.
 func (sg *segWriter) discard() {
 	if sg.f != nil {
 		sg.f.Close()
 		sg.f = nil
 	}
 	os.Remove(sg.path + tmpSuffix)
+	if sg.meta.Name != "" {
+		os.Remove(sg.path)
+	}
 }
