@@ -27,7 +27,9 @@ func (a *app) simulateCmd() *cobra.Command {
 (DIR/AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz, plus CloudTrail-Digest/):
 benign CI, console users, admins, monitoring and data events, with seed attacks 1 (leaked
 key: admin users, console, S3, metal instances) and 2 (leaked key: ECS miners in 17
-regions) woven in. Files are delivered late and unordered, a few events twice.
+regions) woven in, and on request attack 3 (an instance profile's credentials stolen and used
+from outside: bucket listings and reads). --busy-owners gives the leaked keys to busy CI
+users whose pipelines keep running with them; --ci-users adds such users as benign traffic. Files are delivered late and unordered, a few events twice.
 
 The answer key goes to DIR/` + simulate.GroundTruthFile + `, outside AWSLogs: hunt DIR/AWSLogs, not DIR.
 The same --seed always writes the same bytes.`,

@@ -13,6 +13,13 @@
 // services, and occasional AccessDenied errors. Several of these are deliberate look-alikes
 // of attacker steps and are listed as such.
 //
+// Options add shapes that investigations need: BusyOwners makes the leaked keys of attacks 1
+// and 2 belong to busy CI users whose pipelines keep running with them (hundreds of instance
+// launches and terminations, ECS deployments, IAM roles and policy versions a day, from their
+// own runners and clients), CIUsers adds such users as benign traffic, and attack 3
+// (AttackRoleTheft) steals an instance profile's credentials and uses them from outside the
+// instance; GroundTruth.Owners lists what the CI users did.
+//
 // Delivery is modelled, not idealised: one gzip'd {"Records":[...]} file per account,
 // region and 5-minute slot (split past Options.MaxPerFile records), records shuffled
 // inside a file, each event delayed by about five minutes (a few percent by 12 to 25), so
