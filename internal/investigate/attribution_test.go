@@ -91,8 +91,9 @@ func TestAttribution(t *testing.T) {
 		starts  []Start
 		want    map[string]incident.Attribution // every event of the timeline
 		// owned and attacker are resource ids the report must list apart or as the
-		// attacker's; commented are ids whose commands the plan comments out.
-		owned, attacker, commented []string
+		// attacker's; commented are ids whose commands the plan comments out; revoked the
+		// roles whose sessions it revokes.
+		owned, attacker, commented, revoked []string
 	}{{
 		name:    "busy owner and attacker share a key",
 		evs:     sharedKey(),
@@ -131,6 +132,21 @@ func TestAttribution(t *testing.T) {
 		starts:   []Start{{AccessKey: ci.key}, {Signal: "s1"}, {AccessKey: "ASIAEVIL000000000001"}, {IP: attackerIP}},
 		want:     map[string]incident.Attribution{"r0": O, "r1": O, "r3": A, "r4": A, "r5": O},
 		attacker: []string{"i-evil"},
+		revoked:  []string{"deploy"},
+	}, {
+		name: "a role session used from another network and client than the one that assumed it",
+		evs: []ev{
+			from(call("s0", 0, ci, "ec2:DescribeInstances"), ownerIP, ownerUA),
+			from(assumeRole("s1", 10, ci, deploy, "pipeline", "ASIAPIPE000000000002", nil), ownerIP, ownerUA),
+			runInstance("s2", 11, roleSession(acctA, "deploy", "pipeline", "ASIAPIPE000000000002"), ownerIP, ownerUA, "i-pipe2"),
+			from(call("s3", 20, roleSession(acctA, "deploy", "pipeline", "ASIAPIPE000000000002"), "s3:ListBuckets"), "91.92.251.10", "aws-cli/2.15.30 kali"),
+			from(call("s4", 21, roleSession(acctA, "deploy", "pipeline", "ASIAPIPE000000000002"), "iam:ListRoles"), "91.92.251.10", "aws-cli/2.15.30 kali"),
+			from(call("s5", 600, ci, "ec2:DescribeInstances"), ownerIP, ownerUA),
+		},
+		starts:  []Start{{AccessKey: "ASIAPIPE000000000002"}, {IP: "91.92.251.10"}},
+		want:    map[string]incident.Attribution{"s2": O, "s3": A, "s4": A},
+		owned:   []string{"i-pipe2"},
+		revoked: []string{"deploy"},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -184,6 +200,11 @@ func TestAttribution(t *testing.T) {
 				for _, id := range tc.commented {
 					if !strings.Contains(script, "\n# aws") || !commentedOut(script, id) {
 						t.Errorf("%s: no commented-out command for %s in\n%s", st, id, script)
+					}
+				}
+				for _, role := range tc.revoked {
+					if !strings.Contains(script, "\naws iam put-role-policy --role-name '"+role+"' --policy-name AWSRevokeOlderSessions") {
+						t.Errorf("%s: the plan does not revoke the sessions of %s:\n%s", st, role, script)
 					}
 				}
 				for _, id := range tc.owned {

@@ -122,5 +122,46 @@ func (s *scope) credentials() []incident.Credential {
 		}
 		out = append(out, c)
 	}
+	return append(out, s.assumedRoles()...)
+}
+
+// assumedRoles describes the pre-existing roles the attacker assumed (a session derived by
+// an AssumeRole attributed to the attacker, of a role the scope did not create): their
+// sessions outlive the key that opened them (up to 12 hours), so a plan revokes them. One
+// per role, in the order the sessions joined the scope.
+func (s *scope) assumedRoles() []incident.Credential {
+	x := s.x
+	created := map[string]bool{}
+	for _, sub := range s.subjects {
+		if sub.kind == subjRole {
+			created[x.str(sub.val)] = true
+		}
+	}
+	var out []incident.Credential
+	seen := map[string]bool{}
+	for i, sub := range s.subjects {
+		if sub.shared || sub.kind != subjKey || sub.attr.a != incident.Attacker || sub.ev < 0 {
+			continue
+		}
+		l := x.links[x.recs[sub.ev].link]
+		if l.kind != linkAssumeRole {
+			continue
+		}
+		role, session, _ := strings.Cut(x.str(l.b), "#")
+		if role == "" || created[role] || seen[role] {
+			continue
+		}
+		seen[role] = true
+		n := s.rootCounts(s.evOf[i])
+		c := incident.Credential{Kind: incident.CredentialRoleSession, Account: arnAccount(role), AccessKeyID: x.str(sub.val),
+			RoleARN: role, Session: session, IssuedBy: x.str(x.recs[sub.ev].actor), IssueEventID: x.str(x.recs[sub.ev].id),
+			Attribution: incident.Attacker, AttackerEvents: n.attacker, OwnerEvents: n.owner, UnknownEvents: n.unknown,
+			Why:                  "a session of a pre-existing role the attacker assumed (event " + x.str(x.recs[sub.ev].id) + "): it outlives the key that opened it",
+			FirstAttackerEventID: x.str(x.recs[sub.ev].id), FirstAttacker: x.time(sub.ev)}
+		if n.last >= 0 {
+			c.LastAttacker = x.time(n.last)
+		}
+		out = append(out, c)
+	}
 	return out
 }

@@ -56,8 +56,9 @@ type Report struct {
 	Start      Start      `json:"start"`
 	Summary    Summary    `json:"summary"`
 	Identities []Identity `json:"identities"`
-	// Credentials are the pre-existing credentials of the scope's roots: a leaked key, a
-	// stolen role session; their owner and account come from the events.
+	// Credentials are the pre-existing credentials of the scope's roots (a leaked key, a
+	// stolen role session; their owner and account come from the events), then the sessions
+	// of pre-existing roles the attacker assumed.
 	Credentials []incident.Credential `json:"credentials"`
 	Signals     []SignalRef           `json:"signals"`
 	// Timeline holds every event of the scope, the owner's too, each with its attribution.
