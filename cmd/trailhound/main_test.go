@@ -521,8 +521,8 @@ func TestInvestigateBusyOwners(t *testing.T) {
 // busy owner's leaked key, seed 5) as trailhound writes them.
 func TestInvestigateGoldenReports(t *testing.T) {
 	dir := t.TempDir()
-	if r := runCLI(t, nil, "simulate", "--out", dir, "--seed", "5", "--days", "3", "--events-per-day", "1500", "--attacks", "1",
-		"--busy-owners", "--ci-runs-per-day", "8", "--no-digests"); r.code != 0 {
+	if r := runCLI(t, nil, "simulate", "--out", dir, "--seed", "5", "--days", "2", "--events-per-day", "1000", "--attacks", "1",
+		"--busy-owners", "--ci-runs-per-day", "6", "--no-digests"); r.code != 0 {
 		t.Fatalf("simulate: exit %d: %s", r.code, r.stderr)
 	}
 	r := runCLIIn(t, dir, nil, "hunt", "-q", "-f", "jsonl", "AWSLogs")
