@@ -32,8 +32,12 @@ const maxRounds = 64
 //   - round after round, the events of every identity the scope has reached, until a round
 //     derives no new identity (an identity's events are what derive the next ones);
 //   - the calls that matter whoever made them: resource deletions (a defender's clean-up
-//     shows in the report) and, once a role is in scope, the SAML and web-identity sessions
+//     shows in the report), the IAM calls that make users, keys, passwords and roles (the
+//     walk back to roots) and, once a role is in scope, the SAML and web-identity sessions
 //     of roles (a role in scope takes in their sessions);
+//   - for a temporary key whose issuing call is not loaded, the STS calls of the 36 hours
+//     before its first use; the identities on the walk back from every root, and the other
+//     calls of a root key's principal (its owner's habits, for attribution);
 //   - the store's activity summary, for blind spots.
 //
 // Investigate then gives, for start and the same signals, the report an Index of every
