@@ -112,6 +112,10 @@ estimated hourly cost of the attacker's infrastructure and a reviewable remediat
 			if errors.Is(err, investigate.ErrNotFound) {
 				return &exitError{code: 1, msg: err.Error()}
 			}
+			if err != nil && db != "" && ctx.Err() == nil {
+				// A store that cannot be read may be damaged: say how to know and what to do.
+				return fmt.Errorf("%w; `trailhound db check %s` says whether the store is damaged, and `trailhound db repair %s` rebuilds it from what its files' own checksums allow", err, db, db)
+			}
 			if err != nil {
 				return err
 			}
