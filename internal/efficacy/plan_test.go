@@ -22,9 +22,9 @@ import (
 
 // The plan efficacy runs a simulated week with busy CI owners behind the leaked keys and all
 // three attacks, at two backgrounds, for several seeds. The 2M-event background takes about a
-// minute per seed on this machine's two cores: it runs only with TRAILHOUND_EFFICACY_2M=1, and
-// its rows in docs/EFFICACY.md come from testdata/plan_2m.md, which that run checks (and
-// rewrites with -update).
+// minute per seed on this machine's two cores: it runs in CI (CI=true) and with
+// TRAILHOUND_EFFICACY_2M=1, and its rows in docs/EFFICACY.md come from testdata/plan_2m.md,
+// which that run checks (and rewrites with -update).
 var (
 	planSeeds = []uint64{1, 2, 3}
 	// planBackgrounds are background events per day over the week: 200k and 2M in all.
@@ -32,6 +32,9 @@ var (
 )
 
 const gate2M = "TRAILHOUND_EFFICACY_2M"
+
+// run2M reports whether the 2M-event background runs: in CI, or when asked.
+func run2M() bool { return os.Getenv(gate2M) != "" || os.Getenv("CI") == "true" }
 
 // planScore is how one plan compares with the ground truth.
 type planScore struct {
@@ -259,7 +262,7 @@ func score(gt *simulate.GroundTruth, at simulate.AttackTruth, rep *investigate.R
 }
 
 // TestPlanEfficacy: with busy owners behind the leaked keys, for every seed at a 200k-event
-// background (and 2M with TRAILHOUND_EFFICACY_2M=1), each attack's plan from its highest
+// background (and 2M in CI or with TRAILHOUND_EFFICACY_2M=1), each attack's plan from its highest
 // signal has no command on anything the attack did not make or use (none on the owners'
 // resources), misses no artefact of the attack, attributes every attacker call to the
 // attacker, and holds no benign identity.
@@ -268,7 +271,7 @@ func TestPlanEfficacy(t *testing.T) {
 		t.Skip("simulates and hunts weeks of CloudTrail")
 	}
 	backgrounds := planBackgrounds[:1]
-	if os.Getenv(gate2M) != "" {
+	if run2M() {
 		backgrounds = planBackgrounds
 	}
 	for _, perDay := range backgrounds {
@@ -301,8 +304,8 @@ func planTable(rows []planScore) string {
 }
 
 // planSection is the plan efficacy section of docs/EFFICACY.md: the 200k rows computed now,
-// the 2M rows from testdata/plan_2m.md (computed, compared and with -update rewritten when
-// TRAILHOUND_EFFICACY_2M is set).
+// the 2M rows from testdata/plan_2m.md (computed, compared and with -update rewritten in CI
+// or when TRAILHOUND_EFFICACY_2M is set).
 func planSection(t *testing.T) string {
 	t.Helper()
 	var rows200k []planScore
@@ -310,7 +313,7 @@ func planSection(t *testing.T) string {
 		rows200k = append(rows200k, planEfficacy(t, seed, planBackgrounds[0])...)
 	}
 	path := filepath.Join("testdata", "plan_2m.md")
-	if os.Getenv(gate2M) != "" {
+	if run2M() {
 		var rows []planScore
 		for _, seed := range planSeeds {
 			rows = append(rows, planEfficacy(t, seed, planBackgrounds[1])...)
@@ -331,8 +334,9 @@ func planSection(t *testing.T) string {
 		"Commands: correct (on an artefact the attack made or used), missed (artefacts without one),\n" +
 		"wrong target (anything else; on the owners' resources in particular), commented out (unknown\n" +
 		"attribution). TestPlanEfficacy fails on any wrong target, any miss, any attacker call not\n" +
-		"attributed to the attacker or any benign identity in scope. The 2M-event rows come from a run\n" +
-		"with " + gate2M + "=1 (about a minute per seed here), kept in internal/efficacy/testdata/plan_2m.md.\n\n")
+		"attributed to the attacker or any benign identity in scope. The 2M-event rows are computed in CI\n" +
+		"(CI=true) and with " + gate2M + "=1 (about a minute per seed here), and kept in\n" +
+		"internal/efficacy/testdata/plan_2m.md.\n\n")
 	b.WriteString("| seed | background events (nominal) | events written | attack | correct | missed | wrong target | on owners' resources | commented out | attacker calls attributed | owner calls in the report | owner resources (listed apart) |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	b.WriteString(planTable(rows200k))
