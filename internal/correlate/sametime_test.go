@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -171,4 +172,91 @@ func runSplit(t testing.TB, cfg Config, stream []in, split int) ([]Alert, *Engin
 		got = append(got, second.Observe(x.hit(), x.fieldFunc())...)
 	}
 	return append(got, second.Flush()...), second
+}
+
+// checkGroups fails unless what each group keeps beside its hits (window.go) says what a
+// count over the hits says: fresh, the duplicate index, the per-rule times, the running
+// counts — and the hits are in time order.
+func checkGroups(t *testing.T, e *Engine) {
+	t.Helper()
+	for _, c := range e.corrs {
+		for _, g := range c.groups {
+			fresh := 0
+			vals := map[string]int32{}
+			ruleN := make([]int32, len(c.Rules))
+			ruleT := make([][]int64, len(c.Rules))
+			dups := map[dupKey]int32{}
+			for i := range g.hits {
+				h := &g.hits[i]
+				if i > 0 && h.t < g.hits[i-1].t {
+					t.Fatalf("%s %q: hits out of time order at %d", c.ID, g.key, i)
+				}
+				if h.gen != g.gen {
+					fresh++
+				}
+				vals[h.val]++
+				ruleN[h.rule]++
+				ruleT[h.rule] = append(ruleT[h.rule], h.t)
+				if h.id != "" {
+					dups[c.dupKey(h)]++
+				}
+			}
+			if g.fresh != fresh {
+				t.Fatalf("%s %q: fresh = %d, %d hits are not in the current alert", c.ID, g.key, g.fresh, fresh)
+			}
+			if g.vals != nil && !maps.Equal(g.vals, vals) {
+				t.Fatalf("%s %q: vals = %v, hits say %v", c.ID, g.key, g.vals, vals)
+			}
+			if g.ruleN != nil && !slices.Equal(g.ruleN, ruleN) {
+				t.Fatalf("%s %q: ruleN = %v, hits say %v", c.ID, g.key, g.ruleN, ruleN)
+			}
+			if g.ruleT != nil && !slices.EqualFunc(g.ruleT, ruleT, slices.Equal) {
+				t.Fatalf("%s %q: ruleT = %v, hits say %v", c.ID, g.key, g.ruleT, ruleT)
+			}
+			if g.dups != nil && !maps.Equal(g.dups, dups) {
+				t.Fatalf("%s %q: duplicate index has %d keys, hits say %d", c.ID, g.key, len(g.dups), len(dups))
+			}
+			if g.ruleT != nil {
+				if got, want := orderedTimes(g.ruleT), orderedPrefix(g.hits, len(c.Rules)); got != want {
+					t.Fatalf("%s %q: ordered prefix from times = %d, scan of the hits = %d", c.ID, g.key, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestWindowBookkeeping checks the groups after every hit of collision-heavy streams, late
+// hits, caps and snapshots included.
+func TestWindowBookkeeping(t *testing.T) {
+	for name, cfg := range collisionConfigs() {
+		t.Run(name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(5, 6))
+			for range 6 {
+				stream := collisionStream(r, 500, r.IntN(2) == 0)
+				e, err := New(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, x := range stream {
+					e.Observe(x.hit(), x.fieldFunc())
+					checkGroups(t, e)
+					if i == len(stream)/2 {
+						var buf bytes.Buffer
+						if err := e.Snapshot(&buf); err != nil {
+							t.Fatal(err)
+						}
+						if e, err = New(cfg); err != nil {
+							t.Fatal(err)
+						}
+						if err := e.Restore(&buf); err != nil {
+							t.Fatal(err)
+						}
+						checkGroups(t, e)
+					}
+				}
+				e.Flush()
+				checkGroups(t, e)
+			}
+		})
+	}
 }
