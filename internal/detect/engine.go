@@ -16,6 +16,10 @@ type Options struct {
 	// Placeholders are the lists behind %name% placeholders of the expand modifier,
 	// keyed by name without percent signs.
 	Placeholders map[string][]string
+
+	// perValue turns off the automaton for long value lists (mergeAny), for the tests that
+	// compare it with matching each value on its own.
+	perValue bool
 }
 
 // Rule is one compiled detection rule.
