@@ -140,6 +140,10 @@ func (a *app) rulesLintCmd() *cobra.Command {
 			n := len(set.Rules.Rules) + len(set.Rules.Correlations)
 			fmt.Fprintf(a.stderr, "%d file(s), %d rule(s) loaded, %d error(s), %d warning(s), %d rule(s) not for CloudTrail\n",
 				len(set.Rules.Files), n, len(el), len(set.Warnings), len(set.Skipped))
+			if len(set.Invalid) > 0 {
+				fmt.Fprintf(a.stderr, "%d error(s) leave correlation rules unable to run: hunt, rules test and investigate refuse this rule set\n%s\n",
+					len(set.Invalid), ruleset.Hint)
+			}
 			if len(el) > 0 {
 				return &exitError{code: 2}
 			}
@@ -169,7 +173,7 @@ func (a *app) rulesTestCmd() *cobra.Command {
 			if len(args) == 0 {
 				set, err = ruleset.Load(ctx, ruleset.Options{Builtin: rules.FS, Placeholders: ph})
 				if err != nil {
-					return err
+					return ruleLoadError(set, err)
 				}
 				files, err = ruletest.Load(rules.FS, ".")
 			} else {
@@ -179,7 +183,7 @@ func (a *app) rulesTestCmd() *cobra.Command {
 				}
 				set, err = ruleset.Load(ctx, ruleset.Options{Paths: paths, Placeholders: ph})
 				if err != nil {
-					return err
+					return ruleLoadError(set, err)
 				}
 				for _, p := range args {
 					fs, err := ruletest.LoadPath(p)
