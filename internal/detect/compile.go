@@ -14,6 +14,7 @@ type compiler struct {
 	searches map[string]node
 	fields   map[string]bool
 	errs     sigma.ErrorList
+	warns    sigma.ErrorList // cost.go
 }
 
 func (c *compiler) compileRule() node {
@@ -119,9 +120,12 @@ func (c *compiler) compileMatcher(m *sigma.Matcher) node {
 		vals = append(vals, c.compileValue(m, v)...)
 	}
 	if m.Field == "" {
-		return &keywordNode{vals: c.mergeAny(m, vals), all: m.MatchAll()}
+		vals = c.mergeAny(m, vals)
+		c.checkCost(m, vals)
+		return &keywordNode{vals: vals, all: m.MatchAll()}
 	}
 	vals = c.mergeAny(m, c.mergeSet(m, vals))
+	c.checkCost(m, vals)
 	var n node = &fieldNode{path: path, vals: vals, all: m.MatchAll()}
 	if m.Has(sigma.ModNeq) {
 		n = notNode{n}
@@ -230,6 +234,7 @@ func (c *compiler) compileValue(m *sigma.Matcher, v *sigma.Value) []valueMatcher
 		if err != nil {
 			return fail("invalid regular expression: %v", err)
 		}
+		c.checkRegex(m, v, re)
 		return []valueMatcher{bytesValue{re}}
 	}
 	if tm := timeModifier(m); tm != "" {

@@ -42,7 +42,8 @@ type Set struct {
 	Correlations Correlations
 	// Skipped are rules of other log sources (and correlations over them).
 	Skipped []Skipped
-	// Warnings are lint findings that did not reject a rule.
+	// Warnings are lint findings that did not reject a rule, and rules that compile but are
+	// slow to match (detect.Engine.Warnings), sorted.
 	Warnings sigma.ErrorList
 	// Invalid are the errors that leave a correlation rule unable to run (sigma's
 	// RuleSet.Invalid, a referenced rule that did not compile, what the correlation engine
@@ -137,6 +138,8 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 		return nil, fmt.Errorf("compiling rules: %w", err)
 	}
 	s.Engine = eng
+	s.Warnings = append(s.Warnings, eng.Warnings()...)
+	s.Warnings.Sort()
 	compiled := map[string]bool{}
 	for _, r := range eng.Rules() {
 		compiled[r.Info.ID] = true

@@ -105,3 +105,38 @@ func TestInvalidCorrelationStopsEveryCommand(t *testing.T) {
 		t.Errorf("rules lint with the reference fixed: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestRulesLintWarnsAboutSlowRules: rules lint reports a rule that makes matching slow as a
+// positioned warning and still exits 0; --help says so.
+func TestRulesLintWarnsAboutSlowRules(t *testing.T) {
+	dir := t.TempDir()
+	var vals strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&vals, "            - 'zq%d*x%d'\n", i, i)
+	}
+	rule := "title: Slow\nid: 6a1f0a4e-2c1b-4d8e-9f3a-0b1c2d3e4f50\nlogsource: {product: aws, service: cloudtrail}\n" +
+		"detection:\n    sel:\n        eventName: CreateUser\n        userAgent:\n" + vals.String() +
+		"    every:\n        requestParameters|contains: zqzq\n    condition: sel or every\nlevel: low\n"
+	path := filepath.Join(dir, "slow.yml")
+	if err := os.WriteFile(path, []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "rules", "lint", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0: warnings do not fail lint\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{
+		path + ":7:9: 200 values of userAgent are matched one at a time",
+		path + ":209:9: substring search of the whole requestParameters object in every event",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("lint output misses %q:\n%s", want, r.stdout)
+		}
+	}
+	if n := strings.Count(r.stdout, "(warning)"); n != 2 || !strings.Contains(r.stderr, "2 warning(s)") {
+		t.Errorf("want 2 warnings, each marked; got %d:\n%s%s", n, r.stdout, r.stderr)
+	}
+	if h := runCLI(t, nil, "rules", "lint", "--help"); !strings.Contains(h.stdout, "warnings never fail lint") {
+		t.Errorf("rules lint --help does not document warnings:\n%s", h.stdout)
+	}
+}
