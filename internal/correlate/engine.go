@@ -846,8 +846,24 @@ func (q *pendingQueue) push(p *pending) {
 		q.fifo = append(q.fifo, p)
 		return
 	}
+	// A caller that sorts the hits of one event by another key than the rule id (hunt: by
+	// the rule's position) sends them a few places out of order: insert such a hit into
+	// the FIFO's last places rather than into the heap, which would otherwise hold one hit
+	// of every event until the watermark passes (a burst: n log n string compares).
+	n := len(q.fifo)
+	i := n - 1
+	for i > q.head && n-i < reorderWindow && comparePending(q.fifo[i-1], p) > 0 {
+		i--
+	}
+	if i > q.head && comparePending(q.fifo[i-1], p) <= 0 {
+		q.fifo = slices.Insert(q.fifo, i, p)
+		return
+	}
 	heap.Push(&q.heap, p)
 }
+
+// reorderWindow is how far back from its end the FIFO takes a hit that arrives out of order.
+const reorderWindow = 8
 
 // fromFIFO says whether the next hit is the FIFO's head.
 func (q *pendingQueue) fromFIFO() bool {
