@@ -127,3 +127,23 @@ func TestRegexShape(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRegexShape: the shape of any expression that compiles is computed without panicking,
+// and counts no more literal alternatives than the expression has branches.
+func FuzzRegexShape(f *testing.F) {
+	for _, s := range []string{`(a|b|c)`, `(?i)x|y`, `[(|)]`, `\|`, `(?:a|(b|c))|d`, `(?`, `a\`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, expr string) {
+		if n := literalBranches(expr); n > strings.Count(expr, "|")+1 {
+			t.Fatalf("literalBranches(%q) = %d, more than its branches", expr, n)
+		}
+		r, err := CompileRegex(expr, 0)
+		if err != nil {
+			return
+		}
+		if sh := r.Shape(); sh.Insts <= 0 {
+			t.Fatalf("Shape(%q) = %+v: no instructions", expr, sh)
+		}
+	})
+}

@@ -3,6 +3,8 @@ package ruleset
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -151,5 +153,23 @@ func TestPublicRulesHaveNoInvalidCorrelations(t *testing.T) {
 	}
 	if len(set.Invalid) != 0 || len(set.Correlations.Rules) == 0 {
 		t.Errorf("%d invalid, %d correlations loaded: %v", len(set.Invalid), len(set.Correlations.Rules), set.Invalid)
+	}
+}
+
+// TestUserCorrelationOverBuiltinRule: references are resolved once over the built-in and the
+// user's files together, so a user's correlation over a built-in rule loads (checking the
+// user's files alone used to report the rule as unknown, which stopped hunt --rules).
+func TestUserCorrelationOverBuiltinRule(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mine.yml")
+	if err := os.WriteFile(path, []byte(correlationYAML("many", "event_count", "created")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := Load(context.Background(), Options{Builtin: fstest.MapFS{"b.yml": {Data: []byte(helperYAML)}}, Paths: []string{dir}})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if len(set.Correlations.Rules) != 1 || set.Correlations.Rules[0].ID != "many" {
+		t.Errorf("correlations %+v, want the user's one", set.Correlations.Rules)
 	}
 }
