@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -206,8 +207,9 @@ func (a *app) resolveFormat(f string) (string, error) {
 
 // loadRules loads rules for a run. An error in any rule stops the run before it starts
 // (running the rules that loaded would read as a clean result for the ones that did not),
-// and so does a --rules path without a rule file; rules of other log sources are skipped
-// with a notice.
+// with exit code 2 and a hint when it leaves a correlation unable to run (its rules would
+// run without it), and so does a --rules path without a rule file; rules of other log
+// sources are skipped with a notice.
 func (a *app) loadRules(cmd *cobra.Command, opts ruleset.Options) (*ruleset.Set, error) {
 	set, err := ruleset.Load(cmd.Context(), opts)
 	var el sigma.ErrorList
@@ -215,7 +217,7 @@ func (a *app) loadRules(cmd *cobra.Command, opts ruleset.Options) (*ruleset.Set,
 		return nil, err
 	}
 	if len(el) > 0 {
-		return nil, ruleErrors(el)
+		return nil, ruleLoadError(set, el)
 	}
 	for _, p := range opts.Paths {
 		if !holdsRuleFile(set, p) {
@@ -261,6 +263,34 @@ func holdsRuleFile(set *ruleset.Set, path string) bool {
 		}
 	}
 	return false
+}
+
+// ruleLoadError is the error of a command whose rules do not all load: invalidCorrelations
+// when a correlation cannot run, else ruleErrors. An error that is not about rules is
+// returned as it is.
+func ruleLoadError(set *ruleset.Set, err error) error {
+	var el sigma.ErrorList
+	if !errors.As(err, &el) {
+		return err
+	}
+	if set.CheckCorrelations() != nil {
+		return invalidCorrelations(set, el)
+	}
+	return ruleErrors(el)
+}
+
+// invalidCorrelations is the error of a run whose rules leave a correlation unable to run:
+// exit code 2, the errors that do first (then the others, as ruleErrors lists them), and
+// what to do.
+func invalidCorrelations(set *ruleset.Set, el sigma.ErrorList) error {
+	all := slices.Clone(set.Invalid)
+	for _, e := range el {
+		if !slices.ContainsFunc(set.Invalid, func(x *sigma.Error) bool { return *x == *e }) {
+			all = append(all, e)
+		}
+	}
+	return &exitError{code: 2, msg: fmt.Sprintf("%d error(s) leave correlation rules unable to run; %s\n%s",
+		len(set.Invalid), ruleErrors(all), ruleset.Hint)}
 }
 
 func (a *app) writeSignals(format string, of outputFlags, min signal.Level, sigs []signal.Signal) error {

@@ -4,7 +4,7 @@
 //
 //	0  the command ran (signals found or not)
 //	1  the command failed (bad arguments, unreadable rules, I/O errors)
-//	2  rule problems: lint found errors, or rule tests failed
+//	2  rule problems: lint found errors, rule tests failed, or a correlation rule cannot run
 //	3  --strict was given and some records were rejected
 //	4  files inside folders could not be read (without --allow-unreadable)
 //	130 interrupted (Ctrl-C; 143 for SIGTERM), after a one-line summary of what was done

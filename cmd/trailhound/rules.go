@@ -117,6 +117,26 @@ func (a *app) rulesLintCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lint [PATH...]",
 		Short: "Report every error of every rule, with file:line:col (built-in rules when no path)",
+		Long: `lint loads the rules as hunt does (built-in rules when no path is given) and prints every
+problem with its file:line:col, sorted. The exit code is 2 when there are errors, 0 otherwise:
+warnings never fail lint.
+
+Errors leave a rule out of a run. An error that leaves a correlation rule unable to run also
+makes hunt, investigate and rules test refuse the whole rule set (exit 2).
+
+Warnings, marked "(warning)", are lint findings (tag and date formats, unused searches) and
+rules that make matching slow, with an estimate of their cost per value (thresholds measured
+on this engine: BenchmarkRuleCost, bench/PERFORMANCE.md "Rule cost"):
+  - more than 142 values of one field matched one at a time (values with '?' or a star inside,
+    |all): about 35 ns each, 5 µs in all; plain |contains, |startswith, |endswith values are
+    matched together by one automaton, however many;
+  - a regular expression without a literal of 3 characters or more that every match contains
+    (the prefilter skips values without it), estimated at 5 µs or more per 100-byte value:
+    about 70 ns per instruction of its program when tried at every position, 2 ns when
+    anchored at the start; a large alternation of literals is better written as a list of
+    values; several such expressions of one field, together;
+  - in a rule whose condition names no eventName (it meets every event): a keyword search, or
+    a substring search of a whole object (requestParameters, responseElements, ...).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ph, err := iocs.placeholders()
 			if err != nil {
@@ -140,6 +160,10 @@ func (a *app) rulesLintCmd() *cobra.Command {
 			n := len(set.Rules.Rules) + len(set.Rules.Correlations)
 			fmt.Fprintf(a.stderr, "%d file(s), %d rule(s) loaded, %d error(s), %d warning(s), %d rule(s) not for CloudTrail\n",
 				len(set.Rules.Files), n, len(el), len(set.Warnings), len(set.Skipped))
+			if len(set.Invalid) > 0 {
+				fmt.Fprintf(a.stderr, "%d error(s) leave correlation rules unable to run: hunt, rules test and investigate refuse this rule set\n%s\n",
+					len(set.Invalid), ruleset.Hint)
+			}
 			if len(el) > 0 {
 				return &exitError{code: 2}
 			}
@@ -169,7 +193,7 @@ func (a *app) rulesTestCmd() *cobra.Command {
 			if len(args) == 0 {
 				set, err = ruleset.Load(ctx, ruleset.Options{Builtin: rules.FS, Placeholders: ph})
 				if err != nil {
-					return err
+					return ruleLoadError(set, err)
 				}
 				files, err = ruletest.Load(rules.FS, ".")
 			} else {
@@ -179,7 +203,7 @@ func (a *app) rulesTestCmd() *cobra.Command {
 				}
 				set, err = ruleset.Load(ctx, ruleset.Options{Paths: paths, Placeholders: ph})
 				if err != nil {
-					return err
+					return ruleLoadError(set, err)
 				}
 				for _, p := range args {
 					fs, err := ruletest.LoadPath(p)

@@ -121,3 +121,92 @@ func heapInUse() int64 {
 	runtime.ReadMemStats(&ms)
 	return int64(ms.HeapAlloc)
 }
+
+// sameTimeConfigs are the correlations a burst of same-time hits meets: the grouping of a
+// detection rule's signals as hunt configures it (a window of one second firing on every hit,
+// grouped by KeepAlive), and one correlation of each type with the default caps.
+func sameTimeConfigs() map[string][]Correlation {
+	return map[string][]Correlation{
+		"grouping": {{ID: "signal:A", Type: EventCount, Rules: []string{"A"}, GroupBy: []string{"user"},
+			Timespan: time.Second, Condition: gte(1), KeepAlive: time.Hour}},
+		"all_types": {
+			{ID: "count", Type: EventCount, Rules: []string{"A", "B"}, GroupBy: []string{"user"}, Timespan: 10 * m, Condition: gte(10)},
+			{ID: "values", Type: ValueCount, Rules: []string{"A"}, GroupBy: []string{"user"}, ValueFields: []string{"ip"},
+				Timespan: 10 * m, Condition: gte(3)},
+			{ID: "temporal", Type: Temporal, Rules: []string{"A", "B"}, GroupBy: []string{"user"}, Timespan: 10 * m},
+			{ID: "ordered", Type: TemporalOrdered, Rules: []string{"A", "B"}, GroupBy: []string{"user"}, Timespan: 10 * m},
+			{ID: "new", Type: NewValue, Rules: []string{"A"}, GroupBy: []string{"user"}, ValueFields: []string{"ip"}},
+		},
+	}
+}
+
+// BenchmarkSameTime feeds n hits of one actor per op: all in one second with distinct event
+// ids (one event copied, as a burst looks), all in one second with one event id (one event
+// delivered n times), or one per second (the same hits spread over time); late-burst is the
+// burst arriving an hour behind the latest event time seen, so every hit of it is late. The
+// stateful cost must be linear in the hits of a second: ns/event of a burst stays near that
+// of the spread.
+func BenchmarkSameTime(b *testing.B) {
+	layouts := []struct {
+		name   string
+		at     func(i int) time.Time
+		sameID bool
+		late   bool
+	}{
+		{"burst", func(int) time.Time { return t0 }, false, false},
+		{"burst-same-id", func(int) time.Time { return t0 }, true, false},
+		{"spread", func(i int) time.Time { return t0.Add(time.Duration(i) * time.Second) }, false, false},
+		{"late-burst", func(int) time.Time { return t0 }, false, true},
+	}
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		for cname, corrs := range sameTimeConfigs() {
+			for _, l := range layouts {
+				b.Run(fmt.Sprintf("%s/%s/n=%d", cname, l.name, n), func(b *testing.B) {
+					if l.late && cname == "all_types" && n > 10_000 {
+						// Late, each firing of count, temporal and ordered opens an alert
+						// that closes at once, holding the whole window: n alerts of
+						// 10,000 events each (doc.go, Cost).
+						b.Skip("output-bound: every late hit opens an alert of MaxHitsPerGroup events")
+					}
+					hits := make([]Hit, n)
+					for i := range hits {
+						id := i
+						if l.sameID {
+							id = 0
+						}
+						hits[i] = benchHit([]string{"A", "B"}[i%2], l.at(i), id)
+					}
+					fields := func(name string) string {
+						if name == "user" {
+							return "arn:aws:iam::111122223333:user/alice"
+						}
+						return "140.213.52.17"
+					}
+					var ms0, ms1 runtime.MemStats
+					runtime.ReadMemStats(&ms0)
+					b.ResetTimer()
+					alerts := 0
+					for range b.N {
+						e, err := New(Config{Correlations: corrs})
+						if err != nil {
+							b.Fatal(err)
+						}
+						if l.late {
+							e.Observe(benchHit("A", t0.Add(time.Hour), -1), fields)
+						}
+						for _, h := range hits {
+							alerts += len(e.Observe(h, fields))
+						}
+						alerts += len(e.Flush())
+					}
+					b.StopTimer()
+					runtime.ReadMemStats(&ms1)
+					events := float64(b.N) * float64(n)
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/events, "ns/event")
+					b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/events, "allocs/event")
+					b.ReportMetric(float64(alerts)/float64(b.N), "alerts")
+				})
+			}
+		}
+	}
+}

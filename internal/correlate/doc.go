@@ -84,6 +84,24 @@
 // older than the window, whose values are all older than Forget and that have no open alert
 // are dropped as the watermark advances.
 //
+// # Cost
+//
+// A hit costs the same whatever the number of hits sharing its event time — a burst of a
+// million copies of an event in one second costs what the same hits one second apart cost
+// (BenchmarkSameTime). The duplicate check compares a hit with the held hits of its time one
+// by one while they are few and through an index of the group's hits once a run of them is
+// long; an alert finds the ids of its latest time by bisection (hits in order come in event
+// id order); temporal_ordered computes its ordered prefix from each rule's hit times by
+// bisection. In order, a hit costs O(log hits) plus the evidence it adds to an alert.
+//
+// A late hit costs the windows it changes: one per held hit within timespan after it, each
+// measured in O(1) for event_count or when the window is all the group holds, else by a
+// pass over the window (at most MaxHitsPerGroup hits). A late firing that opens an alert
+// adds the whole window to it; that alert closes at once, its deadline being behind the
+// watermark, so a late burst whose firings each open an alert costs a window per hit — the
+// size of the evidence those alerts carry. A new_value group at MaxValuesPerGroup finds the
+// value to forget with a pass over its values.
+//
 // # Durable state
 //
 // Snapshot and Restore write and read the whole state (a versioned JSON format); SaveFile

@@ -138,6 +138,9 @@ type group struct {
 	vals  map[string]int32 // ValueCount: hits per value in hits
 	seen  *valueSet        // NewValue: value -> latest event time seen
 	ruleN []int32          // Temporal*: hits per rule in hits
+	ruleT [][]int64        // TemporalOrdered: per rule, the times of its hits in hits (window.go)
+	dups  map[dupKey]int32 // hits by (time, id[, rule]) once a same-time run is long (window.go)
+	fresh int              // hits whose gen is not gen: not in the current alert
 	last  int64            // latest hit time
 	alert *openAlert
 	gen   uint32 // generation of the current alert
@@ -370,8 +373,11 @@ func (e *Engine) newGroup(c *corr, key string, now int64) *group {
 	switch c.Type {
 	case ValueCount:
 		g.vals = map[string]int32{}
-	case Temporal, TemporalOrdered:
+	case Temporal:
 		g.ruleN = make([]int32, len(c.Rules))
+	case TemporalOrdered:
+		g.ruleN = make([]int32, len(c.Rules))
+		g.ruleT = make([][]int64, len(c.Rules))
 	case NewValue:
 		g.seen = &valueSet{}
 	}
@@ -432,7 +438,7 @@ func (e *Engine) processNewValue(c *corr, g *group, h hit, late bool) {
 	}
 	if isNew && h.t >= c.start+int64(c.Learning) {
 		w := []hit{h}
-		e.fire(c, g, w, 0, late)
+		e.fire(c, g, w, 0, late, -1)
 	}
 }
 
@@ -443,36 +449,27 @@ func (e *Engine) processWindow(c *corr, g *group, h hit, late bool) {
 		for n < len(g.hits) && g.hits[n].t < h.t-span {
 			n++
 		}
-		e.removeFront(c, g, n)
+		g.removeFront(c, n)
 	}
 	pos := len(g.hits)
 	if late || (pos > 0 && g.hits[pos-1].t > h.t) {
-		pos, _ = slices.BinarySearchFunc(g.hits, h.t+1, func(x hit, t int64) int { return cmp.Compare(x.t, t) })
+		pos = searchTime(g.hits, h.t+1)
 	}
-	if h.id != "" {
-		perRule := c.Type == Temporal || c.Type == TemporalOrdered
-		for i := pos - 1; i >= 0 && g.hits[i].t == h.t; i-- {
-			if g.hits[i].id == h.id && (!perRule || g.hits[i].rule == h.rule) {
-				e.n.Duplicates++
-				return
-			}
-		}
+	if g.isDuplicate(c, pos, &h) {
+		e.n.Duplicates++
+		return
 	}
 	if c.Type == ValueCount {
 		if _, ok := g.vals[h.val]; !ok && len(g.vals) >= e.cfg.MaxValuesPerGroup {
 			e.n.DroppedValues++
 			return
 		}
-		g.vals[h.val]++
-	}
-	if g.ruleN != nil {
-		g.ruleN[h.rule]++
 	}
 	h.gen = 0
-	g.hits = slices.Insert(g.hits, pos, h)
+	g.insert(c, pos, h)
 	if over := len(g.hits) - e.cfg.MaxHitsPerGroup; over > 0 {
 		e.n.DroppedHits += int64(over)
-		e.removeFront(c, g, over)
+		g.removeFront(c, over)
 		pos -= over
 		if pos < 0 {
 			return // the hit itself was the oldest
@@ -481,38 +478,23 @@ func (e *Engine) processWindow(c *corr, g *group, h hit, late bool) {
 	if !late {
 		j := len(g.hits) - 1
 		if c.Condition.Holds(e.measureFull(c, g)) {
-			e.fire(c, g, g.hits, j, false)
+			e.fire(c, g, g.hits, j, false, -1)
 		}
 		return
 	}
 	// A late hit changes the windows ending at it and at every later hit within timespan.
 	for j := pos; j < len(g.hits) && g.hits[j].t <= h.t+span; j++ {
-		lo, _ := slices.BinarySearchFunc(g.hits[:j+1], g.hits[j].t-span, func(x hit, t int64) int { return cmp.Compare(x.t, t) })
+		lo := searchTime(g.hits[:j+1], g.hits[j].t-span)
 		w := g.hits[lo : j+1]
-		if c.Condition.Holds(measure(c, w)) {
-			e.fire(c, g, w, len(w)-1, true)
+		n := 0
+		if lo == 0 && j == len(g.hits)-1 {
+			n = e.measureFull(c, g) // the whole window held: the running counts say it
+		} else {
+			n = measure(c, w)
 		}
-	}
-}
-
-func (e *Engine) removeFront(c *corr, g *group, n int) {
-	if n <= 0 {
-		return
-	}
-	for _, h := range g.hits[:n] {
-		if g.vals != nil {
-			if g.vals[h.val]--; g.vals[h.val] <= 0 {
-				delete(g.vals, h.val)
-			}
+		if c.Condition.Holds(n) {
+			e.fire(c, g, w, len(w)-1, true, pos-lo)
 		}
-		if g.ruleN != nil {
-			g.ruleN[h.rule]--
-		}
-	}
-	clear(g.hits[:n])
-	g.hits = g.hits[n:]
-	if len(g.hits) == 0 {
-		g.hits = nil
 	}
 }
 
@@ -540,7 +522,7 @@ func (e *Engine) measureFull(c *corr, g *group) int {
 	if lowerBoundsOnly(c.Condition) && !c.Condition.Holds(possible) {
 		return possible
 	}
-	return orderedPrefix(g.hits, len(c.Rules))
+	return orderedTimes(g.ruleT)
 }
 
 func lowerBoundsOnly(cond Condition) bool {
@@ -598,8 +580,9 @@ func orderedPrefix(w []hit, rules int) int {
 }
 
 // fire records that the condition held for the window w ending at w[j], and feeds the firing
-// to the correlations that reference c.
-func (e *Engine) fire(c *corr, g *group, w []hit, j int, late bool) {
+// to the correlations that reference c. For a window changed by a late hit, lateAt is the
+// index of that hit in w (-1 otherwise).
+func (e *Engine) fire(c *corr, g *group, w []hit, j int, late bool, lateAt int) {
 	trig := w[j]
 	a := g.alert
 	if a != nil && !late && (trig.t-a.last > int64(c.KeepAlive) || trig.t-a.first > int64(c.MaxDuration)) {
@@ -608,22 +591,32 @@ func (e *Engine) fire(c *corr, g *group, w []hit, j int, late bool) {
 	}
 	if a == nil {
 		g.gen++
-		a = &openAlert{c: c, g: g, first: trig.t, last: trig.t, gen: g.gen}
+		g.fresh = len(g.hits)
+		a = &openAlert{c: c, g: g, first: trig.t, last: trig.t, gen: g.gen, curSorted: true}
 		g.alert = a
 		heap.Push(&e.alerts, a)
 	}
 	// In order, the hits not yet in the alert are a suffix of the window (windows only slide
-	// forward); a late hit may sit anywhere.
-	start := 0
-	if !late {
+	// forward); a late hit may sit anywhere, but when the group holds no other hit outside the
+	// alert (g.fresh), the late hit is the only one to look at.
+	start, end := 0, j
+	switch {
+	case !late:
 		start = j + 1
 		for start > 0 && w[start-1].gen != a.gen {
 			start--
 		}
+	case lateAt >= 0 && g.fresh == 0:
+		start = j + 1
+	case lateAt >= 0 && g.fresh == 1 && w[lateAt].gen != a.gen:
+		start, end = lateAt, lateAt
 	}
-	for i := start; i <= j; i++ {
+	for i := start; i <= end; i++ {
 		if w[i].gen != a.gen {
 			w[i].gen = a.gen
+			if c.Type != NewValue { // a new_value firing's hit is not held
+				g.fresh--
+			}
 			a.add(&w[i], c, e.cfg)
 		}
 	}
@@ -677,21 +670,28 @@ type openAlert struct {
 	gen  uint32
 	idx  int // in the alert heap
 	// curT and curIDs are the time and ids of the latest hits added, to add an event matched
-	// by several referenced rules once (its hits have the same time).
-	curT   int64
-	curIDs []string
+	// by several referenced rules once (its hits have the same time). Hits added in order come
+	// in event id order, so curIDs is sorted (curSorted) and searched by bisection; once late
+	// hits have unsorted it and it is long, curSet indexes it.
+	curT      int64
+	curIDs    []string
+	curSorted bool
+	curSet    map[string]struct{}
 }
+
+// curScan is the length of an unsorted curIDs up to which it is scanned rather than indexed.
+const curScan = 16
 
 func (a *openAlert) add(h *hit, c *corr, cfg Config) {
 	if h.id != "" {
 		if len(a.curIDs) > 0 && h.t == a.curT {
-			if slices.Contains(a.curIDs, h.id) {
+			if a.hasCur(h.id) {
 				return
 			}
 		} else {
-			a.curT, a.curIDs = h.t, a.curIDs[:0]
+			a.resetCur(h.t)
 		}
-		a.curIDs = append(a.curIDs, h.id)
+		a.addCur(h.id)
 	}
 	a.count++
 	if h.t < a.first {
@@ -707,6 +707,46 @@ func (a *openAlert) add(h *hit, c *corr, cfg Config) {
 	}
 	if h.val != "" && len(a.vals) < cfg.MaxEventIDs && !slices.Contains(a.vals, h.val) {
 		a.vals = append(a.vals, h.val)
+	}
+}
+
+// hasCur reports whether id is in curIDs.
+func (a *openAlert) hasCur(id string) bool {
+	switch {
+	case a.curSet != nil:
+		_, ok := a.curSet[id]
+		return ok
+	case a.curSorted:
+		_, ok := slices.BinarySearch(a.curIDs, id)
+		return ok
+	}
+	return slices.Contains(a.curIDs, id)
+}
+
+// resetCur starts the ids of a new time.
+func (a *openAlert) resetCur(t int64) {
+	a.curT, a.curSorted, a.curSet = t, true, nil
+	if cap(a.curIDs) > 1024 {
+		a.curIDs = nil // a burst is over: do not keep its array
+	} else {
+		a.curIDs = a.curIDs[:0]
+	}
+}
+
+// addCur appends id, which is not in curIDs.
+func (a *openAlert) addCur(id string) {
+	if n := len(a.curIDs); a.curSorted && n > 0 && a.curIDs[n-1] > id {
+		a.curSorted = false
+	}
+	a.curIDs = append(a.curIDs, id)
+	switch {
+	case a.curSet != nil:
+		a.curSet[id] = struct{}{}
+	case !a.curSorted && len(a.curIDs) > curScan:
+		a.curSet = make(map[string]struct{}, 2*len(a.curIDs))
+		for _, x := range a.curIDs {
+			a.curSet[x] = struct{}{}
+		}
 	}
 }
 
@@ -806,8 +846,24 @@ func (q *pendingQueue) push(p *pending) {
 		q.fifo = append(q.fifo, p)
 		return
 	}
+	// A caller that sorts the hits of one event by another key than the rule id (hunt: by
+	// the rule's position) sends them a few places out of order: insert such a hit into
+	// the FIFO's last places rather than into the heap, which would otherwise hold one hit
+	// of every event until the watermark passes (a burst: n log n string compares).
+	n := len(q.fifo)
+	i := n - 1
+	for i > q.head && n-i < reorderWindow && comparePending(q.fifo[i-1], p) > 0 {
+		i--
+	}
+	if i > q.head && comparePending(q.fifo[i-1], p) <= 0 {
+		q.fifo = slices.Insert(q.fifo, i, p)
+		return
+	}
 	heap.Push(&q.heap, p)
 }
+
+// reorderWindow is how far back from its end the FIFO takes a hit that arrives out of order.
+const reorderWindow = 8
 
 // fromFIFO says whether the next hit is the FIFO's head.
 func (q *pendingQueue) fromFIFO() bool {

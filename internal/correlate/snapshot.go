@@ -242,14 +242,10 @@ func (e *Engine) load(st *snapState) error {
 				if err != nil {
 					return fmt.Errorf("correlation %q: %w", c.ID, err)
 				}
-				h := hit{t: sh.T, id: sh.ID, val: encodeValues(sh.Value), rule: sh.Rule, gen: sh.Gen, hdr: hd}
-				g.hits = append(g.hits, h)
-				if g.vals != nil {
-					g.vals[h.val]++
+				if n := len(g.hits); n > 0 && sh.T < g.hits[n-1].t {
+					return fmt.Errorf("correlation %q: group %q: hits out of time order", c.ID, sg.Group)
 				}
-				if g.ruleN != nil {
-					g.ruleN[h.rule]++
-				}
+				g.insert(c, len(g.hits), hit{t: sh.T, id: sh.ID, val: encodeValues(sh.Value), rule: sh.Rule, gen: sh.Gen, hdr: hd})
 			}
 			for _, s := range sg.Seen {
 				if g.seen != nil {
@@ -259,7 +255,7 @@ func (e *Engine) load(st *snapState) error {
 			if sa := sg.Alert; sa != nil {
 				a := &openAlert{c: c, g: g, first: sa.First, last: sa.Last, firings: sa.Firings,
 					count: sa.Count, dropped: sa.Dropped, gen: sa.Gen, ids: sa.EventIDs, hdrs: headerPointers(sa.Headers),
-					curT: sa.CurT, curIDs: sa.CurIDs}
+					curT: sa.CurT, curIDs: sa.CurIDs, curSorted: slices.IsSorted(sa.CurIDs)}
 				for _, v := range sa.Values {
 					a.vals = append(a.vals, encodeValues(v))
 				}

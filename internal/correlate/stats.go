@@ -40,7 +40,10 @@ func (e *Engine) Stats() Stats {
 		for _, g := range c.groups {
 			b += groupLen + mapEntry + 2*int64(len(g.key))
 			s.Hits += len(g.hits)
-			b += int64(cap(g.hits))*hitLen + int64(cap(g.ruleN))*4
+			b += int64(cap(g.hits))*hitLen + int64(cap(g.ruleN))*4 + int64(len(g.dups))*(mapEntry+24)
+			for _, ts := range g.ruleT {
+				b += int64(cap(ts)) * 8
+			}
 			for _, h := range g.hits {
 				b += int64(len(h.id)+len(h.val)) + headerLen
 			}
@@ -61,7 +64,8 @@ func (e *Engine) Stats() Stats {
 		}
 	}
 	for _, a := range e.alerts.s {
-		b += alertLen + int64(len(a.hdrs))*headerLen + int64(len(a.ids))*idLen
+		b += alertLen + int64(len(a.hdrs))*headerLen + int64(len(a.ids))*idLen +
+			int64(cap(a.curIDs))*16 + int64(len(a.curSet))*mapEntry
 	}
 	s.Bytes = b
 	return s

@@ -14,6 +14,7 @@ type compiler struct {
 	searches map[string]node
 	fields   map[string]bool
 	errs     sigma.ErrorList
+	warns    sigma.ErrorList // cost.go
 }
 
 func (c *compiler) compileRule() node {
@@ -119,9 +120,12 @@ func (c *compiler) compileMatcher(m *sigma.Matcher) node {
 		vals = append(vals, c.compileValue(m, v)...)
 	}
 	if m.Field == "" {
+		vals = c.mergeAny(m, vals)
+		c.checkCost(m, vals)
 		return &keywordNode{vals: vals, all: m.MatchAll()}
 	}
-	vals = c.mergeSet(m, vals)
+	vals = c.mergeAny(m, c.mergeSet(m, vals))
+	c.checkCost(m, vals)
 	var n node = &fieldNode{path: path, vals: vals, all: m.MatchAll()}
 	if m.Has(sigma.ModNeq) {
 		n = notNode{n}
@@ -151,6 +155,41 @@ func (c *compiler) mergeSet(m *sigma.Matcher, vals []valueMatcher) []valueMatche
 		return vals
 	}
 	return []valueMatcher{setValue{set}}
+}
+
+// anyMin is the number of string values of one matcher from which those that an automaton
+// can serve are matched together (match.Any) instead of one by one. Below it asking each
+// value is as fast: BenchmarkAnyContains in internal/match, bench/PERFORMANCE.md.
+const anyMin = 16
+
+// mergeAny replaces the string values that match.Any serves (values whose only wildcards
+// are stars at their ends) with one automaton, when there are anyMin of them or more and any
+// one value may match (not |all, where each value must be found on its own).
+func (c *compiler) mergeAny(m *sigma.Matcher, vals []valueMatcher) []valueMatcher {
+	if m.MatchAll() || c.opts.perValue {
+		return vals
+	}
+	var strs []*match.String
+	var other []valueMatcher
+	for _, v := range vals {
+		if s, ok := v.(stringValue); ok {
+			strs = append(strs, s.s)
+		} else {
+			other = append(other, v)
+		}
+	}
+	if len(strs) < anyMin {
+		return vals
+	}
+	a, rest := match.NewAny(strs)
+	if a == nil || a.Len() < anyMin {
+		return vals
+	}
+	out := []valueMatcher{bytesValue{a}}
+	for _, s := range rest {
+		out = append(out, stringValue{s})
+	}
+	return append(out, other...)
 }
 
 func literal(pattern string) (string, bool) { return match.Literal(pattern) }
@@ -195,6 +234,7 @@ func (c *compiler) compileValue(m *sigma.Matcher, v *sigma.Value) []valueMatcher
 		if err != nil {
 			return fail("invalid regular expression: %v", err)
 		}
+		c.checkRegex(m, v, re)
 		return []valueMatcher{bytesValue{re}}
 	}
 	if tm := timeModifier(m); tm != "" {

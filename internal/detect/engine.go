@@ -16,6 +16,10 @@ type Options struct {
 	// Placeholders are the lists behind %name% placeholders of the expand modifier,
 	// keyed by name without percent signs.
 	Placeholders map[string][]string
+
+	// perValue turns off the automaton for long value lists (mergeAny), for the tests that
+	// compare it with matching each value on its own.
+	perValue bool
 }
 
 // Rule is one compiled detection rule.
@@ -36,6 +40,7 @@ type Engine struct {
 	index  map[string][]int32 // folded eventName -> candidate rules, sorted, including always
 	always []int32            // rules that any event may match
 	fields map[string]bool
+	warns  sigma.ErrorList
 }
 
 // Compile compiles the given rules. Rules whose logsource is not AWS CloudTrail are the
@@ -52,6 +57,11 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, error) {
 			errs = append(errs, c.errs...)
 			continue
 		}
+		req := requiredNames(sr)
+		if req == nil {
+			c.checkEveryEvent()
+		}
+		e.warns = append(e.warns, c.warns...)
 		lvl, err := signal.ParseLevel(sr.Level)
 		if err != nil {
 			lvl = signal.LevelInformational
@@ -63,7 +73,6 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, error) {
 			root:  root,
 		}
 		e.rules = append(e.rules, r)
-		req := requiredNames(sr)
 		if req == nil {
 			e.always = append(e.always, int32(r.Index))
 			continue
@@ -78,8 +87,14 @@ func Compile(rules []*sigma.Rule, opts Options) (*Engine, error) {
 		e.index[n] = dedup(merged)
 	}
 	errs.Sort()
+	e.warns.Sort()
 	return e, errs.Err()
 }
+
+// Warnings returns what makes compiled rules slow to match, with positions, sorted: long
+// value lists matched one value at a time, costly regular expressions, substring searches
+// of whole objects or keywords in rules that meet every event (cost.go).
+func (e *Engine) Warnings() sigma.ErrorList { return e.warns }
 
 func dedup(s []int32) []int32 {
 	out := s[:0]

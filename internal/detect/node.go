@@ -196,7 +196,7 @@ func (s setValue) match(m *Matcher, _ *event.Event, v *fastjson.Value) bool {
 	return ok && s.s.Match(b)
 }
 
-// bytesMatcher is what regexes and CIDR lists provide.
+// bytesMatcher is what regexes, CIDR lists and match.Any provide.
 type bytesMatcher interface{ Match([]byte) bool }
 
 type bytesValue struct{ b bytesMatcher }

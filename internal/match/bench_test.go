@@ -139,6 +139,8 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	re, _ := CompileRegex(`^arn:aws:sts::\d{12}:`, RegexI)
 	cidr, _ := CompileCIDR("10.0.0.0/8", "2001:db8::/32")
 	num, _ := CompileNumeric(NumLte, "2.5")
+	any, _ := NewAny([]*String{str(Contains, "risk", Options{}), str(StartsWith, "straße", Options{}),
+		str(EndsWith, "kelvin", Options{}), str(Equals, "Exact", Options{Cased: true})})
 	matchers := []struct {
 		name   string
 		m      interface{ Match([]byte) bool }
@@ -152,6 +154,7 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 		{"regex", re, []string{arn, "x"}},
 		{"cidr", cidr, []string{"010.1.2.3", "2001:db8::1", "::ffff:10.0.0.1", "AWS Internal"}},
 		{"numeric", num, []string{"2", "2.5", "-1e999", "1e309", "0.0000001", "x"}},
+		{"any", any, []string{"RIS\u212a", "STRASSE 1", "Lord \u212aelvin", "Exact", "none"}},
 	}
 	for _, tt := range matchers {
 		for _, v := range tt.values {

@@ -27,8 +27,25 @@ type Regex struct {
 	re   *regexp.Regexp
 	// lit is a literal every match contains (case-insensitively when fold): values without
 	// it are rejected without running the expression. Empty when there is none to rely on.
-	lit  []byte
-	fold bool
+	lit   []byte
+	fold  bool
+	shape RegexShape
+}
+
+// RegexShape is what the syntax of an expression says about its cost (rules lint reports
+// expressions likely to be slow). Go's engine (RE2) never backtracks exponentially: the
+// cost of a search grows with the size of the program times the length of the value.
+type RegexShape struct {
+	// Insts is the number of instructions of the compiled program.
+	Insts int
+	// Anchored: the expression only matches at the start of the value (^ or \A), so a
+	// search tries one position instead of every one.
+	Anchored bool
+	// Literal is the literal every match contains, which rejects values without it before
+	// the expression runs ("" when there is none to use).
+	Literal string
+	// Alternatives is the largest number of plain-literal alternatives of one alternation.
+	Alternatives int
 }
 
 // CompileRegex compiles a Sigma regular expression with Go's RE2 syntax, which accepts the
@@ -52,8 +69,9 @@ func CompileRegex(expr string, flags RegexFlags) (*Regex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compiling regular expression %q: %w", expr, err)
 	}
-	r := &Regex{expr: expr, re: re}
+	r := &Regex{expr: expr, re: re, shape: regexShape(prefix + expr)}
 	if lit, fold := requiredLiteral(prefix + expr); lit != "" {
+		r.shape.Literal = lit
 		if fold {
 			lit = strings.ToLower(lit) // indexFoldASCII wants it lower-case
 		}
@@ -108,6 +126,81 @@ func requiredLiteral(expr string) (string, bool) {
 	walk(re)
 	return best, bestFold
 }
+
+// regexShape measures an expression that compiles.
+func regexShape(expr string) RegexShape {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return RegexShape{}
+	}
+	re = re.Simplify()
+	var sh RegexShape
+	if prog, err := syntax.Compile(re); err == nil {
+		sh.Insts = len(prog.Inst)
+		sh.Anchored = prog.StartCond()&syntax.EmptyBeginText != 0
+	}
+	sh.Alternatives = literalBranches(expr)
+	return sh
+}
+
+// literalBranches returns the largest number of branches of one alternation (one group
+// level of '|') that are plain literals, read from the expression's text: the parser
+// factors common prefixes out of alternations, so its tree no longer shows them.
+func literalBranches(expr string) int {
+	type level struct {
+		plain bool // the branch read so far is a plain literal
+		n     int  // plain branches of the level
+	}
+	best := 0
+	stack := []level{{plain: true}}
+	end := func(l *level) {
+		if l.plain {
+			l.n++
+		}
+		l.plain = true
+	}
+	for i := 0; i < len(expr); i++ {
+		top := &stack[len(stack)-1]
+		switch c := expr[i]; c {
+		case '\\':
+			i++ // an escaped character is a literal one
+		case '[':
+			top.plain = false
+			for i++; i < len(expr) && expr[i] != ']'; i++ {
+				if expr[i] == '\\' {
+					i++
+				}
+			}
+		case '(':
+			if strings.HasPrefix(expr[i:], "(?") {
+				j := strings.IndexAny(expr[i+1:], ":)")
+				if j < 0 {
+					return best
+				}
+				if i += j + 1; expr[i] == ')' {
+					continue // flags only, as in (?i): no group
+				}
+			}
+			stack = append(stack, level{plain: true})
+		case ')':
+			end(top)
+			best = max(best, top.n)
+			if len(stack) > 1 {
+				stack = stack[:len(stack)-1]
+			}
+			stack[len(stack)-1].plain = false
+		case '|':
+			end(top)
+		case '.', '*', '+', '?', '{', '^', '$':
+			top.plain = false
+		}
+	}
+	end(&stack[0])
+	return max(best, stack[0].n)
+}
+
+// Shape returns what the syntax of the expression says about its cost.
+func (r *Regex) Shape() RegexShape { return r.shape }
 
 // Expr returns the expression the matcher was compiled from, without flags.
 func (r *Regex) Expr() string { return r.expr }

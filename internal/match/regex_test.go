@@ -99,3 +99,51 @@ func TestRegexLiteralPrefilter(t *testing.T) {
 		}
 	}
 }
+
+func TestRegexShape(t *testing.T) {
+	tests := []struct {
+		expr     string
+		flags    RegexFlags
+		anchored bool
+		literal  string
+		alts     int
+	}{
+		{`^arn:aws:sts::\d{12}:assumed-role/`, 0, true, ":assumed-role/", 0},
+		{`\d{12}`, 0, false, "", 0},
+		{`(evil|bad|worse)\.com`, 0, false, ".com", 3},
+		{`(?i)(evil|bad|wor.e)`, 0, false, "", 2},
+		{`^(p2|p3|p3dn|g[45]dn)\..+$`, RegexI, true, ".", 3},
+		{`(?:a|b|\||c)x`, 0, false, "x", 4},
+		{`[(|)]|a|b`, 0, false, "", 2},
+	}
+	for _, tt := range tests {
+		r, err := CompileRegex(tt.expr, tt.flags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sh := r.Shape()
+		if sh.Anchored != tt.anchored || sh.Literal != tt.literal || sh.Alternatives != tt.alts || sh.Insts == 0 {
+			t.Errorf("Shape(%q) = %+v, want anchored %v, literal %q, %d literal alternatives", tt.expr, sh, tt.anchored, tt.literal, tt.alts)
+		}
+	}
+}
+
+// FuzzRegexShape: the shape of any expression that compiles is computed without panicking,
+// and counts no more literal alternatives than the expression has branches.
+func FuzzRegexShape(f *testing.F) {
+	for _, s := range []string{`(a|b|c)`, `(?i)x|y`, `[(|)]`, `\|`, `(?:a|(b|c))|d`, `(?`, `a\`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, expr string) {
+		if n := literalBranches(expr); n > strings.Count(expr, "|")+1 {
+			t.Fatalf("literalBranches(%q) = %d, more than its branches", expr, n)
+		}
+		r, err := CompileRegex(expr, 0)
+		if err != nil {
+			return
+		}
+		if sh := r.Shape(); sh.Insts <= 0 {
+			t.Fatalf("Shape(%q) = %+v: no instructions", expr, sh)
+		}
+	})
+}

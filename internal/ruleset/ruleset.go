@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 
 	"github.com/trailhound/trailhound/internal/detect"
 	"github.com/trailhound/trailhound/internal/ioc"
@@ -41,9 +42,40 @@ type Set struct {
 	Correlations Correlations
 	// Skipped are rules of other log sources (and correlations over them).
 	Skipped []Skipped
-	// Warnings are lint findings that did not reject a rule.
+	// Warnings are lint findings that did not reject a rule, and rules that compile but are
+	// slow to match (detect.Engine.Warnings), sorted.
 	Warnings sigma.ErrorList
+	// Invalid are the errors that leave a correlation rule unable to run (sigma's
+	// RuleSet.Invalid, a referenced rule that did not compile, what the correlation engine
+	// rejects), sorted; each is also in the error Load returns. A run must refuse to start
+	// with any (CheckCorrelations): the rules the correlation references would run without
+	// it, each emitting signals of its own, and the correlation would be lost.
+	Invalid sigma.ErrorList
 }
+
+// CheckCorrelations returns an *InvalidCorrelationsError when some correlation of the set
+// cannot run, nil otherwise.
+func (s *Set) CheckCorrelations() error {
+	if len(s.Invalid) == 0 {
+		return nil
+	}
+	return &InvalidCorrelationsError{Errors: s.Invalid}
+}
+
+// InvalidCorrelationsError says that correlation rules cannot run, and why.
+type InvalidCorrelationsError struct {
+	Errors sigma.ErrorList
+}
+
+// Error names the problem; the positioned errors are in Errors.
+func (e *InvalidCorrelationsError) Error() string {
+	return fmt.Sprintf("%d error(s) leave correlation rules unable to run", len(e.Errors))
+}
+
+// Hint tells a user what to do about invalid correlations.
+const Hint = "hint: a correlation that cannot run would leave the rules it references running alone, " +
+	"each with signals of its own, and its own signals lost: fix the errors above " +
+	"(trailhound rules lint PATH lists them all), or remove the correlation together with the rules of its file"
 
 // Load parses and compiles the rules. Errors in rule files are returned as one sorted
 // sigma.ErrorList alongside a Set holding every rule that did load, so callers choose
@@ -58,10 +90,7 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 	}
 	var files []*sigma.File
 	var errs sigma.ErrorList
-	collect := func(rs *sigma.RuleSet, err error) error {
-		if rs != nil {
-			files = append(files, rs.Files...)
-		}
+	collect := func(err error) error {
 		var el sigma.ErrorList
 		switch {
 		case err == nil:
@@ -72,22 +101,26 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 		}
 		return nil
 	}
+	// Files only: the checks of a set (references above all) are made once, below, over
+	// the built-in and the user's files together.
 	if opts.Builtin != nil {
-		rs, err := sigma.LoadFS(ctx, opts.Builtin, ".")
-		if err := collect(rs, err); err != nil {
+		parsed, ferrs, err := sigma.ParseFS(ctx, opts.Builtin, ".")
+		if err != nil {
 			return nil, fmt.Errorf("loading built-in rules: %w", err)
 		}
+		files, errs = append(files, parsed...), append(errs, ferrs...)
 	}
 	if len(opts.Paths) > 0 {
-		rs, err := sigma.LoadPaths(ctx, opts.Paths...)
-		if err := collect(rs, err); err != nil {
+		parsed, ferrs, err := sigma.ParsePaths(ctx, opts.Paths...)
+		if err != nil {
 			return nil, fmt.Errorf("loading rules: %w", err)
 		}
+		files, errs = append(files, parsed...), append(errs, ferrs...)
 	}
 	// Build one set over all files so that correlations can reference rules across them
 	// and duplicate ids between built-in and user rules are reported.
 	all, err := sigma.NewRuleSet(files...)
-	if err := collect(nil, err); err != nil {
+	if err := collect(err); err != nil {
 		return nil, fmt.Errorf("checking rule set: %w", err)
 	}
 	s := &Set{Rules: all, Warnings: all.Warnings}
@@ -101,10 +134,12 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 		ct = append(ct, r)
 	}
 	eng, err := detect.Compile(ct, detect.Options{Placeholders: opts.Placeholders})
-	if err := collect(nil, err); err != nil {
+	if err := collect(err); err != nil {
 		return nil, fmt.Errorf("compiling rules: %w", err)
 	}
 	s.Engine = eng
+	s.Warnings = append(s.Warnings, eng.Warnings()...)
+	s.Warnings.Sort()
 	compiled := map[string]bool{}
 	for _, r := range eng.Rules() {
 		compiled[r.Info.ID] = true
@@ -114,5 +149,7 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 	s.Skipped = append(s.Skipped, skipped...)
 	errs = append(errs, cerrs...)
 	errs.Sort()
+	s.Invalid = append(slices.Clone(all.Invalid), cerrs...)
+	s.Invalid.Sort()
 	return s, errs.Err()
 }

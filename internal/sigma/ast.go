@@ -20,6 +20,9 @@ type File struct {
 	// rejected holds the ids, names and titles of documents left out
 	// because of errors, so that references to them are not reported again.
 	rejected map[string]bool
+	// invalid are the errors that left a correlation document out (or may
+	// have: a YAML error before a correlation document).
+	invalid ErrorList
 }
 
 // Meta is the metadata shared by detection and correlation rules.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,7 +13,8 @@ import (
 )
 
 // TestInvalidGolden loads testdata/invalid and compares every error and
-// warning, one per line and sorted, with testdata/invalid.golden.
+// warning, one per line and sorted, and the errors that leave a correlation
+// out, with testdata/invalid.golden.
 func TestInvalidGolden(t *testing.T) {
 	rs, err := LoadFS(context.Background(), os.DirFS("testdata"), "invalid")
 	var errs ErrorList
@@ -27,6 +29,13 @@ func TestInvalidGolden(t *testing.T) {
 	b.WriteString("# warnings\n")
 	for _, w := range rs.Warnings {
 		b.WriteString(w.Error() + "\n")
+	}
+	b.WriteString("# errors that leave a correlation out (RuleSet.Invalid)\n")
+	for _, e := range rs.Invalid {
+		if !slices.Contains(errs, e) {
+			t.Errorf("Invalid holds %q, which is not among the errors", e)
+		}
+		b.WriteString(e.Error() + "\n")
 	}
 	got := b.String()
 	goldenfile.Check(t, filepath.Join("testdata", "invalid.golden"), []byte(got))

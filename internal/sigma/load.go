@@ -22,6 +22,13 @@ type RuleSet struct {
 	Correlations []*Correlation
 	// Warnings are the lint findings of all files, sorted.
 	Warnings ErrorList
+	// Invalid are the errors that left a correlation rule out of the set, sorted: its own
+	// (or a YAML error that lost the documents after it, a correlation among them), a
+	// reference that does not resolve, to a rule or correlation left out for errors, or in
+	// a cycle, a duplicate id or name. Each is also in the error the loaders and NewRuleSet
+	// return. A run must not start with any: the rules the correlation references would run
+	// without it, each emitting signals of its own while the correlation is lost.
+	Invalid ErrorList
 
 	byID    map[string]target
 	byName  map[string]target
@@ -77,15 +84,36 @@ func IsRuleFile(name string) bool {
 // LoadFS returns the valid rules even when some are rejected; the error is
 // then an ErrorList with every problem of the set, sorted.
 func LoadFS(ctx context.Context, fsys fs.FS, roots ...string) (*RuleSet, error) {
-	names, errs := ruleFiles(roots, func(root string, fn fs.WalkDirFunc) error { return fs.WalkDir(fsys, root, fn) })
-	return load(ctx, names, errs, func(name string) ([]byte, error) { return fs.ReadFile(fsys, name) })
+	files, errs, err := ParseFS(ctx, fsys, roots...)
+	if err != nil {
+		return nil, err
+	}
+	return load(files, errs)
 }
 
 // LoadPaths is LoadFS for operating-system paths: each path is a rule file
 // or a directory walked recursively. Errors name files by their OS path.
 func LoadPaths(ctx context.Context, paths ...string) (*RuleSet, error) {
+	files, errs, err := ParsePaths(ctx, paths...)
+	if err != nil {
+		return nil, err
+	}
+	return load(files, errs)
+}
+
+// ParseFS parses the rule files LoadFS would load, without the checks of a set: for a
+// caller that puts files from several places into one set (NewRuleSet), where a reference
+// from one place to another resolves. errs are the problems of the files themselves; err
+// is the context's.
+func ParseFS(ctx context.Context, fsys fs.FS, roots ...string) (files []*File, errs ErrorList, err error) {
+	names, errs := ruleFiles(roots, func(root string, fn fs.WalkDirFunc) error { return fs.WalkDir(fsys, root, fn) })
+	return parseFiles(ctx, names, errs, func(name string) ([]byte, error) { return fs.ReadFile(fsys, name) })
+}
+
+// ParsePaths is ParseFS for operating-system paths.
+func ParsePaths(ctx context.Context, paths ...string) (files []*File, errs ErrorList, err error) {
 	names, errs := ruleFiles(paths, filepath.WalkDir)
-	return load(ctx, names, errs, os.ReadFile)
+	return parseFiles(ctx, names, errs, os.ReadFile)
 }
 
 // ruleFiles lists the rule files under roots with walk (fs.WalkDir or filepath.WalkDir): a
@@ -117,13 +145,13 @@ func ruleFiles(roots []string, walk func(root string, fn fs.WalkDirFunc) error) 
 	return names, errs
 }
 
-func load(ctx context.Context, names []string, errs ErrorList, read func(string) ([]byte, error)) (*RuleSet, error) {
+func parseFiles(ctx context.Context, names []string, errs ErrorList, read func(string) ([]byte, error)) ([]*File, ErrorList, error) {
 	slices.Sort(names)
 	names = slices.Compact(names)
 	files := make([]*File, 0, len(names))
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("loading rules: %w", err)
+			return nil, nil, fmt.Errorf("loading rules: %w", err)
 		}
 		data, err := read(name)
 		if err != nil {
@@ -136,6 +164,10 @@ func load(ctx context.Context, names []string, errs ErrorList, read func(string)
 		}
 		files = append(files, f)
 	}
+	return files, errs, nil
+}
+
+func load(files []*File, errs ErrorList) (*RuleSet, error) {
 	set, err := NewRuleSet(files...)
 	if l, ok := err.(ErrorList); ok {
 		errs = append(errs, l...)
@@ -162,6 +194,7 @@ func NewRuleSet(files ...*File) (*RuleSet, error) {
 	var all []target
 	for _, f := range s.Files {
 		s.Warnings = append(s.Warnings, f.Warnings...)
+		s.Invalid = append(s.Invalid, f.invalid...)
 		for k := range f.rejected {
 			rejected[k] = true
 		}
@@ -187,6 +220,13 @@ func NewRuleSet(files ...*File) (*RuleSet, error) {
 		m := t.meta()
 		file, _ := t.fileDoc()
 		d.file = file
+		duplicate := func(format string, args ...any) {
+			d.errorf(t.pos(), format, args...)
+			dup[m] = true
+			if t.corr != nil {
+				s.Invalid = append(s.Invalid, d.errs[len(d.errs)-1])
+			}
+		}
 		if m.ID != "" {
 			if prev, ok := s.byID[m.ID]; ok {
 				if prev.digest() == t.digest() && prev.digest() != [32]byte{} {
@@ -195,16 +235,14 @@ func NewRuleSet(files ...*File) (*RuleSet, error) {
 					d.warnf(t.pos(), "rule %q is an exact copy of the rule at %s: the copy is ignored", m.ID, prev.where())
 					continue
 				}
-				d.errorf(t.pos(), "duplicate rule id %q (also used at %s)", m.ID, prev.where())
-				dup[m] = true
+				duplicate("duplicate rule id %q (also used at %s)", m.ID, prev.where())
 			} else {
 				s.byID[m.ID] = t
 			}
 		}
 		if m.Name != "" {
 			if prev, ok := s.byName[m.Name]; ok {
-				d.errorf(t.pos(), "duplicate rule name %q (also used at %s)", m.Name, prev.where())
-				dup[m] = true
+				duplicate("duplicate rule name %q (also used at %s)", m.Name, prev.where())
 			} else {
 				s.byName[m.Name] = t
 			}
@@ -213,6 +251,8 @@ func NewRuleSet(files ...*File) (*RuleSet, error) {
 		kept = append(kept, t)
 	}
 	all = kept
+	// Every error from here on is a correlation's.
+	fromCorrelations := len(d.errs)
 	bad := map[*Correlation]bool{}
 	for _, t := range all {
 		if t.corr == nil {
@@ -244,6 +284,8 @@ func NewRuleSet(files ...*File) (*RuleSet, error) {
 			}
 		}
 	}
+	s.Invalid = append(s.Invalid, d.errs[fromCorrelations:]...)
+	s.Invalid.Sort()
 	for _, t := range all {
 		switch {
 		case dup[t.meta()]:
@@ -311,7 +353,8 @@ func (s *RuleSet) resolve(d *diag, c *Correlation, ref *RuleRef, rejected map[st
 	}
 	if !ok {
 		if rejected[ref.Ref] {
-			return false // the referenced rule has errors of its own
+			d.errorf(ref.Pos, "correlation references %q, which has errors of its own: the correlation cannot run", ref.Ref)
+			return false
 		}
 		d.errorf(ref.Pos, "correlation references unknown rule %q (no rule has this id or name)", ref.Ref)
 		return false

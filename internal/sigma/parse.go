@@ -37,7 +37,13 @@ func Parse(name string, data []byte) (*File, error) {
 			break
 		}
 		if err != nil {
-			p.errorf(yamlErrorPos(err), "%s", yamlErrorMsg(err))
+			at := yamlErrorPos(err)
+			p.errorf(at, "%s", yamlErrorMsg(err))
+			if correlationKeyRe.Match(fromLine(data, at.Line)) {
+				// The documents after the error are lost, a correlation among them: the
+				// rules it references must not run without it.
+				p.file.invalid = append(p.file.invalid, p.errs[len(p.errs)-1])
+			}
 			break
 		}
 		p.document(&n, doc)
@@ -49,6 +55,21 @@ func Parse(name string, data []byte) (*File, error) {
 }
 
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// correlationKeyRe finds a correlation document's top-level key.
+var correlationKeyRe = regexp.MustCompile(`(?m)^correlation\s*:`)
+
+// fromLine returns data from the start of its 1-based line on (all of it for line 0 or 1).
+func fromLine(data []byte, line int) []byte {
+	for ; line > 1 && len(data) > 0; line-- {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return nil
+		}
+		data = data[i+1:]
+	}
+	return data
+}
 
 func yamlErrorPos(err error) Pos {
 	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
@@ -192,10 +213,14 @@ func (p *parser) document(root *yaml.Node, doc int) {
 	switch {
 	case hasCorr && hasDet:
 		p.errorf(pos(keys["correlation"].kNode), "a document cannot have both detection and correlation: put the correlation rule in its own YAML document")
+		p.file.invalid = append(p.file.invalid, p.errs[len(p.errs)-1])
 	case hasCorr:
+		before := len(p.errs)
 		if c := p.correlation(ents, docPos, doc); c != nil {
 			c.digest = digest(n)
 			p.file.Correlations = append(p.file.Correlations, c)
+		} else {
+			p.file.invalid = append(p.file.invalid, p.errs[before:]...)
 		}
 	case hasFilter && !hasDet:
 		p.errorf(pos(keys["filter"].kNode), "Sigma filter documents are not supported")
