@@ -86,6 +86,13 @@ func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
 			s.info[id] = r.Info
 		}
 	}
+	// A run whose state outlives it keeps hits for the lateness, for the events of a later
+	// run that fall before its watermark; a run without one reads its matches in event-time
+	// order, so nothing arrives late and nothing needs to wait.
+	lateness := cfg.Lateness
+	if cfg.StateFile == "" && !cfg.KeepState {
+		lateness = -1
+	}
 	s.shards = make([]*correlate.Engine, numShards)
 	for i, cs := range corrs {
 		if len(cs) == 0 {
@@ -93,7 +100,7 @@ func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
 		}
 		eng, err := correlate.New(correlate.Config{
 			Correlations: cs,
-			Lateness:     cfg.Lateness,
+			Lateness:     lateness,
 			MaxEventIDs:  cfg.MaxEventIDs,
 			MaxHeaders:   cfg.MaxEventIDs,
 		})
