@@ -104,36 +104,21 @@ reviewable remediation script (never executed by trailhound).`,
 			if db != "" {
 				paths = []string{db}
 			}
-			idx, err := investigate.LoadStore(ctx, st, start, signals, investigate.LoadOptions{Enricher: enr, Logger: a.logger})
-			if errors.Is(err, investigate.ErrNotFound) {
-				return &exitError{code: 1, msg: err.Error()}
-			}
-			if err != nil {
-				return err
-			}
-			rep, err := investigate.Investigate(ctx, idx, start, signals, investigate.Options{})
-			if errors.Is(err, investigate.ErrNotFound) {
-				return &exitError{code: 1, msg: err.Error()}
-			}
-			if err != nil {
-				return err
-			}
-			pr, err := remediate.DefaultPrices()
-			if err != nil {
-				return err
-			}
+			var pr *remediate.Prices
 			if prices != "" {
-				over, err := remediate.LoadPrices(prices)
-				if err != nil {
+				if pr, err = remediate.LoadPrices(prices); err != nil {
 					return err
 				}
-				pr = pr.Merge(over)
 			}
-			c := casefile.Case{
-				Report: rep,
-				Cost:   remediate.EstimateCost(rep.Resources, pr, rep.Summary.LastSeen),
-				Plan:   remediate.BuildPlan(rep.Resources, remediate.PlanOptions{Original: originals(rep), Title: "trailhound investigate " + strings.Join(paths, " ")}),
+			c, err := casefile.Build(ctx, st, start, signals, casefile.BuildOptions{Enricher: enr, Prices: pr, Logger: a.logger,
+				Title: "trailhound investigate " + strings.Join(paths, " ")})
+			if errors.Is(err, investigate.ErrNotFound) {
+				return &exitError{code: 1, msg: err.Error()}
 			}
+			if err != nil {
+				return err
+			}
+			rep := c.Report
 			if planFile != "" {
 				if err := writeFile(planFile, c.Plan.WriteScript); err != nil {
 					return err
@@ -154,7 +139,7 @@ reviewable remediation script (never executed by trailhound).`,
 			}
 			switch format {
 			case "json":
-				return writeCaseJSON(a.stdout, c)
+				return casefile.WriteJSON(a.stdout, c)
 			case "markdown", "md":
 				return casefile.WriteMarkdown(a.stdout, c, ro)
 			case "csv":
@@ -182,36 +167,6 @@ reviewable remediation script (never executed by trailhound).`,
 	f.IntVar(&width, "width", 0, "text report width in columns (default: the terminal's, or $COLUMNS, or 80)")
 	f.IntVar(&limit, "timeline-limit", 200, "timeline rows in text and markdown, keeping the events signals mark and the first and last (-1: all; csv has all unless given)")
 	return cmd
-}
-
-// originals are the identities the incident started from: they belong to legitimate owners,
-// so the plan deactivates their keys but never deletes them.
-func originals(rep *investigate.Report) []remediate.Identity {
-	var out []remediate.Identity
-	owner := remediate.Identity{}
-	for _, id := range rep.Identities {
-		if id.How != "starting point" || id.Kind == "access-key" {
-			continue
-		}
-		ri := remediate.Identity{ARN: id.ID}
-		if parts := strings.SplitN(id.ID, ":", 6); len(parts) == 6 {
-			ri.Account = parts[4]
-		}
-		if i := strings.Index(id.ID, ":user/"); i >= 0 {
-			ri.UserName = id.ID[i+len(":user/"):]
-		}
-		if owner.Account == "" {
-			owner = ri
-		}
-		out = append(out, ri)
-	}
-	// A starting access key belongs to the starting principal (when there is one).
-	for _, id := range rep.Identities {
-		if id.How == "starting point" && id.Kind == "access-key" {
-			out = append(out, remediate.Identity{Account: owner.Account, UserName: owner.UserName, ARN: owner.ARN, AccessKeyID: id.ID})
-		}
-	}
-	return out
 }
 
 // investigationStore returns the store an investigation reads and the signals of its
@@ -251,7 +206,7 @@ func (a *app) investigationStore(ctx context.Context, db string, paths []string,
 			err = inputError(err)
 		} else if err = checkInputs(res.Stats, allowUnreadable); err == nil {
 			signals = res.Signals
-			err = w.Commit()
+			err = w.CommitBatch(store.Batch{Signals: signals})
 		}
 	}
 	if err != nil {
