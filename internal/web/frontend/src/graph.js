@@ -1,0 +1,170 @@
+import cytoscape from 'cytoscape';
+import fcose from 'cytoscape-fcose';
+import dagre from 'cytoscape-dagre';
+import { short, visible } from './text.js';
+
+cytoscape.use(fcose);
+cytoscape.use(dagre);
+
+// Past this many nodes, resources are collapsed per account, region and type, and source
+// addresses per /16 (or AS), so that a layout of thousands of nodes stays readable; a
+// collapsed node expands on a click.
+export const COLLAPSE_AT = 300;
+
+const IDENTITY_KINDS = new Set(['user', 'role', 'session', 'root', 'federated-user', 'principal', 'access-key', 'source-identity']);
+
+// nodeValue is the value a node stands for (its id without the kind).
+export function nodeValue(n) {
+  return n.id.slice(n.kind.length + 1);
+}
+
+// parseResource reads the account, region and type out of a resource node's id
+// (resource:TYPE|ACCOUNT|REGION|ID).
+export function parseResource(id) {
+  const parts = id.slice('resource:'.length).split('|');
+  return { type: parts[0], account: parts[1], region: parts[2], rid: parts.slice(3).join('|') };
+}
+
+// elements builds the Cytoscape elements of a report's graph: the report's nodes and edges,
+// a node per account and region holding resources, marks for attacker-created nodes and
+// signals, excluded nodes (and what only they reach) left out, large groups collapsed.
+export function elements(report, opts = {}) {
+  const excluded = new Set(opts.excluded || []);
+  const expandedGroups = new Set(opts.expandedGroups || []);
+  const g = report.graph || { nodes: [], edges: [] };
+  const nodes = new Map();
+  const edges = new Map();
+  const created = new Set();
+  for (const e of g.edges) if (e.kind === 'created' || e.kind === 'assumed' || e.kind === 'acted-on') created.add(e.to);
+  const sigCount = new Map();
+  for (const t of report.timeline || []) {
+    if (!t.signals || !t.signals.length) continue;
+    for (const k of ['principal:', 'user:', 'role:', 'session:', 'root:', 'federated-user:']) sigCount.set(k + t.identity, (sigCount.get(k + t.identity) || 0) + 1);
+    if (t.access_key_id) sigCount.set('access-key:' + t.access_key_id, (sigCount.get('access-key:' + t.access_key_id) || 0) + 1);
+  }
+  for (const n of g.nodes) {
+    nodes.set(n.id, { id: n.id, kind: n.kind, full: visible(n.label), label: short(n.label, 42), inScope: !!n.in_scope,
+      created: created.has(n.id) && !(n.in_scope && isStart(report, n)), signals: sigCount.get(n.id) || 0, expansion: n.expansion || '' });
+  }
+  for (const e of g.edges) addEdge(edges, e.from, e.to, e.kind, e.count || 1);
+  // Accounts and regions: resources sit in their region.
+  for (const n of g.nodes) {
+    if (n.kind !== 'resource') continue;
+    const r = parseResource(n.id);
+    const rid = `region:${r.account}|${r.region}`;
+    if (!nodes.has(rid)) nodes.set(rid, { id: rid, kind: 'region', label: r.region === 'global' ? `IAM (${r.account})` : `${r.region} (${r.account})`, full: `${r.region} in account ${r.account}`, signals: 0 });
+    addEdge(edges, n.id, rid, 'in', 1);
+  }
+  // Exclusion: drop the excluded nodes, then whatever the scope no longer reaches.
+  if (excluded.size) {
+    for (const id of excluded) nodes.delete(id);
+    const starts = [...nodes.values()].filter((n) => n.inScope).map((n) => n.id);
+    const adj = new Map();
+    for (const e of edges.values()) {
+      if (!nodes.has(e.source) || !nodes.has(e.target)) continue;
+      (adj.get(e.source) || adj.set(e.source, []).get(e.source)).push(e.target);
+      (adj.get(e.target) || adj.set(e.target, []).get(e.target)).push(e.source);
+    }
+    const seen = new Set(starts);
+    const queue = [...starts];
+    while (queue.length) for (const m of adj.get(queue.pop()) || []) if (!seen.has(m)) { seen.add(m); queue.push(m); }
+    for (const id of [...nodes.keys()]) if (!seen.has(id)) nodes.delete(id);
+  }
+  // Collapse.
+  const groupOf = new Map();
+  if (nodes.size > (opts.collapseAt || COLLAPSE_AT)) {
+    const members = new Map();
+    for (const n of nodes.values()) {
+      let key = null;
+      if (n.kind === 'resource') {
+        const r = parseResource(n.id);
+        key = `group:${r.type}|${r.account}|${r.region}`;
+      } else if (n.kind === 'ip') {
+        const v = nodeValue(n);
+        key = 'group:ip|' + (v.includes(':') ? v.split(':').slice(0, 2).join(':') + '::/32' : v.split('.').slice(0, 2).join('.') + '.0.0/16');
+      }
+      if (key && !expandedGroups.has(key)) (members.get(key) || members.set(key, []).get(key)).push(n);
+    }
+    for (const [key, list] of members) {
+      if (list.length < 2) continue;
+      const [kind, rest] = key.slice('group:'.length).split(/\|(.*)/s);
+      const label = kind === 'ip' ? `${list.length} addresses in ${rest}` : `${list.length} × ${kind} ${rest.split('|').reverse().join(' ')}`;
+      nodes.set(key, { id: key, kind: 'group', label: short(label, 60), full: label, members: list.length, signals: 0,
+        created: list.some((n) => n.created), inScope: false });
+      for (const n of list) { nodes.delete(n.id); groupOf.set(n.id, key); }
+    }
+  }
+  const out = [];
+  for (const n of nodes.values()) {
+    const cls = [n.kind];
+    if (IDENTITY_KINDS.has(n.kind)) cls.push('identity');
+    if (n.inScope) cls.push('in-scope');
+    if (n.created) cls.push('created');
+    if (n.signals) cls.push('signalled');
+    if (n.expansion) cls.push('expanded');
+    out.push({ group: 'nodes', data: n, classes: cls.join(' ') });
+  }
+  const merged = new Map();
+  for (const e of edges.values()) {
+    const s = groupOf.get(e.source) || e.source;
+    const t = groupOf.get(e.target) || e.target;
+    if (!nodes.has(s) || !nodes.has(t) || s === t) continue;
+    addEdge(merged, s, t, e.kind, e.count);
+  }
+  for (const e of merged.values()) out.push({ group: 'edges', data: e, classes: e.kind });
+  return out;
+}
+
+function isStart(report, n) {
+  return (report.identities || []).some((i) => i.how === 'starting point' && n.id.endsWith(':' + i.id));
+}
+
+function addEdge(m, from, to, kind, count) {
+  const id = `${from}\u0000${to}\u0000${kind}`;
+  const e = m.get(id);
+  if (e) { e.count += count; return; }
+  m.set(id, { id, source: from, target: to, kind, count, label: kind });
+}
+
+const style = [
+  { selector: 'node', style: { 'label': 'data(label)', 'font-size': 9, 'text-valign': 'bottom', 'text-margin-y': 3, 'width': 18, 'height': 18, 'background-color': '#8a99a8', 'color': '#1b2530', 'text-wrap': 'ellipsis', 'text-max-width': 160 } },
+  { selector: 'node.identity', style: { 'shape': 'round-rectangle', 'background-color': '#3b7dd8' } },
+  { selector: 'node.access-key', style: { 'shape': 'tag', 'background-color': '#6b5bd2' } },
+  { selector: 'node.session', style: { 'shape': 'ellipse', 'background-color': '#4aa3c7' } },
+  { selector: 'node.role', style: { 'shape': 'hexagon', 'background-color': '#2f8f83' } },
+  { selector: 'node.ip', style: { 'shape': 'diamond', 'background-color': '#b07d2b' } },
+  { selector: 'node.service', style: { 'shape': 'octagon', 'background-color': '#999' } },
+  { selector: 'node.resource', style: { 'shape': 'rectangle', 'background-color': '#c25b56', 'width': 14, 'height': 14 } },
+  { selector: 'node.region', style: { 'shape': 'barrel', 'background-color': '#d9dee4', 'border-width': 1, 'border-color': '#8a99a8' } },
+  { selector: 'node.group', style: { 'shape': 'round-rectangle', 'background-color': '#e8a09c', 'width': 26, 'height': 26, 'border-width': 2, 'border-style': 'dashed', 'border-color': '#c25b56' } },
+  { selector: 'node.in-scope', style: { 'border-width': 3, 'border-color': '#0d2a4d' } },
+  { selector: 'node.created', style: { 'background-color': '#d0312d' } },
+  { selector: 'node.signalled', style: { 'underlay-color': '#ff8c00', 'underlay-opacity': 0.45, 'underlay-padding': 6 } },
+  { selector: 'node.expanded', style: { 'border-style': 'double' } },
+  { selector: 'node:selected', style: { 'overlay-color': '#0b5cad', 'overlay-opacity': 0.25 } },
+  { selector: 'edge', style: { 'width': 1.2, 'line-color': '#9aa7b4', 'target-arrow-color': '#9aa7b4', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', 'arrow-scale': 0.7 } },
+  { selector: 'edge.created, edge.assumed', style: { 'line-color': '#d0312d', 'target-arrow-color': '#d0312d', 'width': 2 } },
+  { selector: 'edge.logged-in-as', style: { 'line-style': 'dashed', 'line-color': '#b07d2b', 'target-arrow-color': '#b07d2b' } },
+  { selector: 'edge.in', style: { 'line-style': 'dotted', 'target-arrow-shape': 'none' } },
+];
+
+export function layoutOptions(name, n) {
+  if (name === 'dagre') return { name: 'dagre', rankDir: 'LR', nodeSep: 12, rankSep: 60, animate: false, fit: true };
+  return { name: 'fcose', quality: n > 1500 ? 'draft' : 'default', randomize: true, animate: false, fit: true,
+    nodeRepulsion: 6000, idealEdgeLength: 60, numIter: n > 1500 ? 1000 : 2500, packComponents: true };
+}
+
+// draw makes a Cytoscape graph in container and lays it out; it calls onNode with a
+// node's data on a click. It returns the Cytoscape instance and the layout time in ms.
+export function draw(container, els, opts = {}) {
+  const t0 = performance.now();
+  const cy = cytoscape({
+    container, elements: els, style, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 4,
+    textureOnViewport: els.length > 2000, hideEdgesOnViewport: els.length > 2000,
+  });
+  const n = cy.nodes().length;
+  cy.layout(layoutOptions(opts.layout || 'fcose', n)).run();
+  const ms = performance.now() - t0;
+  if (opts.onNode) cy.on('tap', 'node', (ev) => opts.onNode(ev.target.data()));
+  return { cy, ms };
+}
