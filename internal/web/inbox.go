@@ -29,10 +29,13 @@ type inbox struct {
 // snapshot is the signals of one generation of the store, ready to filter. It is never
 // modified once built.
 type snapshot struct {
-	gen  uint64
-	sigs []signal.Signal // newest first (first seen, then id)
-	text []string        // lower-cased title and summary, for search
-	byID map[string]int
+	gen uint64
+	// sigs are in the store's order (what investigations are given, as investigate
+	// gives them); order lists them newest first (first seen, then id).
+	sigs  []signal.Signal
+	order []int32
+	text  []string // lower-cased title and summary of each, for search
+	byID  map[string]int
 	// facets: the values the filters can take, with counts.
 	facets facets
 }
@@ -72,11 +75,14 @@ func (ib *inbox) current() (*snapshot, error) {
 }
 
 func newSnapshot(gen uint64, sigs []signal.Signal) *snapshot {
-	sigs = slices.Clone(sigs)
-	slices.SortFunc(sigs, func(a, b signal.Signal) int {
+	s := &snapshot{gen: gen, sigs: sigs, order: make([]int32, len(sigs)), text: make([]string, len(sigs)), byID: make(map[string]int, len(sigs))}
+	for i := range s.order {
+		s.order[i] = int32(i)
+	}
+	slices.SortFunc(s.order, func(i, j int32) int {
+		a, b := &sigs[i], &sigs[j]
 		return cmp.Or(b.FirstSeen.Compare(a.FirstSeen), cmp.Compare(a.ID, b.ID))
 	})
-	s := &snapshot{gen: gen, sigs: sigs, text: make([]string, len(sigs)), byID: make(map[string]int, len(sigs))}
 	rules, accts, regions := map[string]*facet{}, map[string]*facet{}, map[string]*facet{}
 	count := func(m map[string]*facet, v, label string) {
 		if f := m[v]; f != nil {
@@ -256,7 +262,8 @@ func (s *snapshot) page(q query, tr store.TriageState) inboxPage {
 	for _, st := range store.TriageStatuses {
 		p.Statuses[st] = 0
 	}
-	for i := range s.sigs {
+	for _, i32 := range s.order {
+		i := int(i32)
 		sg := &s.sigs[i]
 		rec, ok := tr.Latest[sg.ID]
 		status := store.StatusNew
