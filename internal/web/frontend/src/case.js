@@ -209,7 +209,7 @@ const VIEWS = {
     append(pane, el('p', { class: 'muted', text: `${entries.length} events in ${lanes} lanes (one per identity). Green: succeeded; red: failed; ⚑ marked by a signal. Scroll to zoom, drag to move: the table lists the events in view. Click an event for its raw JSON.` }),
       el('div', { class: 'tools' },
         el('button', { type: 'button', text: 'Fit', onclick: () => ctx.state.timeline && ctx.state.timeline.fit() }),
-        el('button', { type: 'button', text: 'Zoom to signals', onclick: () => {
+        el('button', { type: 'button', id: 'zoom-signals', text: 'Zoom to signals', onclick: () => {
           const s = entries.filter((e) => e.signals && e.signals.length).map((e) => Date.parse(e.time));
           if (s.length && ctx.state.timeline) ctx.state.timeline.setWindow(new Date(Math.min(...s) - 60000), new Date(Math.max(...s) + 60000));
         } })),
