@@ -47,14 +47,14 @@ export function elements(report, opts = {}) {
       created: created.has(n.id) && !(n.in_scope && isStart(report, n)), signals: sigCount.get(n.id) || 0, expansion: n.expansion || '' });
   }
   for (const e of g.edges) addEdge(edges, e.from, e.to, e.kind, e.count || 1);
-  // Accounts and regions: resources sit in their region.
-  for (const n of g.nodes) {
-    if (n.kind !== 'resource') continue;
+  // Accounts and regions: a resource sits inside the box of its account and region.
+  const regionOf = (n) => {
     const r = parseResource(n.id);
     const rid = `region:${r.account}|${r.region}`;
-    if (!nodes.has(rid)) nodes.set(rid, { id: rid, kind: 'region', label: r.region === 'global' ? `IAM (${r.account})` : `${r.region} (${r.account})`, full: `${r.region} in account ${r.account}`, signals: 0 });
-    addEdge(edges, n.id, rid, 'in', 1);
-  }
+    if (!nodes.has(rid)) nodes.set(rid, { id: rid, kind: 'region', label: r.region === 'global' ? `IAM, account ${r.account}` : `${r.region}, account ${r.account}`, full: `${r.region} in account ${r.account}`, signals: 0 });
+    return rid;
+  };
+  for (const n of g.nodes) if (n.kind === 'resource') nodes.get(n.id).parent = regionOf(n);
   // Exclusion: drop the excluded nodes, then whatever the scope no longer reaches.
   if (excluded.size) {
     for (const id of excluded) nodes.delete(id);
@@ -68,8 +68,11 @@ export function elements(report, opts = {}) {
     const seen = new Set(starts);
     const queue = [...starts];
     while (queue.length) for (const m of adj.get(queue.pop()) || []) if (!seen.has(m)) { seen.add(m); queue.push(m); }
-    for (const id of [...nodes.keys()]) if (!seen.has(id)) nodes.delete(id);
+    for (const [id, n] of [...nodes]) if (n.kind !== 'region' && !seen.has(id)) nodes.delete(id);
+    const used = new Set([...nodes.values()].map((n) => n.parent).filter(Boolean));
+    for (const [id, n] of [...nodes]) if (n.kind === 'region' && !used.has(id)) nodes.delete(id);
   }
+  for (const n of nodes.values()) if (n.parent && !nodes.has(n.parent)) delete n.parent;
   // Collapse.
   const groupOf = new Map();
   if (nodes.size > (opts.collapseAt || COLLAPSE_AT)) {
@@ -90,7 +93,7 @@ export function elements(report, opts = {}) {
       const [kind, rest] = key.slice('group:'.length).split(/\|(.*)/s);
       const label = kind === 'ip' ? `${list.length} addresses in ${rest}` : `${list.length} × ${kind} ${rest.split('|').reverse().join(' ')}`;
       nodes.set(key, { id: key, kind: 'group', label: short(label, 60), full: label, members: list.length, signals: 0,
-        created: list.some((n) => n.created), inScope: false });
+        created: list.some((n) => n.created), inScope: false, parent: list[0].parent });
       for (const n of list) { nodes.delete(n.id); groupOf.set(n.id, key); }
     }
   }
@@ -135,7 +138,7 @@ const style = [
   { selector: 'node.ip', style: { 'shape': 'diamond', 'background-color': '#b07d2b' } },
   { selector: 'node.service', style: { 'shape': 'octagon', 'background-color': '#999' } },
   { selector: 'node.resource', style: { 'shape': 'rectangle', 'background-color': '#c25b56', 'width': 14, 'height': 14 } },
-  { selector: 'node.region', style: { 'shape': 'barrel', 'background-color': '#d9dee4', 'border-width': 1, 'border-color': '#8a99a8' } },
+  { selector: 'node.region', style: { 'shape': 'round-rectangle', 'background-color': '#eef1f4', 'background-opacity': 0.6, 'border-width': 1, 'border-color': '#8a99a8', 'text-valign': 'top', 'text-margin-y': -2, 'font-size': 10, 'padding': 8 } },
   { selector: 'node.group', style: { 'shape': 'round-rectangle', 'background-color': '#e8a09c', 'width': 26, 'height': 26, 'border-width': 2, 'border-style': 'dashed', 'border-color': '#c25b56' } },
   { selector: 'node.in-scope', style: { 'border-width': 3, 'border-color': '#0d2a4d' } },
   { selector: 'node.created', style: { 'background-color': '#d0312d' } },
@@ -145,13 +148,14 @@ const style = [
   { selector: 'edge', style: { 'width': 1.2, 'line-color': '#9aa7b4', 'target-arrow-color': '#9aa7b4', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', 'arrow-scale': 0.7 } },
   { selector: 'edge.created, edge.assumed', style: { 'line-color': '#d0312d', 'target-arrow-color': '#d0312d', 'width': 2 } },
   { selector: 'edge.logged-in-as', style: { 'line-style': 'dashed', 'line-color': '#b07d2b', 'target-arrow-color': '#b07d2b' } },
-  { selector: 'edge.in', style: { 'line-style': 'dotted', 'target-arrow-shape': 'none' } },
 ];
 
 export function layoutOptions(name, n) {
   if (name === 'dagre') return { name: 'dagre', rankDir: 'LR', nodeSep: 12, rankSep: 60, animate: false, fit: true };
-  return { name: 'fcose', quality: n > 1500 ? 'draft' : 'default', randomize: true, animate: false, fit: true,
-    nodeRepulsion: 6000, idealEdgeLength: 60, numIter: n > 1500 ? 1000 : 2500, packComponents: true };
+  return { name: 'fcose', quality: n > 1500 ? 'draft' : 'proof', randomize: true, animate: false, fit: true, padding: 20,
+    nodeRepulsion: 9000, idealEdgeLength: (e) => (e.target().isChild() || e.source().isChild() ? 160 : 70), edgeElasticity: 0.3,
+    nestingFactor: 0.1, gravity: 0.05, gravityCompound: 2.0, gravityRangeCompound: 1.0, nodeSeparation: 60, tile: true,
+    numIter: n > 1500 ? 1000 : 2500, packComponents: true };
 }
 
 // draw makes a Cytoscape graph in container and lays it out; it calls onNode with a
