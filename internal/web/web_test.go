@@ -40,7 +40,7 @@ var routes = []struct{ method, target, body string }{
 }
 
 // emptyStore returns the folder of a store holding the given signals and no event.
-func emptyStore(t *testing.T, sigs []signal.Signal) string {
+func emptyStore(t testing.TB, sigs []signal.Signal) string {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(dir, store.Options{})

@@ -1,6 +1,7 @@
 import { el, append, clear } from './dom.js';
 import { renderInbox } from './inbox.js';
 import { renderCase } from './case.js';
+import { elements, draw } from './graph.js';
 
 // The view is in the URL's fragment: #/ (the inbox, with its filters) and #/case?START
 // (an incident), so that every view is a permalink and a reload keeps it.
@@ -35,6 +36,9 @@ function startForm() {
     location.hash = '#/case?' + new URLSearchParams({ [kind.value]: v }).toString();
   });
 }
+
+// The graph builder and layout, for the layout benchmark (internal/web's bench_test.go).
+window.trailhoundGraph = { elements, draw };
 
 window.addEventListener('hashchange', route);
 window.addEventListener('DOMContentLoaded', () => {
