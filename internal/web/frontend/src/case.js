@@ -175,7 +175,7 @@ const VIEWS = {
   graph(pane, rep, ctx) {
     const info = el('p', { class: 'muted' });
     const box = el('div', { id: 'graph', class: 'graph', 'aria-label': 'identity graph' });
-    let layout = 'fcose';
+    let layout = 'auto';
     const redraw = () => {
       if (ctx.state.cy) ctx.state.cy.destroy();
       const els = elements(rep, { excluded: ctx.excluded, expandedGroups: ctx.expandedGroups });
@@ -189,6 +189,7 @@ const VIEWS = {
       box.dataset.ready = 'true';
     };
     append(pane, el('div', { class: 'tools' },
+      el('button', { type: 'button', text: 'Regions', onclick: () => { layout = 'regions'; redraw(); } }),
       el('button', { type: 'button', text: 'Force layout (fcose)', onclick: () => { layout = 'fcose'; redraw(); } }),
       el('button', { type: 'button', text: 'Hierarchy (dagre)', onclick: () => { layout = 'dagre'; redraw(); } }),
       el('button', { type: 'button', text: 'Fit', onclick: () => ctx.state.cy && ctx.state.cy.fit() }),

@@ -138,7 +138,7 @@ const style = [
   { selector: 'node.ip', style: { 'shape': 'diamond', 'background-color': '#b07d2b' } },
   { selector: 'node.service', style: { 'shape': 'octagon', 'background-color': '#999' } },
   { selector: 'node.resource', style: { 'shape': 'rectangle', 'background-color': '#c25b56', 'width': 14, 'height': 14 } },
-  { selector: 'node.region', style: { 'shape': 'round-rectangle', 'background-color': '#eef1f4', 'background-opacity': 0.6, 'border-width': 1, 'border-color': '#8a99a8', 'text-valign': 'top', 'text-margin-y': -2, 'font-size': 10, 'padding': 8 } },
+  { selector: 'node.region', style: { 'shape': 'round-rectangle', 'background-color': '#eef1f4', 'background-opacity': 0.6, 'border-width': 1, 'border-color': '#8a99a8', 'text-valign': 'top', 'text-margin-y': -2, 'font-size': 10, 'padding': 8, 'text-max-width': 320 } },
   { selector: 'node.group', style: { 'shape': 'round-rectangle', 'background-color': '#e8a09c', 'width': 26, 'height': 26, 'border-width': 2, 'border-style': 'dashed', 'border-color': '#c25b56' } },
   { selector: 'node.in-scope', style: { 'border-width': 3, 'border-color': '#0d2a4d' } },
   { selector: 'node.created', style: { 'background-color': '#d0312d' } },
@@ -158,6 +158,39 @@ export function layoutOptions(name, n) {
     numIter: n > 1500 ? 1000 : 2500, packComponents: true };
 }
 
+// regionLayout places identities, keys and addresses in a spiral on the left (the most
+// connected first) and the boxes of the accounts and regions in a grid on the right, each
+// box's resources in a column or a small grid: readable for an attacker spraying resources
+// over 17 regions, where a force layout piles the boxes onto each other.
+function regionLayout(cy, width, height) {
+  const pos = {};
+  const free = cy.nodes().filter((n) => !n.isParent() && !n.isChild()).sort((a, b) => b.degree() - a.degree());
+  free.forEach((n, i) => {
+    const r = 55 * Math.sqrt(i), a = i * 2.39996;
+    pos[n.id()] = { x: r * Math.cos(a), y: r * Math.sin(a) };
+  });
+  const left = 55 * Math.sqrt(free.length) + 260;
+  const boxes = cy.nodes().filter((n) => n.isParent()).sort((a, b) => (a.id() < b.id() ? -1 : 1));
+  const cellW = 165, cellH = 40, gapX = 45, gapY = 60;
+  const sizes = boxes.map((b) => {
+    const k = b.children().length, cols = k <= 4 ? 1 : Math.ceil(Math.sqrt(k));
+    return { cols, w: cols * cellW, h: Math.ceil(k / cols) * cellH };
+  });
+  // As many columns as keep the grid about as wide as the view is, relative to its height.
+  const maxW = Math.max(cellW, ...sizes.map((z) => z.w)) + gapX, maxH = Math.max(cellH, ...sizes.map((z) => z.h)) + gapY;
+  const aspect = (width || 1200) / (height || 700);
+  const cols = Math.max(1, Math.min(boxes.length, Math.round(Math.sqrt((boxes.length * aspect * maxH) / maxW))));
+  const rows = Math.ceil(boxes.length / cols);
+  boxes.forEach((b, i) => {
+    const z = sizes[i];
+    const cx = left + (i % cols) * maxW + maxW / 2, cy0 = (Math.floor(i / cols) - (rows - 1) / 2) * maxH;
+    b.children().sort((x, y) => (x.id() < y.id() ? -1 : 1)).forEach((c, j) => {
+      pos[c.id()] = { x: cx - z.w / 2 + (j % z.cols) * cellW + cellW / 2, y: cy0 - z.h / 2 + Math.floor(j / z.cols) * cellH + cellH / 2 };
+    });
+  });
+  return { name: 'preset', positions: (n) => pos[n.id()] || { x: 0, y: 0 }, fit: true, padding: 20, animate: false };
+}
+
 // draw makes a Cytoscape graph in container and lays it out; it calls onNode with a
 // node's data on a click. It returns the Cytoscape instance and the layout time in ms.
 export function draw(container, els, opts = {}) {
@@ -167,7 +200,9 @@ export function draw(container, els, opts = {}) {
     textureOnViewport: els.length > 2000, hideEdgesOnViewport: els.length > 2000,
   });
   const n = cy.nodes().length;
-  cy.layout(layoutOptions(opts.layout || 'fcose', n)).run();
+  let name = opts.layout || 'auto';
+  if (name === 'auto') name = cy.nodes().some((x) => x.isParent()) ? 'regions' : 'fcose';
+  cy.layout(name === 'regions' ? regionLayout(cy, container.clientWidth, container.clientHeight) : layoutOptions(name, n)).run();
   const ms = performance.now() - t0;
   if (opts.onNode) cy.on('tap', 'node', (ev) => opts.onNode(ev.target.data()));
   return { cy, ms };
