@@ -39,6 +39,13 @@ func newCaseCache(n int) *caseCache {
 	return &caseCache{max: n, entries: map[string]*once[*builtCase]{}}
 }
 
+// clear forgets every investigation (a benchmark measures them cold).
+func (cc *caseCache) clear() {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cc.entries, cc.order = map[string]*once[*builtCase]{}, nil
+}
+
 func (cc *caseCache) get(key string, build func() (*builtCase, error)) (*builtCase, error) {
 	cc.mu.Lock()
 	e, ok := cc.entries[key]
