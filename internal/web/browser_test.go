@@ -443,6 +443,34 @@ func TestBrowserInvestigatesTheSeedAttack(t *testing.T) {
 	}
 	tb.shot("pivot")
 
+	// Exclude the attacker's other address: the node and its events leave the view.
+	other := ""
+	for _, n := range graph.Nodes {
+		if n.Kind == "ip" && n.ID != "ip:"+ip {
+			other = n.ID
+		}
+	}
+	if other == "" {
+		t.Fatalf("graph: one source address only, nothing to exclude")
+	}
+	{
+		js, _ := json.Marshal(other)
+		tb.eval(`(window.trailhound.cy.getElementById(`+string(js)+`).emit('tap'), true)`, nil)
+		tb.wait("the node panel", "document.querySelector('#panel:not([hidden]) #exclude-here')")
+		tb.click("#exclude-here")
+		tb.wait("the view without it", "location.hash.includes('exclude=') && document.querySelector('#graph[data-ready=true]') && window.trailhound.cy && window.trailhound.cy.getElementById("+string(js)+").length === 0")
+		tb.click("button[data-tab=timeline]")
+		tb.wait("the timeline", "document.querySelector('#timeline[data-ready=true]')")
+		var shown int
+		tb.eval(`document.querySelectorAll('#timeline [data-event]').length`, &shown)
+		var fromOther int
+		tb.eval(`window.trailhound.report.timeline.filter(e => 'ip:' + e.source_ip === `+string(js)+`).length`, &fromOther)
+		if fromOther == 0 || shown > after.Events-fromOther {
+			t.Errorf("excluding %s: %d events drawn of %d, %d from it", other, shown, after.Events, fromOther)
+		}
+		tb.shot("exclude")
+	}
+
 	// Triage, then a reload: the status and note are still there.
 	tb.open("/#/case?signal=" + crit.ID)
 	tb.wait("the triage editor", "document.querySelector('select[name=triage-status]')")

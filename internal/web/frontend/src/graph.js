@@ -42,7 +42,14 @@ export function elements(report, opts = {}) {
     for (const k of ['principal:', 'user:', 'role:', 'session:', 'root:', 'federated-user:']) sigCount.set(k + t.identity, (sigCount.get(k + t.identity) || 0) + 1);
     if (t.access_key_id) sigCount.set('access-key:' + t.access_key_id, (sigCount.get('access-key:' + t.access_key_id) || 0) + 1);
   }
-  for (const n of g.nodes) {
+  // Source addresses carry their AS and country when the events had them (--geoip).
+  const geo = new Map();
+  for (const t of report.timeline || []) {
+    if (!t.source_ip || geo.has(t.source_ip) || !(t.asn || t.country)) continue;
+    geo.set(t.source_ip, [t.asn ? 'AS' + t.asn : '', t.as_org || '', t.country || ''].filter(Boolean).join(' '));
+  }
+  for (let n of g.nodes) {
+    if (n.kind === 'ip' && geo.has(nodeValue(n))) n = { ...n, label: n.label + ' ' + geo.get(nodeValue(n)) };
     nodes.set(n.id, { id: n.id, kind: n.kind, full: visible(n.label), label: short(n.label, 42), inScope: !!n.in_scope,
       created: created.has(n.id) && !(n.in_scope && isStart(report, n)), signals: sigCount.get(n.id) || 0, expansion: n.expansion || '' });
   }
