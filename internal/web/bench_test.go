@@ -25,15 +25,7 @@ import (
 func BenchmarkInboxFirstPage(b *testing.B) {
 	sigs := inboxSignals(100_000)
 	dir := b.TempDir()
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, _ := st.Writer()
-	if err := w.CommitBatch(store.Batch{Signals: sigs}); err != nil {
-		b.Fatal(err)
-	}
-	st.Close()
+	writeStore(b, dir, withSignals(sigs))
 	tr := store.OpenTriage(b.TempDir())
 	for i := 0; i < 10_000; i++ {
 		tr.Append(store.TriageRecord{SignalID: sigs[i*7].ID, Status: store.StatusInvestigating, At: time.Now()})

@@ -73,6 +73,22 @@ func buildSimStore(t fixtureT, opts simulate.Options, rewrite func(name string, 
 		t.Fatalf("loading rules: %v", err)
 	}
 	dir := t.TempDir()
+	var sigs []signal.Signal
+	writeStore(t, dir, func(w *store.Writer) ([]signal.Signal, error) {
+		res, err := hunt.Run(ctx, hunt.Config{OnEvent: w.Add}, set, []string{logs + "/AWSLogs"})
+		if err != nil {
+			return nil, fmt.Errorf("hunt: %w", err)
+		}
+		sigs = res.Signals
+		return sigs, nil
+	})
+	return &simStore{dir: dir, truth: truth, signals: sigs, rules: set.Infos()}
+}
+
+// writeStore opens the store at dir for writing, lets fill add events, and commits them
+// with the signals fill returns, as hunt --db does.
+func writeStore(t fixtureT, dir string, fill func(*store.Writer) ([]signal.Signal, error)) {
+	t.Helper()
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -82,14 +98,18 @@ func buildSimStore(t fixtureT, opts simulate.Options, rewrite func(name string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := hunt.Run(ctx, hunt.Config{OnEvent: w.Add}, set, []string{logs + "/AWSLogs"})
+	sigs, err := fill(w)
 	if err != nil {
-		t.Fatalf("hunt: %v", err)
-	}
-	if err := w.CommitBatch(store.Batch{Signals: res.Signals}); err != nil {
 		t.Fatal(err)
 	}
-	return &simStore{dir: dir, truth: truth, signals: res.Signals, rules: set.Infos()}
+	if err := w.CommitBatch(store.Batch{Signals: sigs}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// withSignals is a fill of writeStore that adds the signals only.
+func withSignals(sigs []signal.Signal) func(*store.Writer) ([]signal.Signal, error) {
+	return func(*store.Writer) ([]signal.Signal, error) { return sigs, nil }
 }
 
 // fixtureT is what building a fixture needs of a test; testing.TB has it.

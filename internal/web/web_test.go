@@ -43,20 +43,7 @@ var routes = []struct{ method, target, body string }{
 func emptyStore(t testing.TB, sigs []signal.Signal) string {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	w, err := st.Writer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(sigs) > 0 {
-		if err := w.CommitBatch(store.Batch{Signals: sigs}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeStore(t, dir, withSignals(sigs))
 	return dir
 }
 
@@ -377,18 +364,7 @@ func TestInboxSeesNewCommits(t *testing.T) {
 	if n := total(); n != 10 {
 		t.Fatalf("before: %d signals", n)
 	}
-	st, err := store.Open(dir, store.Options{}) // the writer, beside the reader
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	w, err := st.Writer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.CommitBatch(store.Batch{Signals: sigs[10:]}); err != nil {
-		t.Fatal(err)
-	}
+	writeStore(t, dir, withSignals(sigs[10:])) // the writer, beside the reader
 	if n := total(); n != 20 {
 		t.Errorf("after a commit: %d signals, want 20", n)
 	}
