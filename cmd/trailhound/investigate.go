@@ -108,7 +108,14 @@ estimated hourly cost of the attacker's infrastructure and a reviewable remediat
 			if db != "" {
 				paths = []string{db}
 			}
-			idx, err := investigate.LoadStore(ctx, st, start, signals, investigate.LoadOptions{Enricher: enr, Logger: a.logger})
+			var pr *remediate.Prices
+			if prices != "" {
+				if pr, err = remediate.LoadPrices(prices); err != nil {
+					return err
+				}
+			}
+			c, err := casefile.Build(ctx, st, start, signals, casefile.BuildOptions{Enricher: enr, Prices: pr, Logger: a.logger,
+				Title: "trailhound investigate " + strings.Join(paths, " ")})
 			if errors.Is(err, investigate.ErrNotFound) {
 				return &exitError{code: 1, msg: err.Error()}
 			}
@@ -119,30 +126,7 @@ estimated hourly cost of the attacker's infrastructure and a reviewable remediat
 			if err != nil {
 				return err
 			}
-			rep, err := investigate.Investigate(ctx, idx, start, signals, investigate.Options{})
-			if errors.Is(err, investigate.ErrNotFound) {
-				return &exitError{code: 1, msg: err.Error()}
-			}
-			if err != nil {
-				return err
-			}
-			pr, err := remediate.DefaultPrices()
-			if err != nil {
-				return err
-			}
-			if prices != "" {
-				over, err := remediate.LoadPrices(prices)
-				if err != nil {
-					return err
-				}
-				pr = pr.Merge(over)
-			}
-			c := casefile.Case{
-				Report: rep,
-				Cost:   remediate.EstimateCost(rep.Resources, pr, rep.Summary.LastSeen),
-				Plan: remediate.BuildPlan(rep.Resources, remediate.PlanOptions{Credentials: rep.Credentials, DataRead: rep.Data.Reads(),
-					OwnerResources: len(rep.OwnerResources), Title: "trailhound investigate " + strings.Join(paths, " ")}),
-			}
+			rep := c.Report
 			if planFile != "" {
 				if err := writeFile(planFile, c.Plan.WriteScript); err != nil {
 					return err
@@ -163,7 +147,7 @@ estimated hourly cost of the attacker's infrastructure and a reviewable remediat
 			}
 			switch format {
 			case "json":
-				return writeCaseJSON(a.stdout, c)
+				return casefile.WriteJSON(a.stdout, c)
 			case "markdown", "md":
 				return casefile.WriteMarkdown(a.stdout, c, ro)
 			case "csv":
@@ -230,7 +214,7 @@ func (a *app) investigationStore(ctx context.Context, db string, paths []string,
 			err = inputError(err)
 		} else if err = checkInputs(res.Stats, allowUnreadable); err == nil {
 			signals = res.Signals
-			err = w.Commit()
+			err = w.CommitBatch(store.Batch{Signals: signals})
 		}
 	}
 	if err != nil {

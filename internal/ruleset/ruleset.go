@@ -9,11 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 
 	"github.com/trailhound/trailhound/internal/detect"
 	"github.com/trailhound/trailhound/internal/ioc"
 	"github.com/trailhound/trailhound/internal/sigma"
+	"github.com/trailhound/trailhound/internal/signal"
 )
 
 // Options say which rules to load.
@@ -152,4 +154,24 @@ func Load(ctx context.Context, opts Options) (*Set, error) {
 	s.Invalid = append(slices.Clone(all.Invalid), cerrs...)
 	s.Invalid.Sort()
 	return s, errs.Err()
+}
+
+// Infos returns the metadata of every CloudTrail rule that runs: the detection rules, then
+// the correlations whose base rules are loaded (not the detection rules that only feed a
+// correlation). It is what the set covers (an ATT&CK
+// coverage layer, a rule list).
+func (s *Set) Infos() []signal.RuleInfo {
+	var out []signal.RuleInfo
+	if s.Engine != nil {
+		for _, r := range s.Engine.Rules() {
+			if !s.Correlations.Helpers[r.Info.ID] { // helpers signal only through their correlation
+				out = append(out, r.Info)
+			}
+		}
+	}
+	ids := slices.Sorted(maps.Keys(s.Correlations.Info))
+	for _, id := range ids {
+		out = append(out, s.Correlations.Info[id])
+	}
+	return out
 }

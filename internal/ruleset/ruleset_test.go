@@ -3,6 +3,7 @@ package ruleset
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"testing/fstest"
 
@@ -86,6 +87,16 @@ func TestLoadConvertsCorrelations(t *testing.T) {
 	}
 	if _, err := correlate.New(correlate.Config{Correlations: got}); err != nil {
 		t.Errorf("the correlate engine rejects the converted correlations: %v", err)
+	}
+	// What the set covers: the two correlations, not the helper that only feeds them.
+	var ids []string
+	for _, in := range set.Infos() {
+		ids = append(ids, in.ID)
+	}
+	want := []string{many.ID, chained.ID}
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Errorf("Infos: %v, want %v", ids, want)
 	}
 }
 

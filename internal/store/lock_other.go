@@ -21,3 +21,9 @@ func lockDir(path string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// lockFile opens path. Without flock, appends from several processes are not serialised;
+// each is one write of a whole line.
+func lockFile(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+}

@@ -25,3 +25,23 @@ func lockDir(path string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// lockFile opens path and takes an exclusive flock on it, waiting for another holder to
+// release it. The lock lasts until the file is closed.
+func lockFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}

@@ -1,4 +1,4 @@
-package main
+package casefile
 
 import (
 	"bytes"
@@ -6,17 +6,16 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/trailhound/trailhound/internal/casefile"
 	"github.com/trailhound/trailhound/internal/investigate"
 	"github.com/trailhound/trailhound/internal/remediate"
 	"github.com/trailhound/trailhound/internal/safetext"
 )
 
-// writeCaseJSON writes the whole case as one JSON document: the scope report with the cost
+// WriteJSON writes the whole case as one JSON document: the scope report with the cost
 // estimate and the remediation plan beside it. Attacker-controlled text is escaped as in
 // every output (safetext.JSON): no control, bidi or zero-width character reaches a
 // terminal raw.
-func writeCaseJSON(w io.Writer, c casefile.Case) error {
+func WriteJSON(w io.Writer, c Case) error {
 	doc := struct {
 		*investigate.Report
 		Cost remediate.Estimate `json:"cost_estimate"`
