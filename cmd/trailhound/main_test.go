@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -185,6 +186,37 @@ func TestHuntStdinAndStrict(t *testing.T) {
 	r = runCLI(t, in, "hunt", "-q", "--strict", "-f", "jsonl", "-")
 	if r.code != 3 {
 		t.Errorf("--strict with a rejection: exit %d, want 3", r.code)
+	}
+}
+
+// TestHuntEventTime: an export that keeps only @timestamp is hunted at that time and counted
+// in the summary; an event with no time at all is a no-event-time rejection (--strict: 3),
+// listed by --rejects, never a signal dated 1970.
+func TestHuntEventTime(t *testing.T) {
+	ev := func(id, timeField string) string {
+		return `{"eventVersion":"1.08","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin",` + timeField + `"eventID":"` + id + `","userIdentity":{"type":"Root","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"},"responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"No"},"recipientAccountId":"111122223333"}`
+	}
+	in := []byte(ev("ts-1", `"@timestamp":"2026-11-20T09:00:00.000Z",`) + "\n" + ev("ts-2", "") + "\n")
+	rejects := filepath.Join(t.TempDir(), "rejects.jsonl")
+	r := runCLI(t, in, "hunt", "-f", "jsonl", "--rejects", rejects, "-")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	sigs := signalLines(t, r.stdout)
+	if len(sigs) != 1 || !slices.Equal(sigs[0].EventIDs, []string{"ts-1"}) || !sigs[0].FirstSeen.Equal(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("signals = %+v; want one for ts-1 at 2026-11-20T09:00:00Z", sigs)
+	}
+	for _, want := range []string{"2 read, 1 evaluated, 1 rejected", "event time: 1 events without eventTime timed by their @timestamp", "no-event-time 1", "-:2 (record 1): no-event-time: no eventTime and no @timestamp"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	b, err := os.ReadFile(rejects)
+	if err != nil || !strings.Contains(string(b), `"reason":"no-event-time"`) {
+		t.Errorf("--rejects file %q (%v) lacks the no-event-time rejection", b, err)
+	}
+	if r := runCLI(t, in, "hunt", "-q", "--strict", "-f", "jsonl", "-"); r.code != 3 {
+		t.Errorf("--strict with an event without time: exit %d, want 3", r.code)
 	}
 }
 
