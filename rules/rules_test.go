@@ -72,9 +72,9 @@ func ruleNames(t *testing.T) []string {
 }
 
 // TestRuleMetadata checks every document of every rule file. A document that emits signals
-// (a detection rule on its own, a correlation, or a detection rule beside a correlation with
-// generate: true) needs the full metadata; a helper detection that only feeds a correlation
-// in its file needs an id, a title, the logsource and a detection.
+// (a detection rule on its own, a correlation, or a detection rule that a correlation with
+// generate: true references) needs the full metadata; a helper detection that only feeds a
+// correlation of its file needs an id, a title, the logsource and a detection.
 func TestRuleMetadata(t *testing.T) {
 	ids := map[string]string{}
 	for _, name := range ruleNames(t) {
@@ -88,6 +88,7 @@ func TestRuleMetadata(t *testing.T) {
 			}
 			type doc struct {
 				ruleFile    `yaml:",inline"`
+				Name        string         `yaml:"name"`
 				Correlation map[string]any `yaml:"correlation"`
 				Generate    bool           `yaml:"generate"`
 			}
@@ -103,11 +104,22 @@ func TestRuleMetadata(t *testing.T) {
 				}
 				docs = append(docs, d)
 			}
-			helpers := false // detections here only feed a correlation
+			// A detection referenced (by id or name) by a correlation of this file that does
+			// not generate only feeds it; other detections of the file emit signals.
+			feeds := map[string]bool{}
 			for _, d := range docs {
-				if d.Correlation != nil {
-					gen, _ := d.Correlation["generate"].(bool)
-					helpers = !(gen || d.Generate)
+				if d.Correlation == nil {
+					continue
+				}
+				gen, _ := d.Correlation["generate"].(bool)
+				if gen || d.Generate {
+					continue
+				}
+				refs, _ := d.Correlation["rules"].([]any)
+				for _, r := range refs {
+					if s, ok := r.(string); ok {
+						feeds[s] = true
+					}
 				}
 			}
 			for i, d := range docs {
@@ -130,7 +142,7 @@ func TestRuleMetadata(t *testing.T) {
 					if _, ok := r.Detection["condition"]; !ok {
 						t.Errorf("%s: detection has no condition", where)
 					}
-					if helpers {
+					if feeds[r.ID] || (d.Name != "" && feeds[d.Name]) {
 						continue
 					}
 				}
