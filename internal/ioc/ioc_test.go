@@ -132,7 +132,7 @@ func TestLoadBuiltin(t *testing.T) {
 			t.Errorf("list %s sources (-want +got):\n%s", l.Name, diff)
 		}
 	}
-	if diff := cmp.Diff([]string{"attacker_asns", "attacker_cidrs", "attacker_user_names", "aws_service_principals", "aws_service_roles",
+	if diff := cmp.Diff([]string{"attacker_asns", "attacker_cidrs", "attacker_user_names", "aws_asns", "aws_service_principals", "aws_service_roles",
 		"mining_images", "s3_bulk_readers", "security_scanner_roles", "security_scanner_user_agents"}, names); diff != "" {
 		t.Errorf("built-in lists (-want +got):\n%s", diff)
 	}
