@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -244,5 +245,91 @@ func TestRuleTestFiles(t *testing.T) {
 				t.Errorf("%d firing and %d non-firing cases; want at least 2 of each", firing, quiet)
 			}
 		})
+	}
+}
+
+// TestTuningTable checks that the Tuning table of README.md lists every correlation of the
+// built-in rules, once, with its type and, in its threshold and window columns, its
+// threshold and timespan (or learning and forget periods).
+func TestTuningTable(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ file, typ, threshold, window string }
+	var rows []row
+	for _, line := range strings.Split(string(readme), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 8 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`aws_") {
+			continue
+		}
+		rows = append(rows, row{strings.Trim(strings.TrimSpace(cells[1]), "`"), strings.TrimSpace(cells[3]), cells[4], cells[5]})
+	}
+	used := make([]bool, len(rows))
+	for _, name := range ruleNames(t) {
+		b, err := fs.ReadFile(FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		for {
+			var d struct {
+				Title       string `yaml:"title"`
+				Correlation *struct {
+					Type      string         `yaml:"type"`
+					Timespan  string         `yaml:"timespan"`
+					Learning  string         `yaml:"learning"`
+					Forget    string         `yaml:"forget"`
+					Condition map[string]any `yaml:"condition"`
+				} `yaml:"correlation"`
+			}
+			if err := dec.Decode(&d); err != nil {
+				if err.Error() != "EOF" {
+					t.Fatalf("%s: %v", name, err)
+				}
+				break
+			}
+			c := d.Correlation
+			if c == nil {
+				continue
+			}
+			var window []string
+			if c.Timespan != "" {
+				window = append(window, "`timespan: "+c.Timespan+"`")
+			}
+			if c.Learning != "" {
+				window = append(window, "`learning: "+c.Learning+"`")
+			}
+			if c.Forget != "" {
+				window = append(window, "`forget: "+c.Forget+"`")
+			}
+			found := false
+			for i, r := range rows {
+				if used[i] || r.file != name || !strings.HasPrefix(r.typ, c.Type) {
+					continue
+				}
+				ok := true
+				for _, w := range window {
+					ok = ok && strings.Contains(r.window, w)
+				}
+				for _, op := range []string{"gte", "gt", "lte", "lt", "eq"} {
+					if v, has := c.Condition[op]; has {
+						ok = ok && strings.Contains(r.threshold, fmt.Sprintf("`%s: %v`", op, v))
+					}
+				}
+				if ok {
+					used[i], found = true, true
+					break
+				}
+			}
+			if !found {
+				t.Errorf("README.md's Tuning table has no row for %s, correlation %q (%s, %v, %s)", name, d.Title, c.Type, c.Condition, strings.Join(window, " "))
+			}
+		}
+	}
+	for i, r := range rows {
+		if !used[i] {
+			t.Errorf("README.md's Tuning table row for %s (%s) matches no correlation", r.file, r.typ)
+		}
 	}
 }
