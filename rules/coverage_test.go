@@ -112,18 +112,6 @@ func builtinSet(t *testing.T) *ruleset.Set {
 	return set
 }
 
-// ruleFiles maps rule and correlation ids to their file.
-func ruleFiles(set *ruleset.Set) map[string]string {
-	m := map[string]string{}
-	for _, r := range set.Rules.Rules {
-		m[r.Ref()] = r.File
-	}
-	for _, c := range set.Rules.Correlations {
-		m[c.Ref()] = c.File
-	}
-	return m
-}
-
 // firing returns, for the signals at low or above, each rule file with its highest level.
 func firing(sigs []signal.Signal, files map[string]string) map[string]signal.Level {
 	out := map[string]signal.Level{}
@@ -166,7 +154,7 @@ func TestStratusCoverage(t *testing.T) {
 	cat := catalogue(t)
 	detonations := shareddata.Dir(t, "data", "cloudtrail", "stratus-red-team-detonation-logs")
 	set := builtinSet(t)
-	files := ruleFiles(set)
+	files := set.RuleFiles()
 	testFiles, err := ruletest.Load(rules.FS, ".")
 	if err != nil {
 		t.Fatal(err)
