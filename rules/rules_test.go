@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -72,9 +73,9 @@ func ruleNames(t *testing.T) []string {
 }
 
 // TestRuleMetadata checks every document of every rule file. A document that emits signals
-// (a detection rule on its own, a correlation, or a detection rule beside a correlation with
-// generate: true) needs the full metadata; a helper detection that only feeds a correlation
-// in its file needs an id, a title, the logsource and a detection.
+// (a detection rule on its own, a correlation, or a detection rule that a correlation with
+// generate: true references) needs the full metadata; a helper detection that only feeds a
+// correlation of its file needs an id, a title, the logsource and a detection.
 func TestRuleMetadata(t *testing.T) {
 	ids := map[string]string{}
 	for _, name := range ruleNames(t) {
@@ -88,6 +89,7 @@ func TestRuleMetadata(t *testing.T) {
 			}
 			type doc struct {
 				ruleFile    `yaml:",inline"`
+				Name        string         `yaml:"name"`
 				Correlation map[string]any `yaml:"correlation"`
 				Generate    bool           `yaml:"generate"`
 			}
@@ -103,11 +105,22 @@ func TestRuleMetadata(t *testing.T) {
 				}
 				docs = append(docs, d)
 			}
-			helpers := false // detections here only feed a correlation
+			// A detection referenced (by id or name) by a correlation of this file that does
+			// not generate only feeds it; other detections of the file emit signals.
+			feeds := map[string]bool{}
 			for _, d := range docs {
-				if d.Correlation != nil {
-					gen, _ := d.Correlation["generate"].(bool)
-					helpers = !(gen || d.Generate)
+				if d.Correlation == nil {
+					continue
+				}
+				gen, _ := d.Correlation["generate"].(bool)
+				if gen || d.Generate {
+					continue
+				}
+				refs, _ := d.Correlation["rules"].([]any)
+				for _, r := range refs {
+					if s, ok := r.(string); ok {
+						feeds[s] = true
+					}
 				}
 			}
 			for i, d := range docs {
@@ -130,7 +143,7 @@ func TestRuleMetadata(t *testing.T) {
 					if _, ok := r.Detection["condition"]; !ok {
 						t.Errorf("%s: detection has no condition", where)
 					}
-					if helpers {
+					if feeds[r.ID] || (d.Name != "" && feeds[d.Name]) {
 						continue
 					}
 				}
@@ -232,5 +245,91 @@ func TestRuleTestFiles(t *testing.T) {
 				t.Errorf("%d firing and %d non-firing cases; want at least 2 of each", firing, quiet)
 			}
 		})
+	}
+}
+
+// TestTuningTable checks that the Tuning table of README.md lists every correlation of the
+// built-in rules, once, with its type and, in its threshold and window columns, its
+// threshold and timespan (or learning and forget periods).
+func TestTuningTable(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ file, typ, threshold, window string }
+	var rows []row
+	for _, line := range strings.Split(string(readme), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 8 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`aws_") {
+			continue
+		}
+		rows = append(rows, row{strings.Trim(strings.TrimSpace(cells[1]), "`"), strings.TrimSpace(cells[3]), cells[4], cells[5]})
+	}
+	used := make([]bool, len(rows))
+	for _, name := range ruleNames(t) {
+		b, err := fs.ReadFile(FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		for {
+			var d struct {
+				Title       string `yaml:"title"`
+				Correlation *struct {
+					Type      string         `yaml:"type"`
+					Timespan  string         `yaml:"timespan"`
+					Learning  string         `yaml:"learning"`
+					Forget    string         `yaml:"forget"`
+					Condition map[string]any `yaml:"condition"`
+				} `yaml:"correlation"`
+			}
+			if err := dec.Decode(&d); err != nil {
+				if err.Error() != "EOF" {
+					t.Fatalf("%s: %v", name, err)
+				}
+				break
+			}
+			c := d.Correlation
+			if c == nil {
+				continue
+			}
+			var window []string
+			if c.Timespan != "" {
+				window = append(window, "`timespan: "+c.Timespan+"`")
+			}
+			if c.Learning != "" {
+				window = append(window, "`learning: "+c.Learning+"`")
+			}
+			if c.Forget != "" {
+				window = append(window, "`forget: "+c.Forget+"`")
+			}
+			found := false
+			for i, r := range rows {
+				if used[i] || r.file != name || !strings.HasPrefix(r.typ, c.Type) {
+					continue
+				}
+				ok := true
+				for _, w := range window {
+					ok = ok && strings.Contains(r.window, w)
+				}
+				for _, op := range []string{"gte", "gt", "lte", "lt", "eq"} {
+					if v, has := c.Condition[op]; has {
+						ok = ok && strings.Contains(r.threshold, fmt.Sprintf("`%s: %v`", op, v))
+					}
+				}
+				if ok {
+					used[i], found = true, true
+					break
+				}
+			}
+			if !found {
+				t.Errorf("README.md's Tuning table has no row for %s, correlation %q (%s, %v, %s)", name, d.Title, c.Type, c.Condition, strings.Join(window, " "))
+			}
+		}
+	}
+	for i, r := range rows {
+		if !used[i] {
+			t.Errorf("README.md's Tuning table row for %s (%s) matches no correlation", r.file, r.typ)
+		}
 	}
 }

@@ -178,20 +178,30 @@ func TestHuntGeoIP(t *testing.T) {
 // --values prints every value; a missing list file is an error.
 func TestIOCList(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"lists/attacker_cidrs.txt": "192.0.2.0/24  # a test net\n", "lists/my_users.txt": "eve\nmallory\n"})
+	writeFiles(t, dir, map[string]string{"lists/attacker_cidrs.txt": "192.0.2.0/24  # a test net\n", "lists/my_users.txt": "eve\nmallory\n",
+		"lists/security_scanner_user_agents.txt": "# we do not run ScoutSuite\n!*Scout Suite/*\n"})
 	r := runCLI(t, nil, "ioc", "list")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "PLACEHOLDER") || !strings.Contains(r.stdout, "%attacker_asns%") || !strings.Contains(r.stdout, "builtin") {
 		t.Fatalf("ioc list: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// The allowlists are listed with what they are for.
+	for _, want := range []string{"%security_scanner_user_agents%  2", "%security_scanner_roles%", "%aws_service_principals%", "%aws_service_roles%", "User agents of cloud security posture"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("ioc list lacks %q:\n%s", want, r.stdout)
+		}
 	}
 	lists := filepath.Join(dir, "lists")
 	r = runCLI(t, nil, "ioc", "list", "--ioc", lists, "--values")
 	if r.code != 0 {
 		t.Fatalf("ioc list --ioc: exit %d: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"%my_users%", filepath.Join(lists, "my_users.txt"), "192.0.2.0/24", "140.213.52.0/24", "  mallory"} {
+	for _, want := range []string{"%my_users%", filepath.Join(lists, "my_users.txt"), "192.0.2.0/24", "140.213.52.0/24", "  mallory", "%security_scanner_user_agents%  1", "  *APN_1826889*"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("ioc list --ioc --values lacks %q:\n%s", want, r.stdout)
 		}
+	}
+	if strings.Contains(r.stdout, "Scout Suite/*") {
+		t.Errorf("a value taken out with ! is still listed:\n%s", r.stdout)
 	}
 	for _, l := range strings.Split(r.stdout, "\n") {
 		if strings.HasPrefix(l, "%attacker_cidrs% ") && (!strings.Contains(l, "builtin") || !strings.Contains(l, "attacker_cidrs.txt")) {

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trailhound/trailhound/internal/ioc"
+	"github.com/trailhound/trailhound/internal/safetext"
 )
 
 func (a *app) iocCmd() *cobra.Command {
@@ -18,7 +19,7 @@ func (a *app) iocCmd() *cobra.Command {
 	)
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List loaded IOC lists: placeholder, entries, sources (-v: the values)",
+		Short: "List loaded IOC lists and allowlists: placeholder, entries, sources, what each is for (-v: the values)",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			set, err := ioc.Load(!f.noBuiltinIOCs, f.iocs...)
@@ -26,9 +27,9 @@ func (a *app) iocCmd() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "PLACEHOLDER\tENTRIES\tSOURCES")
+			fmt.Fprintln(tw, "PLACEHOLDER\tENTRIES\tSOURCES\tABOUT")
 			for _, l := range set.Lists() {
-				fmt.Fprintf(tw, "%%%s%%\t%d\t%s\n", l.Name, len(l.Values), strings.Join(l.Sources, ", "))
+				fmt.Fprintf(tw, "%%%s%%\t%d\t%s\t%s\n", l.Name, len(l.Values), strings.Join(l.Sources, ", "), safetext.Printable(clipAbout(l.About)))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -48,4 +49,13 @@ func (a *app) iocCmd() *cobra.Command {
 	list.Flags().BoolVar(&values, "values", false, "print every value")
 	cmd.AddCommand(list)
 	return cmd
+}
+
+// clipAbout shortens a list's description for its table row.
+func clipAbout(s string) string {
+	const n = 72
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }

@@ -200,6 +200,37 @@ func TestHuntStdinAndStrict(t *testing.T) {
 	}
 }
 
+// TestHuntEventTime: an export that keeps only @timestamp is hunted at that time and counted
+// in the summary; an event with no time at all is a no-event-time rejection (--strict: 3),
+// listed by --rejects, never a signal dated 1970.
+func TestHuntEventTime(t *testing.T) {
+	ev := func(id, timeField string) string {
+		return `{"eventVersion":"1.08","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin",` + timeField + `"eventID":"` + id + `","userIdentity":{"type":"Root","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"},"responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"No"},"recipientAccountId":"111122223333"}`
+	}
+	in := []byte(ev("ts-1", `"@timestamp":"2026-11-20T09:00:00.000Z",`) + "\n" + ev("ts-2", "") + "\n")
+	rejects := filepath.Join(t.TempDir(), "rejects.jsonl")
+	r := runCLI(t, in, "hunt", "-f", "jsonl", "--rejects", rejects, "-")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	sigs := signalLines(t, r.stdout)
+	if len(sigs) != 1 || !slices.Equal(sigs[0].EventIDs, []string{"ts-1"}) || !sigs[0].FirstSeen.Equal(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("signals = %+v; want one for ts-1 at 2026-11-20T09:00:00Z", sigs)
+	}
+	for _, want := range []string{"2 read, 1 evaluated, 1 rejected", "event time: 1 events without eventTime timed by their @timestamp", "no-event-time 1", "-:2 (record 1): no-event-time: no eventTime and no @timestamp"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	b, err := os.ReadFile(rejects)
+	if err != nil || !strings.Contains(string(b), `"reason":"no-event-time"`) {
+		t.Errorf("--rejects file %q (%v) lacks the no-event-time rejection", b, err)
+	}
+	if r := runCLI(t, in, "hunt", "-q", "--strict", "-f", "jsonl", "-"); r.code != 3 {
+		t.Errorf("--strict with an event without time: exit %d, want 3", r.code)
+	}
+}
+
 func TestHuntMissingPath(t *testing.T) {
 	r := runCLI(t, nil, "hunt", filepath.Join(t.TempDir(), "missing"))
 	if r.code != 1 || !strings.Contains(r.stderr, "missing") {
@@ -886,4 +917,63 @@ func storeAgainstOneRun(t *testing.T, db, fresh, logs string) (got, one store.St
 		st.Close()
 	}
 	return got, one
+}
+
+// TestScannerAllowlists: the user-data sweep of a known scanner's role stays quiet; an
+// --ioc file extends the allowlist with a role of one's own and trims a built-in entry
+// with "!value"; a leaked IAM user key with a scanner's user agent is never trusted.
+func TestScannerAllowlists(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	const scout = "Scout-Suite/5.14.0 md/Botocore#1.35.75 ua/2.0 lang/python#3.12.6 Scout Suite/5.14.0 (https://github.com/nccgroup/ScoutSuite)"
+	callers := []struct{ typ, arn, issuer, ua string }{
+		{"AssumedRole", "arn:aws:sts::111122223333:assumed-role/WizAccess-Role/WizSession", "arn:aws:iam::111122223333:role/WizAccess-Role", "aws-sdk-go-v2/1.32.3"},
+		{"AssumedRole", "arn:aws:sts::111122223333:assumed-role/inventory-scanner/run-7", "arn:aws:iam::111122223333:role/inventory-scanner", "aws-sdk-go-v2/1.32.3"},
+		{"IAMUser", "arn:aws:iam::111122223333:user/mallory", "", scout},
+	}
+	for i := range 8 {
+		for j, c := range callers {
+			issuer := ""
+			if c.issuer != "" {
+				issuer = fmt.Sprintf(`,"sessionContext":{"sessionIssuer":{"type":"Role","arn":%q}}`, c.issuer)
+			}
+			fmt.Fprintf(&b, `{"eventVersion":"1.09","userIdentity":{"type":%q,"arn":%q,"accountId":"111122223333","accessKeyId":"ASIA%016d"%s},`+
+				`"eventTime":%q,"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstanceAttribute","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.%d",`+
+				`"userAgent":%q,"requestParameters":{"attribute":"userData","instanceId":"i-0%016d"},"eventID":"ud-%d-%d","recipientAccountId":"111122223333"}`+"\n",
+				c.typ, c.arn, j, issuer, t0.Add(time.Duration(i)*5*time.Second).Format(time.RFC3339), 10+j, c.ua, i, i, j)
+		}
+	}
+	logs := filepath.Join(dir, "userdata.jsonl")
+	if err := os.WriteFile(logs, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lists := filepath.Join(dir, "lists")
+	if err := os.MkdirAll(lists, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(lists, "security_scanner_roles.txt"),
+		[]byte("# our own inventory job, and we do not run Wiz\narn:aws:iam::111122223333:role/inventory-scanner\n!arn:aws*:iam::*:role/WizAccess-Role\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sweeps := func(args ...string) map[string]bool {
+		r := runCLI(t, nil, append([]string{"hunt", "-f", "jsonl"}, append(args, logs)...)...)
+		if r.code != 0 {
+			t.Fatalf("hunt: exit %d: %s", r.code, r.stderr)
+		}
+		out := map[string]bool{}
+		for _, s := range signalLines(t, r.stdout) {
+			if strings.Contains(s.Title, "User Data of 5 or More Instances") {
+				out[strings.Split(s.Actor, "#")[0]] = true
+			}
+		}
+		return out
+	}
+	wiz, inv, mallory := "arn:aws:iam::111122223333:role/WizAccess-Role", "arn:aws:iam::111122223333:role/inventory-scanner", "arn:aws:iam::111122223333:user/mallory"
+	if got := sweeps(); got[wiz] || !got[inv] || !got[mallory] {
+		t.Errorf("built-in lists: sweeps by %v; want the inventory role and mallory, not Wiz's role", got)
+	}
+	if got := sweeps("--ioc", lists); !got[wiz] || got[inv] || !got[mallory] {
+		t.Errorf("with the list file: sweeps by %v; want Wiz's role (taken out) and mallory, not the inventory role (added)", got)
+	}
 }

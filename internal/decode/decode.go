@@ -12,6 +12,13 @@
 // record (Options.MaxEventBytes), not by the file. Nothing is lost silently: every record the
 // decoder starts to read goes either to Handler.Event or to Handler.Reject, so
 // Stats.Read == Stats.Events + Stats.Rejected.
+//
+// Every event handed on has an eventTime that parses as an RFC 3339 time, as CloudTrail
+// writes it. An eventTime in the "2006-01-02 15:04:05.000" form of CloudTrail Lake, Athena
+// and SQL exports is rewritten in RFC 3339 (Stats.EventTimeRewritten); exports from log
+// pipelines (Elastic, OpenSearch, Logstash) that keep only their own @timestamp get it as
+// their eventTime (Stats.TimedByTimestamp); an event with neither is rejected
+// (ReasonNoEventTime), never timed at the zero time.
 package decode
 
 import (
@@ -21,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/trailhound/trailhound/internal/event"
@@ -84,6 +92,12 @@ type Stats struct {
 	Events int
 	// Rejected is the number of records passed to Handler.Reject.
 	Rejected int
+	// TimedByTimestamp is the number of events, among Events, that had no valid eventTime
+	// and were given their @timestamp as eventTime.
+	TimedByTimestamp int
+	// EventTimeRewritten is the number of events, among Events, whose eventTime was in the
+	// "2006-01-02 15:04:05" form of SQL exports and was rewritten in RFC 3339.
+	EventTimeRewritten int
 	// ByReason counts rejections by reason; nil when there were none.
 	ByReason map[Reason]int
 }
@@ -94,6 +108,8 @@ func (s *Stats) Add(o Stats) {
 	s.Read += o.Read
 	s.Events += o.Events
 	s.Rejected += o.Rejected
+	s.TimedByTimestamp += o.TimedByTimestamp
+	s.EventTimeRewritten += o.EventTimeRewritten
 	for r, n := range o.ByReason {
 		if s.ByReason == nil {
 			s.ByReason = make(map[Reason]int)
@@ -146,6 +162,11 @@ type Decoder struct {
 	ev  event.Event
 	// unwrapped holds the text of an event taken out of an EventBridge envelope.
 	unwrapped []byte
+	// timed holds the text of an event given its @timestamp as eventTime; arena holds the
+	// value set.
+	timed []byte
+	stamp []byte
+	arena fastjson.Arena
 
 	// State of the current Decode.
 	h        Handler
@@ -283,6 +304,24 @@ func (d *Decoder) deliver(ctx context.Context, raw []byte, line int, size int64)
 		d.unwrapped = detail.MarshalTo(d.unwrapped[:0])
 		raw, v = d.unwrapped, detail
 	}
+	if when, fromTimestamp, ok, why := eventTime(v); !ok {
+		if why != "" {
+			d.reject(pos, ReasonNoEventTime, why)
+			return nil
+		}
+		// The time found becomes the eventTime, in CloudTrail's own form, that every later
+		// stage reads (rules, windows, the store, timelines).
+		d.stamp = when.AppendFormat(d.stamp[:0], time.RFC3339Nano)
+		d.arena.Reset()
+		v.Set("eventTime", d.arena.NewStringBytes(d.stamp))
+		d.timed = v.MarshalTo(d.timed[:0])
+		raw = d.timed
+		if fromTimestamp {
+			d.st.TimedByTimestamp++
+		} else {
+			d.st.EventTimeRewritten++
+		}
+	}
 	pos.Record = d.st.Read
 	d.st.Read++
 	d.st.Events++
@@ -291,6 +330,49 @@ func (d *Decoder) deliver(ctx context.Context, raw []byte, line int, size int64)
 		return fmt.Errorf("handling %s record %d: %w", d.name, pos.Record, err)
 	}
 	return nil
+}
+
+// eventTime checks the event's time. It returns ok when eventTime is an RFC 3339 time, as
+// CloudTrail writes it. Otherwise it returns the time to write as eventTime — eventTime
+// itself in the "2006-01-02 15:04:05.000" form of CloudTrail Lake, Athena and SQL exports
+// (UTC), else @timestamp in either form (fromTimestamp) — or, when there is none, why.
+func eventTime(v *fastjson.Value) (t time.Time, fromTimestamp, ok bool, why string) {
+	et := v.Get("eventTime")
+	if et != nil && et.Type() == fastjson.TypeString {
+		b := et.GetStringBytes()
+		if _, err := event.ParseTime(b); err == nil {
+			return time.Time{}, false, true, ""
+		}
+		if t, err := parseSQLTime(b); err == nil {
+			return t, false, false, ""
+		}
+	}
+	problem := "no eventTime"
+	if et != nil {
+		problem = "eventTime " + clip(string(et.MarshalTo(nil))) + " is not a time"
+	}
+	ts := v.Get("@timestamp")
+	if ts == nil {
+		return time.Time{}, false, false, problem + " and no @timestamp"
+	}
+	if ts.Type() == fastjson.TypeString {
+		b := ts.GetStringBytes()
+		if t, err := event.ParseTime(b); err == nil {
+			return t, true, false, ""
+		}
+		if t, err := parseSQLTime(b); err == nil {
+			return t, true, false, ""
+		}
+	}
+	return time.Time{}, false, false, problem + ", and @timestamp " + clip(string(ts.MarshalTo(nil))) + " is not a time"
+}
+
+// sqlTime is the layout of times in CloudTrail Lake, Athena and other SQL exports: RFC 3339
+// with a space for the T, no zone (UTC), and optional fractional seconds.
+const sqlTime = "2006-01-02 15:04:05.999999999"
+
+func parseSQLTime(b []byte) (time.Time, error) {
+	return time.ParseInLocation(sqlTime, string(b), time.UTC)
 }
 
 // isEvent reports whether an object is taken for a CloudTrail event: it has one of

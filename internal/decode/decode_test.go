@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/trailhound/trailhound/internal/event"
+	"github.com/valyala/fastjson"
 )
 
 // rec is what a test sees of one record.
@@ -39,6 +40,15 @@ func (c *collector) Event(e *event.Event) error {
 	}
 	if !bytes.HasPrefix(e.Raw, []byte("{")) || !bytes.HasSuffix(e.Raw, []byte("}")) {
 		c.t.Errorf("event %v: raw = %.40q, want a JSON object", e.Pos, e.Raw)
+	}
+	// Every event handed over has a time, in its value and in its raw text alike.
+	if _, err := event.ParseTime(e.Str("eventTime")); err != nil {
+		c.t.Errorf("event %v: eventTime %q: %v", e.Pos, e.Str("eventTime"), err)
+	}
+	if v, err := fastjson.ParseBytes(e.Raw); err != nil {
+		c.t.Errorf("event %v: raw does not parse: %v", e.Pos, err)
+	} else if got, want := v.GetStringBytes("eventTime"), e.Str("eventTime"); !bytes.Equal(got, want) {
+		c.t.Errorf("event %v: raw eventTime %q, value's %q", e.Pos, got, want)
 	}
 	c.recs = append(c.recs, rec{Record: e.Pos.Record, Line: e.Pos.Line, Name: string(e.Str("eventName"))})
 	return nil
@@ -389,7 +399,7 @@ func TestDecodeEventView(t *testing.T) {
 	if diff := cmp.Diff(want, raws); diff != "" {
 		t.Errorf("raw (-want +got):\n%s", diff)
 	}
-	wantUsers := []string{"alíce|", "|no eventTime, no eventVersion, emoji 😀 ✓ \\"}
+	wantUsers := []string{"alíce|", "|no eventVersion, emoji 😀 ✓ \\"}
 	if diff := cmp.Diff(wantUsers, users); diff != "" {
 		t.Errorf("decoded strings (-want +got):\n%s", diff)
 	}
@@ -484,5 +494,107 @@ func TestDecodeEventBridge(t *testing.T) {
 	}
 	if diff := cmp.Diff(b, a); diff != "" {
 		t.Errorf("unwrapped event (-CloudTrail's +got):\n%s", diff)
+	}
+}
+
+// TestDecodeEventTime: an event's time is its eventTime in RFC 3339; the SQL-export form is
+// rewritten, @timestamp stands in for a missing or broken eventTime, and an event with
+// neither is rejected as no-event-time, never timed at the zero time.
+func TestDecodeEventTime(t *testing.T) {
+	const base = `"eventVersion":"1.09","eventSource":"iam.amazonaws.com","eventName":"CreateUser"`
+	tests := []struct {
+		name      string
+		fields    string // JSON members added to base
+		wantTime  string // eventTime handed over; "" for a rejection
+		rewritten bool   // Raw differs from the input
+		timestamp bool   // counted in TimedByTimestamp
+		sql       bool   // counted in EventTimeRewritten
+		why       string // part of the rejection's detail
+	}{
+		{name: "RFC 3339 as CloudTrail writes it", fields: `"eventTime":"2026-11-20T09:12:44Z"`, wantTime: "2026-11-20T09:12:44Z"},
+		{name: "fraction and offset kept", fields: `"eventTime":"2026-11-20T10:12:44.5+01:00"`, wantTime: "2026-11-20T10:12:44.5+01:00"},
+		{name: "valid eventTime wins over @timestamp", fields: `"eventTime":"2026-11-20T09:12:44Z","@timestamp":"2030-01-01T00:00:00Z"`, wantTime: "2026-11-20T09:12:44Z"},
+		{name: "SQL export form rewritten", fields: `"eventTime":"2025-03-26 16:43:57.000000000"`, wantTime: "2025-03-26T16:43:57Z", rewritten: true, sql: true},
+		{name: "SQL export form with milliseconds", fields: `"eventTime":"2025-03-26 16:43:57.120"`, wantTime: "2025-03-26T16:43:57.12Z", rewritten: true, sql: true},
+		{name: "@timestamp when eventTime is missing", fields: `"@timestamp":"2026-11-20T09:12:44.000Z"`, wantTime: "2026-11-20T09:12:44Z", rewritten: true, timestamp: true},
+		{name: "@timestamp with an offset, in UTC", fields: `"@timestamp":"2026-11-20T11:12:44+02:00"`, wantTime: "2026-11-20T09:12:44Z", rewritten: true, timestamp: true},
+		{name: "@timestamp in the SQL form", fields: `"@timestamp":"2026-11-20 09:12:44"`, wantTime: "2026-11-20T09:12:44Z", rewritten: true, timestamp: true},
+		{name: "@timestamp when eventTime is broken", fields: `"eventTime":"yesterday","@timestamp":"2026-11-20T09:12:44Z"`, wantTime: "2026-11-20T09:12:44Z", rewritten: true, timestamp: true},
+		{name: "@timestamp when eventTime is null", fields: `"eventTime":null,"@timestamp":"2026-11-20T09:12:44Z"`, wantTime: "2026-11-20T09:12:44Z", rewritten: true, timestamp: true},
+		{name: "neither", fields: `"awsRegion":"us-east-1"`, why: "no eventTime and no @timestamp"},
+		{name: "empty eventTime", fields: `"eventTime":""`, why: `eventTime "" is not a time and no @timestamp`},
+		{name: "eventTime a number", fields: `"eventTime":1732094400`, why: "eventTime 1732094400 is not a time"},
+		{name: "date only", fields: `"eventTime":"2026-11-20"`, why: "is not a time"},
+		{name: "broken @timestamp", fields: `"@timestamp":"last tuesday"`, why: `no eventTime, and @timestamp "last tuesday" is not a time`},
+		{name: "@timestamp epoch number", fields: `"@timestamp":1732094400000`, why: "@timestamp 1732094400000 is not a time"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := s("{" + base + "," + tc.fields + "}")
+			// The same event alone, in a delivery object and in JSON Lines between two others.
+			for _, layout := range []struct {
+				name string
+				in   []byte
+				at   int
+			}{
+				{"object", in, 0},
+				{"records", join(s(`{"Records":[`), in, s("]}")), 0},
+				{"jsonl", join(s(`{`+base+`,"eventTime":"2026-01-01T00:00:00Z"}`+"\n"), in, s("\n"+`{`+base+`,"eventTime":"2026-01-02T00:00:00Z"}`+"\n")), 1},
+			} {
+				var got []*event.Event
+				var rej []Rejection
+				h := HandlerFuncs{
+					EventFunc: func(e *event.Event) error {
+						got = append(got, &event.Event{Raw: bytes.Clone(e.Raw), Pos: e.Pos})
+						return nil
+					},
+					RejectFunc: func(r Rejection) { rej = append(rej, r) },
+				}
+				st, err := New(Options{}).Decode(context.Background(), "in", bytes.NewReader(layout.in), h)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Read != st.Events+st.Rejected {
+					t.Errorf("%s: Read %d != Events %d + Rejected %d", layout.name, st.Read, st.Events, st.Rejected)
+				}
+				wantTS, wantSQL := 0, 0
+				if tc.timestamp {
+					wantTS = 1
+				}
+				if tc.sql {
+					wantSQL = 1
+				}
+				if st.TimedByTimestamp != wantTS || st.EventTimeRewritten != wantSQL {
+					t.Errorf("%s: TimedByTimestamp, EventTimeRewritten = %d, %d; want %d, %d", layout.name, st.TimedByTimestamp, st.EventTimeRewritten, wantTS, wantSQL)
+				}
+				if tc.why != "" {
+					if len(rej) != 1 || rej[0].Reason != ReasonNoEventTime || !strings.Contains(rej[0].Detail, tc.why) || rej[0].Pos.Record != layout.at {
+						t.Errorf("%s: rejections %+v; want one no-event-time at record %d saying %q", layout.name, rej, layout.at, tc.why)
+					}
+					if st.ByReason[ReasonNoEventTime] != 1 {
+						t.Errorf("%s: ByReason = %v", layout.name, st.ByReason)
+					}
+					continue
+				}
+				if len(rej) != 0 {
+					t.Fatalf("%s: rejected: %+v", layout.name, rej)
+				}
+				ev := got[layout.at]
+				v, err := fastjson.ParseBytes(ev.Raw)
+				if err != nil {
+					t.Fatalf("%s: raw %s: %v", layout.name, ev.Raw, err)
+				}
+				if et := string(v.GetStringBytes("eventTime")); et != tc.wantTime {
+					t.Errorf("%s: eventTime = %q, want %q", layout.name, et, tc.wantTime)
+				}
+				if same := bytes.Equal(ev.Raw, in); same == tc.rewritten {
+					t.Errorf("%s: raw %s rewritten = %v, want %v", layout.name, ev.Raw, !same, tc.rewritten)
+				}
+				// Nothing else of the event changes.
+				if string(v.GetStringBytes("eventName")) != "CreateUser" || (tc.timestamp && v.Get("@timestamp") == nil) {
+					t.Errorf("%s: raw %s lost fields", layout.name, ev.Raw)
+				}
+			}
+		})
 	}
 }

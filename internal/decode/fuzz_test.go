@@ -10,8 +10,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// FuzzDecode checks that no input makes Decode panic or lose a record, and that the result
-// does not depend on how the input is cut into reads.
+// FuzzDecode checks that no input makes Decode panic or lose a record, that every event it
+// hands over has an RFC 3339 eventTime in its value and its raw text (the collector checks
+// each), and that the result does not depend on how the input is cut into reads.
 func FuzzDecode(f *testing.F) {
 	for _, name := range []string{"events.jsonl", "digest.json"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -27,6 +28,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(join(s(bom), evs[1], s("\r\n\r\n"), evs[2]), false)
 	f.Add(gz(f, join(s(`{"Records":[`), evs[0]), s(`]}`)), false)
 	f.Add(s("{\n \"eventName\": \"a\"\n}\n{\"eventName\":\"b\"}"), false)
+	f.Add(s(`{"eventName":"a","@timestamp":"2026-11-20T09:12:44.5Z"}`+"\n"+`{"eventName":"b","eventTime":"2025-03-26 16:43:57.000"}`+"\n"+`{"eventName":"c","eventTime":7,"@timestamp":null}`), false)
 	f.Add(join(s(`{"detail-type":"AWS API Call via CloudTrail","detail":`), evs[1], s("}\n{\"detail-type\":\"x via CloudTrail\",\"detail\":[]}\n")), false)
 	if data, ok := sharedDataDir(); ok {
 		for _, p := range []string{

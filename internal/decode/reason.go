@@ -25,11 +25,16 @@ const (
 	// ReasonUnknownFormat: the input is none of the formats the decoder reads (it does not
 	// start with '{' or '['); nothing of it was read.
 	ReasonUnknownFormat Reason = "unknown-format"
+	// ReasonNoEventTime: the event has no eventTime that is a time (RFC 3339, or the
+	// "2006-01-02 15:04:05" form of SQL exports) and no @timestamp to stand in for it.
+	// Windows, first-seen learning and timelines all run on event time, so an event without
+	// one is never evaluated as if it happened in 1970.
+	ReasonNoEventTime Reason = "no-event-time"
 )
 
 // Reasons returns every Reason in a fixed order, for reports.
 func Reasons() []Reason {
-	return []Reason{ReasonGzip, ReasonInvalidJSON, ReasonNotEvent, ReasonOversized, ReasonRead, ReasonUnknownFormat}
+	return []Reason{ReasonGzip, ReasonInvalidJSON, ReasonNotEvent, ReasonNoEventTime, ReasonOversized, ReasonRead, ReasonUnknownFormat}
 }
 
 // Rejection is a record that was read but cannot be evaluated.

@@ -42,9 +42,11 @@ func TestDecodeSharedData(t *testing.T) {
 		rejected  map[Reason]int
 		formats   map[Format]int
 		gzipFiles int
+		sqlTimes  int // eventTime in the SQL-export form, rewritten
 	}{
+		// The two bedrock files (from a pull request) carry CloudTrail Lake's time form.
 		{dir: "stratus-red-team-detonation-logs", files: 37, events: 312,
-			formats: map[Format]int{FormatArray: 35, FormatObject: 2}},
+			formats: map[Format]int{FormatArray: 35, FormatObject: 2}, sqlTimes: 2},
 		{dir: "grycap-cloudtrail-tracker", files: 687, events: 6188, gzipFiles: 687,
 			formats: map[Format]int{FormatRecords: 687}},
 		// Each line is a wrapper {"rule_id", ..., "event": {...}}: not an event itself.
@@ -88,6 +90,9 @@ func TestDecodeSharedData(t *testing.T) {
 			}
 			if total.Events != tc.events {
 				t.Errorf("events = %d, want %d", total.Events, tc.events)
+			}
+			if total.EventTimeRewritten != tc.sqlTimes || total.TimedByTimestamp != 0 {
+				t.Errorf("eventTime rewritten, timed by @timestamp = %d, %d; want %d, 0", total.EventTimeRewritten, total.TimedByTimestamp, tc.sqlTimes)
 			}
 			if got, want := len(total.ByReason), len(tc.rejected); got != want || total.Rejected != sum(tc.rejected) {
 				t.Errorf("rejections = %v, want %v", total.ByReason, tc.rejected)

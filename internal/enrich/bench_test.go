@@ -67,3 +67,24 @@ func BenchmarkClassifySourceIP(b *testing.B) {
 		ClassifySourceIP(ip)
 	}
 }
+
+// BenchmarkSharedWith measures reading the grantees of a role trust policy (a JSON string to
+// parse), and the cost for an event that grants nothing (a map lookup).
+func BenchmarkSharedWith(b *testing.B) {
+	trust := grantEvent(b, "iam.amazonaws.com", "UpdateAssumeRolePolicy", `{"roleName":"app","policyDocument":`+
+		policyString(b, `{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}`,
+			`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::193672423079:root"},"Action":"sts:AssumeRole"}`)+`}`)
+	other := mustEvent(b, fmt.Sprintf(benchEvent, "140.213.52.1"))
+	for _, bc := range []struct {
+		name string
+		ev   *event.Event
+	}{{"trust-policy", trust}, {"no-grant", other}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var g grants
+			b.ReportAllocs()
+			for range b.N {
+				g.SharedWith(bc.ev)
+			}
+		})
+	}
+}

@@ -17,6 +17,13 @@
 //	access_key_type    string  long_term (AKIA…) | temporary (ASIA…)
 //	user_agent_family  string  aws-cli | boto3 | aws-sdk-go | aws-sdk-java | aws-sdk-js |
 //	                           terraform | console | browser | aws-service | other
+//	shared_with        array   for a request that grants access to a resource (a trust or
+//	                           resource policy, a Lambda permission, a snapshot or image
+//	                           shared, an S3 ACL): who outside the resource's account gets
+//	                           it — account IDs other than recipientAccountId, and "public"
+//	                           (a wildcard principal no condition narrows, AllUsers, "all");
+//	                           absent when the grant stays inside the account or goes to
+//	                           AWS services (see grants.go for the requests read)
 //
 // Private, reserved and documentation addresses are never looked up: public databases map
 // some of them to countries.
@@ -45,6 +52,7 @@ const (
 	FieldActor           = "actor"
 	FieldAccessKeyType   = "access_key_type"
 	FieldUserAgentFamily = "user_agent_family"
+	FieldSharedWith      = "shared_with"
 )
 
 // fieldNeeds says which kind of database each field needs (0: none).
@@ -56,6 +64,7 @@ var fieldNeeds = map[string]Provides{
 	FieldActor:           0,
 	FieldAccessKeyType:   0,
 	FieldUserAgentFamily: 0,
+	FieldSharedWith:      0,
 }
 
 // DefaultCacheSize is the number of addresses a State remembers when Config.CacheSize is 0.

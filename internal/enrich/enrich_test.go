@@ -246,7 +246,7 @@ detection:
 func TestUnavailable(t *testing.T) {
 	d := makeTestDBs(t)
 	fields := []string{"eventName", "trailhound.src_country", "trailhound.src_asn", "trailhound.src_as_org", "trailhound.actor", "trailhound.asn", "trailhound"}
-	const known = "known: access_key_type, actor, src_as_org, src_asn, src_country, src_ip_kind, user_agent_family"
+	const known = "known: access_key_type, actor, shared_with, src_as_org, src_asn, src_country, src_ip_kind, user_agent_family"
 	cases := []struct {
 		name  string
 		paths []string

@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"github.com/google/go-cmp/cmp"
 	"os"
 	"path/filepath"
 	"testing"
@@ -57,6 +58,17 @@ func TestSharedEvents(t *testing.T) {
 	}
 	s := mustOpen(t, Config{}).NewState()
 	kinds := map[string]int{}
+	// The detonations that share a resource with an account of the attacker's, or with
+	// anyone; no other event of the set grants anything outside its account.
+	wantShared := map[string][]string{
+		"aws.exfiltration.ec2-share-ami.json":           {"846424999548"},
+		"aws.exfiltration.ec2-share-ebs-snapshot.json":  {"098797384747"},
+		"aws.exfiltration.rds-share-snapshot.json":      {"503161813013"},
+		"aws.persistence.iam-backdoor-role.json":        {"193672423079"},
+		"aws.persistence.iam-create-backdoor-role.json": {"193672423079"},
+		"aws.persistence.lambda-backdoor-function.json": {GranteePublic},
+	}
+	gotShared := map[string][]string{}
 	n := 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -79,7 +91,13 @@ func TestSharedEvents(t *testing.T) {
 				t.Errorf("%s: actor %q, event.Actor %q", f, got, want)
 			}
 			kinds[string(e.Enrichment.GetStringBytes(FieldSrcIPKind))]++
+			for _, w := range e.Enrichment.GetArray(FieldSharedWith) {
+				gotShared[filepath.Base(f)] = append(gotShared[filepath.Base(f)], string(w.GetStringBytes()))
+			}
 		}
+	}
+	if diff := cmp.Diff(wantShared, gotShared); diff != "" {
+		t.Errorf("shared_with per detonation (-want +got):\n%s", diff)
 	}
 	t.Logf("%d events, source kinds %v", n, kinds)
 	if kinds["public"] == 0 {

@@ -42,6 +42,8 @@ type State struct {
 	uas   map[string]string
 	key   []byte
 	stats Stats
+	// grants reads the grantees of requests that share a resource.
+	grants grants
 }
 
 // NewState returns a State for one goroutine.
@@ -117,6 +119,13 @@ func (s *State) Enrich(ev *event.Event) {
 	}
 	if f := s.uaFamily(ev.Str("userAgent")); f != "" {
 		obj.Set(FieldUserAgentFamily, a.NewString(f))
+	}
+	if with := s.grants.SharedWith(ev); len(with) > 0 {
+		arr := a.NewArray()
+		for i, w := range with {
+			arr.SetArrayItem(i, a.NewString(w))
+		}
+		obj.Set(FieldSharedWith, arr)
 	}
 	ev.Enrichment = obj
 }

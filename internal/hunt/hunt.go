@@ -150,6 +150,10 @@ type Stats struct {
 	Read, Evaluated, Rejected int
 	// RejectedBy counts rejections by reason.
 	RejectedBy map[decode.Reason]int
+	// TimedByTimestamp counts the evaluated events that had no eventTime and were timed by
+	// their @timestamp; EventTimeRewritten those whose eventTime was in the SQL-export form
+	// ("2006-01-02 15:04:05", read as UTC). See package decode.
+	TimedByTimestamp, EventTimeRewritten int
 	// Rejections are the first KeepRejections rejections, sorted by file and record.
 	Rejections []decode.Rejection
 	// Signals counts signals by level.
@@ -308,6 +312,8 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		total.Read += w.stats.Read
 		total.Evaluated += w.stats.Evaluated
 		total.Rejected += w.stats.Rejected
+		total.TimedByTimestamp += w.stats.TimedByTimestamp
+		total.EventTimeRewritten += w.stats.EventTimeRewritten
 		for r, n := range w.stats.RejectedBy {
 			total.RejectedBy[r] += n
 		}
@@ -509,6 +515,8 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 	st, err := w.dec.Decode(ctx, in.Name, w.progress.Reader(rc), w)
 	w.stats.Bytes += st.Bytes
 	w.stats.Read += st.Read
+	w.stats.TimedByTimestamp += st.TimedByTimestamp
+	w.stats.EventTimeRewritten += st.EventTimeRewritten
 	ps.Records += st.Read
 	ps.Rejected += st.Rejected
 	if st.Format == decode.FormatRecords || st.Events > 0 {
@@ -633,6 +641,18 @@ func (s Stats) WriteSummary(w io.Writer) error {
 		bw.printf(", %d unreadable", n)
 	}
 	bw.printf("\nevents: %d read, %d evaluated, %d rejected\n", s.Read, s.Evaluated, s.Rejected)
+	if s.TimedByTimestamp > 0 || s.EventTimeRewritten > 0 {
+		bw.printf("event time:")
+		sep := " "
+		if n := s.TimedByTimestamp; n > 0 {
+			bw.printf("%s%d events without eventTime timed by their @timestamp", sep, n)
+			sep = ", "
+		}
+		if n := s.EventTimeRewritten; n > 0 {
+			bw.printf("%s%d eventTime values in the SQL-export form (2006-01-02 15:04:05) read as UTC", sep, n)
+		}
+		bw.printf("\n")
+	}
 	if n := len(s.Unreadable); n > 0 {
 		bw.printf("unreadable: %d input(s) could not be read; their events are missing from this run:\n", n)
 		for i, u := range s.Unreadable {

@@ -189,12 +189,13 @@ func TestRunCancelled(t *testing.T) {
 
 func TestWriteSummaryGolden(t *testing.T) {
 	st := Stats{
-		Files: 3, DigestFiles: 1, Read: 10, Evaluated: 7, Rejected: 3,
-		RejectedBy: map[decode.Reason]int{decode.ReasonGzip: 1, decode.ReasonInvalidJSON: 2},
+		Files: 3, DigestFiles: 1, Read: 11, Evaluated: 7, Rejected: 4, TimedByTimestamp: 4, EventTimeRewritten: 1,
+		RejectedBy: map[decode.Reason]int{decode.ReasonGzip: 1, decode.ReasonInvalidJSON: 2, decode.ReasonNoEventTime: 1},
 		Rejections: []decode.Rejection{
 			{Pos: posOf("logs/a.json.gz", 4, 0), Reason: decode.ReasonGzip, Detail: "unexpected EOF; the rest of the input is lost"},
 			{Pos: posOf("logs/b.jsonl", 1, 2), Reason: decode.ReasonInvalidJSON, Detail: "bad \x1b[31mline"},
 			{Pos: posOf("logs/b.jsonl", 2, 3), Reason: decode.ReasonInvalidJSON, Detail: "cannot parse"},
+			{Pos: posOf("logs/c.jsonl", 0, 1), Reason: decode.ReasonNoEventTime, Detail: "no eventTime and no @timestamp"},
 		},
 		Signals:    map[signal.Level]int{signal.LevelHigh: 2, signal.LevelLow: 1},
 		Elapsed:    1500 * time.Millisecond,
@@ -205,6 +206,55 @@ func TestWriteSummaryGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	goldenfile.Check(t, filepath.Join("testdata", "summary.golden"), b.Bytes())
+}
+
+// TestRunEventTime: an event without eventTime is timed by its @timestamp and counted, one
+// with neither is rejected with its position, and the signals carry the times found.
+func TestRunEventTime(t *testing.T) {
+	set := builtin(t)
+	noTime := strings.Replace(loginEvent("t-2", "No"), `"eventTime":"2026-11-20T09:12:44Z"`, `"@timestamp":"2026-11-21T10:00:00.000Z"`, 1)
+	sqlTime := strings.Replace(loginEvent("t-3", "No"), `"2026-11-20T09:12:44Z"`, `"2026-11-22 11:00:00.000"`, 1)
+	none := strings.Replace(loginEvent("t-4", "No"), `"eventTime":"2026-11-20T09:12:44Z",`, "", 1)
+	in := strings.Join([]string{loginEvent("t-1", "No"), noTime, sqlTime, none}, "\n") + "\n"
+	res, err := Run(context.Background(), Config{Source: sourceStdin(strings.NewReader(in)), GroupWindow: -1}, set, []string{"-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := res.Stats
+	if st.Read != 4 || st.Evaluated != 3 || st.Rejected != 1 || st.RejectedBy[decode.ReasonNoEventTime] != 1 {
+		t.Errorf("read %d, evaluated %d, rejected %d by %v; want 4, 3, 1 no-event-time", st.Read, st.Evaluated, st.Rejected, st.RejectedBy)
+	}
+	if len(st.Rejections) != 1 || st.Rejections[0].Pos.Line != 4 || st.Rejections[0].Pos.Record != 3 {
+		t.Errorf("rejections = %+v; want the fourth line", st.Rejections)
+	}
+	if st.TimedByTimestamp != 1 || st.EventTimeRewritten != 1 {
+		t.Errorf("TimedByTimestamp, EventTimeRewritten = %d, %d; want 1, 1", st.TimedByTimestamp, st.EventTimeRewritten)
+	}
+	got := map[string]time.Time{}
+	for _, s := range res.Signals {
+		for _, id := range s.EventIDs {
+			if _, ok := got[id]; !ok || s.FirstSeen.Before(got[id]) {
+				got[id] = s.FirstSeen
+			}
+		}
+	}
+	want := map[string]time.Time{
+		"t-1": time.Date(2026, 11, 20, 9, 12, 44, 0, time.UTC),
+		"t-2": time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
+		"t-3": time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC),
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("first seen of the signals per event (-want +got):\n%s", diff)
+	}
+	var b bytes.Buffer
+	if err := st.WriteSummary(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"1 events without eventTime timed by their @timestamp", "1 eventTime values in the SQL-export form", "no-event-time 1"} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("summary lacks %q:\n%s", w, b.String())
+		}
+	}
 }
 
 func TestBlindS3(t *testing.T) {

@@ -43,8 +43,14 @@ type List struct {
 	Name string
 	// Sources are where the values came from, in load order: BuiltinSource or a file path.
 	Sources []string
+	// About is what the list is for: the first comment line of the file that started it.
+	About string
 	// Values are Sigma patterns, each once, in the order first seen.
 	Values []string
+	// Remove are the values a file's "!value" lines take out of the list loaded before it
+	// ("*" takes out all of them: the file then replaces the list). Parse fills it; the
+	// lists of a Set have it applied and empty.
+	Remove []string
 }
 
 // Set is the lists of one run, by name. It is immutable and safe for concurrent use.
@@ -54,7 +60,8 @@ type Set struct {
 
 // Load reads the built-in lists (when builtin is true) and then each path: a list file, or a
 // directory whose *.txt files are read in name order. A file whose list name is already
-// known extends that list. All errors are returned together as an ErrorList, sorted, with
+// known extends that list, after taking out the values its "!value" lines name ("!*": all
+// of them, so that the file replaces the list). All errors are returned together as an ErrorList, sorted, with
 // file and line; the Set is never nil and holds every list that loaded.
 func Load(builtin bool, paths ...string) (*Set, error) {
 	s := &Set{lists: map[string]*List{}}
@@ -135,10 +142,18 @@ func (s *Set) add(base, source string, data []byte, errs *ErrorList) {
 	}
 	have, ok := s.lists[l.Name]
 	if !ok {
+		l.Remove = nil
 		s.lists[l.Name] = &l
 		return
 	}
 	have.Sources = append(have.Sources, source)
+	for _, r := range l.Remove {
+		if r == "*" {
+			have.Values = nil
+			continue
+		}
+		have.Values = slices.DeleteFunc(have.Values, func(v string) bool { return v == r })
+	}
 	for _, v := range l.Values {
 		if !slices.Contains(have.Values, v) {
 			have.Values = append(have.Values, v)
@@ -165,9 +180,18 @@ func Parse(base, source string, r io.Reader) (List, error) {
 	line := 0
 	for sc.Scan() {
 		line++
-		v, err := parseLine(sc.Text(), name)
+		if about, ok := strings.CutPrefix(sc.Text(), "#"); ok && line == 1 && utf8.ValidString(about) {
+			l.About = strings.TrimSpace(about)
+		}
+		v, remove, err := parseLine(sc.Text(), name)
 		if err != nil {
 			errs = append(errs, &Error{File: source, Line: line, Msg: err.Error()})
+			continue
+		}
+		if remove {
+			if !slices.Contains(l.Remove, v) {
+				l.Remove = append(l.Remove, v)
+			}
 			continue
 		}
 		if v == "" || seen[v] {
@@ -198,10 +222,11 @@ func checkName(name string) error {
 	return nil
 }
 
-// parseLine returns the value on a line ("" for none), checked against the list's kind.
-func parseLine(text, list string) (string, error) {
+// parseLine returns the value on a line ("" for none), checked against the list's kind, and
+// whether the line removes it ("!value").
+func parseLine(text, list string) (string, bool, error) {
 	if !utf8.ValidString(text) {
-		return "", errors.New("not valid UTF-8")
+		return "", false, errors.New("not valid UTF-8")
 	}
 	for i := 0; i < len(text); i++ {
 		if text[i] == '#' && (i == 0 || text[i-1] == ' ' || text[i-1] == '\t') {
@@ -212,16 +237,25 @@ func parseLine(text, list string) (string, error) {
 	v := strings.TrimSpace(text)
 	for _, r := range v {
 		if r < 0x20 || r == 0x7f {
-			return "", fmt.Errorf("control character %U in value", r)
+			return "", false, fmt.Errorf("control character %U in value", r)
+		}
+	}
+	v, remove := strings.CutPrefix(v, "!")
+	if remove {
+		if v = strings.TrimSpace(v); v == "" {
+			return "", false, errors.New(`"!" removes the value after it from the list; "!*" empties it`)
+		}
+		if v == "*" {
+			return v, true, nil
 		}
 	}
 	if v == "" {
-		return "", nil
+		return "", false, nil
 	}
 	switch {
 	case strings.HasSuffix(list, "_cidrs"):
 		if _, err := match.CompileCIDR(v); err != nil {
-			return "", fmt.Errorf("list %s holds networks: %w", list, err)
+			return "", false, fmt.Errorf("list %s holds networks: %w", list, err)
 		}
 	case strings.HasSuffix(list, "_asns"):
 		n := v
@@ -230,11 +264,11 @@ func parseLine(text, list string) (string, error) {
 		}
 		asn, err := strconv.ParseUint(n, 10, 32)
 		if err != nil {
-			return "", fmt.Errorf("list %s holds AS numbers: %q is not one", list, v)
+			return "", false, fmt.Errorf("list %s holds AS numbers: %q is not one", list, v)
 		}
 		v = strconv.FormatUint(asn, 10)
 	}
-	return v, nil
+	return v, remove, nil
 }
 
 // Placeholders returns the lists as detect.Options.Placeholders wants them: values by list
@@ -252,7 +286,7 @@ func (s *Set) Placeholders() map[string][]string {
 func (s *Set) Lists() []List {
 	out := make([]List, 0, len(s.lists))
 	for _, l := range s.lists {
-		out = append(out, List{Name: l.Name, Sources: slices.Clone(l.Sources), Values: slices.Clone(l.Values)})
+		out = append(out, List{Name: l.Name, About: l.About, Sources: slices.Clone(l.Sources), Values: slices.Clone(l.Values)})
 	}
 	slices.SortFunc(out, func(a, b List) int { return cmp.Compare(a.Name, b.Name) })
 	return out
@@ -264,5 +298,5 @@ func (s *Set) List(name string) (List, bool) {
 	if !ok {
 		return List{}, false
 	}
-	return List{Name: l.Name, Sources: slices.Clone(l.Sources), Values: slices.Clone(l.Values)}, true
+	return List{Name: l.Name, About: l.About, Sources: slices.Clone(l.Sources), Values: slices.Clone(l.Values)}, true
 }

@@ -2,6 +2,7 @@ package ioc
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,7 +26,7 @@ func TestParse(t *testing.T) {
 			name: "values comments blanks duplicates",
 			base: "names.txt",
 			text: "# header\n\n a \nb # trailing\nc#d\n\ta\n",
-			want: List{Name: "names", Sources: []string{"src"}, Values: []string{"a", "b", "c#d"}},
+			want: List{Name: "names", About: "header", Sources: []string{"src"}, Values: []string{"a", "b", "c#d"}},
 		},
 		{
 			name: "other extension",
@@ -68,6 +69,19 @@ func TestParse(t *testing.T) {
 			text:     "a\x01b\n\xff\nok\n",
 			want:     List{Name: "l", Sources: []string{"src"}, Values: []string{"ok"}},
 			wantErrs: []string{"src:1: control character U+0001 in value", "src:2: not valid UTF-8"},
+		},
+		{
+			name: "removals apart from values, normalised like them",
+			base: "x_asns.txt",
+			text: "!AS7713\n! 24203 \n!7713\n!*\n64500\n",
+			want: List{Name: "x_asns", Sources: []string{"src"}, Values: []string{"64500"}, Remove: []string{"7713", "24203", "*"}},
+		},
+		{
+			name:     "empty or bad removal",
+			base:     "x_cidrs.txt",
+			text:     "!\n!nope\n! # only a comment\n10.0.0.0/8\n",
+			want:     List{Name: "x_cidrs", Sources: []string{"src"}, Values: []string{"10.0.0.0/8"}},
+			wantErrs: []string{`src:1: "!" removes the value after it from the list; "!*" empties it`, `src:2: list x_cidrs holds networks: compiling cidr "nope": parsing address "nope": not an IP address`, `src:3: "!" removes the value after it from the list; "!*" empties it`},
 		},
 		{
 			name:     "line too long",
@@ -118,8 +132,14 @@ func TestLoadBuiltin(t *testing.T) {
 			t.Errorf("list %s sources (-want +got):\n%s", l.Name, diff)
 		}
 	}
-	if diff := cmp.Diff([]string{"attacker_asns", "attacker_cidrs", "attacker_user_names", "mining_images", "s3_bulk_readers"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"attacker_asns", "attacker_cidrs", "attacker_user_names", "aws_asns", "aws_service_principals", "aws_service_roles",
+		"mining_images", "s3_bulk_readers", "security_scanner_roles", "security_scanner_user_agents"}, names); diff != "" {
 		t.Errorf("built-in lists (-want +got):\n%s", diff)
+	}
+	for _, l := range s.Lists() {
+		if l.About == "" {
+			t.Errorf("built-in list %s: its file does not start with a comment saying what it is for", l.Name)
+		}
 	}
 	p := s.Placeholders()
 	if got := p["s3_bulk_readers"]; len(got) != 0 {
@@ -135,6 +155,11 @@ func TestLoadBuiltin(t *testing.T) {
 		{"attacker_asns", []string{"7713", "24203"}},
 		{"attacker_cidrs", []string{"140.213.52.0/24"}},
 		{"attacker_user_names", []string{"aws_dev*", "aws-cli*"}},
+		{"aws_service_principals", []string{"*.amazonaws.com", "*.amazonaws.com.cn", "AWS Internal"}},
+		{"aws_service_roles", []string{"arn:aws*:iam::*:role/aws-service-role/*"}},
+		{"security_scanner_user_agents", []string{"*Scout Suite/*", "*APN_1826889*"}},
+		{"security_scanner_roles", []string{"arn:aws*:iam::*:role/WizAccess-Role", "arn:aws*:iam::*:role/WizScannerRole",
+			"arn:aws*:iam::*:role/WizScanner-Role", "arn:aws*:iam::*:role/OrcaSecurityRole", "arn:aws*:sts::*:assumed-role/*/ProwlerAssessmentSession"}},
 	} {
 		if diff := cmp.Diff(tc.want, p[tc.list]); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.list, diff)
@@ -184,6 +209,44 @@ func TestLoadUserFiles(t *testing.T) {
 	}
 }
 
+// TestLoadOverride: a user file takes values out of a built-in list with "!value", or
+// replaces it with "!*", without turning the other built-in lists off.
+func TestLoadOverride(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	drop := write("attacker_asns.txt", "!AS24203\n!65000 # not in the list: nothing to take out\n64512\n")
+	repl := write("attacker_user_names.txt", "!*\nevil-*\n")
+	s, err := Load(true, drop, repl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := s.Placeholders()
+	if diff := cmp.Diff([]string{"7713", "64512"}, p["attacker_asns"]); diff != "" {
+		t.Errorf("attacker_asns (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"evil-*"}, p["attacker_user_names"]); diff != "" {
+		t.Errorf("attacker_user_names (-want +got):\n%s", diff)
+	}
+	if got := len(p["mining_images"]); got != 80 {
+		t.Errorf("mining_images has %d values; the other lists must stay", got)
+	}
+	l, _ := s.List("attacker_user_names")
+	if diff := cmp.Diff([]string{BuiltinSource, repl}, l.Sources); diff != "" || l.Remove != nil {
+		t.Errorf("sources (-want +got):\n%s; Remove = %q", diff, l.Remove)
+	}
+	// A removal in the first file of a list (no earlier values) removes nothing.
+	s, err = Load(false, write("fresh.txt", "!*\na\n"))
+	if l, _ := s.List("fresh"); err != nil || !slices.Equal(l.Values, []string{"a"}) {
+		t.Errorf("fresh: %q, %v", l.Values, err)
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	bad := filepath.Join("testdata", "bad")
 	missing := filepath.Join("testdata", "missing.txt")
@@ -216,6 +279,10 @@ func TestPlaceholdersInRules(t *testing.T) {
 		"image": "detection:\n  sel:\n    requestParameters.containerDefinitions.image|expand: '%mining_images%'\n  condition: sel\n",
 		"user":  "detection:\n  sel:\n    requestParameters.userName|expand: '%attacker_user_names%'\n  condition: sel\n",
 		"asn":   "detection:\n  sel:\n    trailhound.src_asn|expand: '%attacker_asns%'\n  condition: sel\n",
+		"ua":    "detection:\n  sel:\n    userAgent|expand: '%security_scanner_user_agents%'\n  condition: sel\n",
+		"role":  "detection:\n  sel:\n    userIdentity.sessionContext.sessionIssuer.arn|expand: '%security_scanner_roles%'\n  sess:\n    userIdentity.arn|expand: '%security_scanner_roles%'\n  condition: sel or sess\n",
+		"svc":   "detection:\n  sel:\n    sourceIPAddress|expand: '%aws_service_principals%'\n  condition: sel\n",
+		"slr":   "detection:\n  sel:\n    userIdentity.sessionContext.sessionIssuer.arn|expand: '%aws_service_roles%'\n  condition: sel\n",
 	}
 	engines := map[string]*detect.Engine{}
 	for name, body := range rules {
@@ -248,6 +315,20 @@ func TestPlaceholdersInRules(t *testing.T) {
 		{"asn", `{}`, `{"src_asn":7713}`, true},
 		{"asn", `{}`, `{"src_asn":16509}`, false},
 		{"asn", `{}`, "", false},
+		// The allowlists match the forms the tools and AWS really write.
+		{"ua", `{"userAgent":"Scout-Suite/5.14.0 md/Botocore#1.35.75 ua/2.0 os/linux#6.10.11 lang/python#3.12.6 Scout Suite/5.14.0 (https://github.com/nccgroup/ScoutSuite)"}`, "", true},
+		{"ua", `{"userAgent":"Boto3/1.34.1 md/Botocore#1.34.1 ua/2.0 os/linux#6.5 lang/python#3.11.6 md/pyimpl#CPython cfg/retry-mode#standard Botocore/1.34.1 APN_1826889"}`, "", true},
+		{"ua", `{"userAgent":"aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64 prompt/off command/ec2.describe-instances"}`, "", false},
+		{"role", `{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/WizAccess-Role/WizSession","sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::111122223333:role/WizAccess-Role"}}}}`, "", true},
+		{"role", `{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/SecurityAudit/ProwlerAssessmentSession","sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::111122223333:role/SecurityAudit"}}}}`, "", true},
+		{"role", `{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/WizAccess-Role-copy/x","sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::111122223333:role/WizAccess-Role-copy"}}}}`, "", false},
+		{"role", `{"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/OrcaSecurityRole"}}`, "", false},
+		{"svc", `{"sourceIPAddress":"ecs.amazonaws.com"}`, "", true},
+		{"svc", `{"sourceIPAddress":"AWS Internal"}`, "", true},
+		{"svc", `{"sourceIPAddress":"203.0.113.7"}`, "", false},
+		{"slr", `{"userIdentity":{"sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::111122223333:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"}}}}`, "", true},
+		{"slr", `{"userIdentity":{"sessionContext":{"sessionIssuer":{"arn":"arn:aws-cn:iam::111122223333:role/aws-service-role/securityhub.amazonaws.com/AWSServiceRoleForSecurityHub"}}}}`, "", true},
+		{"slr", `{"userIdentity":{"sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::111122223333:role/AWSServiceRoleForConfig"}}}}`, "", false},
 	}
 	for _, tc := range cases {
 		ev := &event.Event{Value: fastjson.MustParse(tc.event)}
@@ -263,7 +344,7 @@ func TestPlaceholdersInRules(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"a\nb # c\n", "10.0.0.0/8\n", "AS1\n", "\xff", "#\n\n", "a\x00"} {
+	for _, s := range []string{"a\nb # c\n", "10.0.0.0/8\n", "AS1\n", "\xff", "#\n\n", "a\x00", "!*\n!AS1\n! x\n!\n"} {
 		f.Add("x_cidrs.txt", s)
 		f.Add("list_asns.txt", s)
 		f.Add("plain.txt", s)
@@ -282,6 +363,11 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("bad value %q in %q", v, l.Values)
 			}
 			seen[v] = true
+		}
+		for _, r := range l.Remove {
+			if r == "" || r != strings.TrimSpace(r) || strings.ContainsAny(r, "\n\r") {
+				t.Fatalf("bad removal %q in %q", r, l.Remove)
+			}
 		}
 	})
 }

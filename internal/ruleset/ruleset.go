@@ -175,3 +175,17 @@ func (s *Set) Infos() []signal.RuleInfo {
 	}
 	return out
 }
+
+// RuleFiles returns, for every loaded rule and correlation, its id (what signals carry as
+// their rule id) and the file it came from (the name within the built-in file system, or
+// the path of a user's file). The map is the caller's.
+func (s *Set) RuleFiles() map[string]string {
+	m := make(map[string]string, len(s.Rules.Rules)+len(s.Rules.Correlations))
+	for _, r := range s.Rules.Rules {
+		m[r.Ref()] = r.File
+	}
+	for _, c := range s.Rules.Correlations {
+		m[c.Ref()] = c.File
+	}
+	return m
+}

@@ -121,3 +121,27 @@ detection:
 		t.Errorf("err = %v, want one error at line 6", err)
 	}
 }
+
+// TestRuleFiles: every rule and correlation, CloudTrail or not, maps to its file by the id
+// its signals carry.
+func TestRuleFiles(t *testing.T) {
+	fsys := fstest.MapFS{"a.yml": {Data: []byte(rulesYAML)}, "sub/b.yml": {Data: []byte(otherYAML)}}
+	set, err := Load(context.Background(), Options{Builtin: fsys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := set.RuleFiles()
+	want := map[string]string{
+		"0b0c9f43-0000-4000-8000-000000000001": "a.yml", "0b0c9f43-0000-4000-8000-000000000002": "a.yml",
+		"0b0c9f43-0000-4000-8000-000000000003": "a.yml", "0b0c9f43-0000-4000-8000-000000000004": "sub/b.yml",
+		"0b0c9f43-0000-4000-8000-000000000005": "sub/b.yml",
+	}
+	if len(got) != len(want) {
+		t.Errorf("RuleFiles() = %v, want %v", got, want)
+	}
+	for id, f := range want {
+		if got[id] != f {
+			t.Errorf("RuleFiles()[%s] = %q, want %q", id, got[id], f)
+		}
+	}
+}
