@@ -63,9 +63,7 @@ question of an investigation is whether the logs cover the time and place at all
 			}
 			switch format {
 			case "json":
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(r)
+				return a.writeIndentedJSON(r)
 			case "text", "":
 				return r.writeText(a)
 			}
@@ -110,9 +108,7 @@ func (a *app) dbCheck(cmd *cobra.Command, dir, format string) error {
 	}
 	switch format {
 	case "json":
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := a.writeIndentedJSON(rep); err != nil {
 			return err
 		}
 	case "text", "":
@@ -163,9 +159,7 @@ first: repair takes the store's writer lock.`,
 			}
 			switch format {
 			case "json":
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				return a.writeIndentedJSON(rep)
 			case "text", "":
 			default:
 				return fmt.Errorf("unknown format %q (want text or json)", format)
@@ -223,4 +217,11 @@ func (r dbReport) writeText(a *app) error {
 			c.First.Format(hour), c.Last.Format(hour), c.HoursWithout, c.HoursWithout+c.HoursWithEvents)
 	}
 	return tw.Flush()
+}
+
+// writeIndentedJSON writes v to stdout as indented JSON (the db commands' -f json).
+func (a *app) writeIndentedJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
