@@ -146,6 +146,34 @@ func TestBaselineCount(t *testing.T) {
 	}
 }
 
+// TestNewValueLearnFirst: with learn-first, a group's first value is its own; a later new
+// one fires, and so does the first value again once the group is forgotten and seen anew.
+func TestNewValueLearnFirst(t *testing.T) {
+	c := Correlation{ID: "n", Type: NewValue, Rules: []string{"A"}, GroupBy: []string{"user"}, ValueFields: []string{"ip"},
+		LearnFirst: true, Forget: time.Hour}
+	stream := []in{
+		h("A", 0, "e1", "user=i-1", "ip=10.0.0.5"),
+		h("A", m, "e2", "user=i-1", "ip=10.0.0.5"),
+		h("A", 2*m, "e3", "user=i-2", "ip=10.0.0.9"),
+		h("A", 3*m, "e4", "user=i-1", "ip=45.155.205.7"),
+		h("A", 4*m, "e5", "user=i-1", "ip=45.155.205.7"),
+	}
+	alerts, _ := run(t, Config{Correlations: []Correlation{c}}, stream)
+	if diff := gocmp.Diff([]string{`n ["i-1"] 3m0s..3m0s n=1 f=1 ids=e4 vals=[["45.155.205.7"]]`}, summaries(alerts)); diff != "" {
+		t.Errorf("alerts (-want +got):\n%s", diff)
+	}
+	plain := c
+	plain.LearnFirst = false
+	alerts, _ = run(t, Config{Correlations: []Correlation{plain}}, stream)
+	firings := 0
+	for _, a := range alerts {
+		firings += a.Firings
+	}
+	if firings != 3 {
+		t.Errorf("without learn-first: %d firings, want 3 (every group's first value, and the new one): %v", firings, summaries(alerts))
+	}
+}
+
 // baselineConfig is the model comparison's: events and distinct values, a chained
 // correlation over a baseline's firings, small periods so that a stream spans many.
 func baselineConfig() Config {
@@ -155,7 +183,9 @@ func baselineConfig() Config {
 		ValueFields: []string{"ip"}, Timespan: 10 * m, Condition: Condition{{GT, 2}}, Factor: 1, Period: 20 * m,
 		Forget: 20 * m}
 	chain := Correlation{ID: "chain", Type: EventCount, Rules: []string{"events", "values"}, Timespan: time.Hour, Condition: gte(3)}
-	return Config{Correlations: []Correlation{ev, vals, chain}, MaxEventIDs: 10, MaxHeaders: 3}
+	first := Correlation{ID: "learn-first", Type: NewValue, Rules: []string{"A"}, GroupBy: []string{"user"}, ValueFields: []string{"ip"},
+		LearnFirst: true, Forget: 2 * time.Hour}
+	return Config{Correlations: []Correlation{ev, vals, chain, first}, MaxEventIDs: 10, MaxHeaders: 3}
 }
 
 // baselineStream returns hits over hours: each user has a usual rate per ten minutes and now

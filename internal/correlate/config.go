@@ -125,6 +125,10 @@ type Correlation struct {
 	// never. For BaselineCount it is how long the peak of a period is remembered; zero means
 	// DefaultBaselinePeriods periods.
 	Forget time.Duration
+	// LearnFirst (NewValue): a group's first value is learned, not new; only later new
+	// values fire. For a group that is one session (an instance's credentials), the first
+	// value is the session's own (the instance's network).
+	LearnFirst bool `json:",omitempty"`
 	// Factor (BaselineCount) is the multiple of the group's baseline that a window's measure
 	// must exceed; zero means DefaultFactor.
 	Factor float64 `json:",omitempty"`
@@ -278,6 +282,9 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		if k.Type != NewValue && k.Type != BaselineCount && (k.Learning != 0 || k.Forget != 0) {
 			bad(id, "learning and forget are for new_value and baseline_count only")
+		}
+		if k.Type != NewValue && k.LearnFirst {
+			bad(id, "learn-first is for new_value only")
 		}
 		if k.Type != BaselineCount && (k.Factor != 0 || k.Period != 0) {
 			bad(id, "factor and period are for baseline_count only")

@@ -44,7 +44,9 @@
 //     for more than Forget (exactly Forget ago is still known). Nothing fires during
 //     Learning, measured in event time from the first hit the engine processes (one start for
 //     all correlations: "learn on 7 days of data"); values are learned meanwhile. A
-//     correlation added since a restored snapshot starts learning at the next hit.
+//     correlation added since a restored snapshot starts learning at the next hit. With
+//     LearnFirst, a group's first value is learned and does not fire (a group that holds no
+//     value: new, or dropped and seen again).
 //   - baseline_count: the window is measured as event_count does, or as value_count does
 //     when ValueFields are set; the measure n of the window ending at a hit at time t is
 //     compared with the group's baseline: the highest measure any window of the group

@@ -467,6 +467,9 @@ func (e *Engine) expire(c *corr, now int64) {
 func (e *Engine) processNewValue(c *corr, g *group, h hit, late bool) {
 	last, known := g.seen.get(h.val)
 	isNew := !known || (c.Forget > 0 && h.t-last > int64(c.Forget))
+	if c.LearnFirst && g.seen.len() == 0 {
+		isNew = false // the group's own first value
+	}
 	if !known && g.seen.len() >= e.cfg.MaxValuesPerGroup {
 		g.seen.removeOldest()
 		e.n.DroppedValues++

@@ -156,10 +156,11 @@ func (md *model) observe(ci, idx int, t int64, id string, hdr *event.Header, get
 	if c.Type == NewValue {
 		v := strings.Join(val, "\x00")
 		last, known := g.seen[v]
+		first := c.LearnFirst && len(g.seen) == 0
 		if !known || t > last {
 			g.seen[v] = t
 		}
-		if (!known || (c.Forget > 0 && t-last > int64(c.Forget))) && t >= md.start+int64(c.Learning) {
+		if !first && (!known || (c.Forget > 0 && t-last > int64(c.Forget))) && t >= md.start+int64(c.Learning) {
 			md.fire(ci, g, []*modelHit{h})
 		}
 		return

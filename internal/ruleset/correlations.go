@@ -208,6 +208,7 @@ func convert(c *sigma.Correlation) (correlate.Correlation, error) {
 	case sigma.NewValue:
 		cc.Type = correlate.NewValue
 		cc.ValueFields = c.Field
+		cc.LearnFirst = c.LearnFirst
 	case sigma.BaselineCount:
 		cc.Type = correlate.BaselineCount
 		if c.Factor != nil {

@@ -313,6 +313,8 @@ type Correlation struct {
 	Field    []string
 	Learning Duration
 	Forget   Duration
+	// LearnFirst is used by new_value only (learn-first: true).
+	LearnFirst bool
 	// Factor is used by baseline_count only; nil when not given.
 	Factor *Factor
 

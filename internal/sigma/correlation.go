@@ -91,6 +91,8 @@ func (p *parser) correlation(ents []mapEntry, docPos Pos, doc int) *Correlation 
 			c.Forget = p.duration(e)
 		case "factor":
 			c.Factor = p.factor(e)
+		case "learn-first":
+			c.LearnFirst = p.boolean(e)
 		default:
 			p.errorf(pos(e.kNode), "unknown key %q in correlation", e.key)
 		}
@@ -152,6 +154,9 @@ func (p *parser) checkCorrelationType(c *Correlation, at Pos, have map[string]bo
 				}
 			}
 		}
+	}
+	if t != NewValue && have["learn-first"] {
+		p.errorf(at, "learn-first is only used by new_value correlations")
 	}
 	if t != BaselineCount && c.Factor != nil {
 		p.errorf(c.Factor.Pos, "factor is only used by baseline_count correlations")
