@@ -67,6 +67,11 @@ func (s *State) Stats() Stats { return s.stats }
 // IP classifies a sourceIPAddress value and, for a public address, looks it up.
 func (s *State) IP(b []byte) IPInfo {
 	kind, addr := ClassifySourceIP(b)
+	return s.lookup(kind, addr)
+}
+
+// lookup is IP for an address already classified.
+func (s *State) lookup(kind IPKind, addr netip.Addr) IPInfo {
 	if kind != IPPublic || (len(s.e.dbs) == 0 && len(s.e.static) == 0) {
 		return IPInfo{Kind: kind}
 	}
@@ -103,7 +108,8 @@ func (s *State) Enrich(ev *event.Event) {
 	a := &s.arena
 	obj := a.NewObject()
 	if ip := ev.Str("sourceIPAddress"); len(ip) > 0 {
-		info := s.IP(ip)
+		kind, addr := ClassifySourceIP(ip)
+		info := s.lookup(kind, addr)
 		obj.Set(FieldSrcIPKind, a.NewString(info.Kind.String()))
 		if info.ASN != 0 {
 			obj.Set(FieldSrcASN, a.NewNumberInt(int(info.ASN)))
@@ -114,7 +120,7 @@ func (s *State) Enrich(ev *event.Event) {
 		if info.Country != "" {
 			obj.Set(FieldSrcCountry, a.NewString(info.Country))
 		}
-		if n := s.srcNet(info.Kind, ip); n != "" {
+		if n := s.srcNet(kind, addr, ip); n != "" {
 			obj.Set(FieldSrcNet, a.NewString(n))
 		}
 	}
@@ -170,11 +176,10 @@ var actorFields = [][]string{
 }
 
 // srcNet returns SourceNet of a sourceIPAddress of kind k, cached per address.
-func (s *State) srcNet(k IPKind, ip []byte) string {
-	if k != IPPublic && k != IPPrivate {
-		return SourceNet(k, nil, ip)
+func (s *State) srcNet(k IPKind, addr netip.Addr, ip []byte) string {
+	if k != IPPublic {
+		return SourceNet(k, nil, ip) // no prefix to compute: nothing to cache
 	}
-	_, addr := ClassifySourceIP(ip)
 	if n, ok := s.nets[addr]; ok {
 		return n
 	}
