@@ -281,6 +281,7 @@ func TestTuningTable(t *testing.T) {
 					Learning  string         `yaml:"learning"`
 					Forget    string         `yaml:"forget"`
 					Condition map[string]any `yaml:"condition"`
+					Factor    any            `yaml:"factor"`
 				} `yaml:"correlation"`
 			}
 			if err := dec.Decode(&d); err != nil {
@@ -316,6 +317,9 @@ func TestTuningTable(t *testing.T) {
 					if v, has := c.Condition[op]; has {
 						ok = ok && strings.Contains(r.threshold, fmt.Sprintf("`%s: %v`", op, v))
 					}
+				}
+				if c.Factor != nil {
+					ok = ok && strings.Contains(r.threshold, fmt.Sprintf("`factor: %v`", c.Factor))
 				}
 				if ok {
 					used[i], found = true, true

@@ -74,8 +74,18 @@ signals, exactly as "trailhound hunt <dir>/AWSLogs" would. The answer key is wri
 			if err != nil {
 				return err
 			}
+			// The enrichment trailhound hunt uses ($TRAILHOUND_GEOIP included), so the demo's
+			// signals are what a hunt of the same logs prints.
+			enr, err := openEnricher(nil)
+			if err != nil {
+				return err
+			}
+			defer enr.Close()
+			for _, u := range enr.Unavailable(set.Engine.Fields()) {
+				a.warnf("warning: rules reading %s are INACTIVE: %s\n", u.Field, u.Reason)
+			}
 			restoreGC := tuneGCForHunt(os.Getenv)
-			cfg := hunt.Config{Logger: a.logger}
+			cfg := hunt.Config{Logger: a.logger, Enricher: enr}
 			cfg.Progress, stopProgress = a.startProgress("demo: hunting", "read")
 			res, err := hunt.Run(cmd.Context(), cfg, set, []string{logs})
 			stopProgress()

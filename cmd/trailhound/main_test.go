@@ -738,6 +738,12 @@ func TestS3BulkReadersList(t *testing.T) {
 		{"AssumedRole", "arn:aws:sts::111122223333:assumed-role/etl-loader/run-42", "arn:aws:iam::111122223333:role/etl-loader"},
 		{"IAMUser", "arn:aws:iam::111122223333:user/mallory", ""},
 	}
+	// A day earlier, another caller's read starts the learning clock: the burst rules
+	// (baseline_count) learn the first day of a hunt.
+	fmt.Fprintf(&b, `{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/warmup","accountId":"111122223333"},`+
+		`"eventTime":%q,"eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.5",`+
+		`"userAgent":"aws-cli/2.15","requestParameters":{"bucketName":"finance","key":"reports/x.csv"},"eventID":"ev-warmup",`+
+		`"eventCategory":"Data","recipientAccountId":"111122223333"}`+"\n", t0.Add(-25*time.Hour).Format(time.RFC3339))
 	for i := range 120 {
 		for j, c := range callers {
 			issuer := ""

@@ -29,7 +29,10 @@ benign CI, console users, admins, monitoring and data events, with seed attacks 
 key: admin users, console, S3, metal instances) and 2 (leaked key: ECS miners in 17
 regions) woven in, and on request attack 3 (an instance profile's credentials stolen and used
 from outside: bucket listings and reads). --busy-owners gives the leaked keys to busy CI
-users whose pipelines keep running with them; --ci-users adds such users as benign traffic. Files are delivered late and unordered, a few events twice.
+users whose pipelines keep running with them; --ci-users adds such users as benign traffic,
+--s3-readers heavy S3 batch readers and --scanners a CSPM scanner; --unlisted-infra moves
+most attacker addresses and images out of the built-in IOC lists. Files are delivered late
+and unordered, a few events twice.
 
 The answer key goes to DIR/` + simulate.GroundTruthFile + `, outside AWSLogs: hunt DIR/AWSLogs, not DIR.
 The same --seed always writes the same bytes.`,
@@ -89,6 +92,9 @@ The same --seed always writes the same bytes.`,
 	f.StringVar(&attacks, "attacks", "1,2", `attacks to include: seed attacks "1" and "2", "3" (stolen instance-profile credentials), a list ("1,2,3") or "none"`)
 	f.BoolVar(&opts.BusyOwners, "busy-owners", false, "the keys that leak in attacks 1 and 2 belong to busy CI users whose pipelines keep running")
 	f.IntVar(&opts.CIUsers, "ci-users", 0, "benign busy CI users per account (Terraform and the AWS CLI with a long-term key, all day)")
+	f.IntVar(&opts.S3Readers, "s3-readers", 0, "heavy S3 readers per account (batch task roles reading thousands of objects a day, at most 4)")
+	f.BoolVar(&opts.Scanners, "scanners", false, "a CSPM scanner in every account (a vendor-assumed role describing everything hourly)")
+	f.BoolVar(&opts.UnlistedInfra, "unlisted-infra", false, "attack addresses and mining images mostly outside the built-in IOC lists")
 	f.IntVar(&opts.CIRunsPerDay, "ci-runs-per-day", simulate.DefaultCIRunsPerDay, "pipeline runs of each CI user on a weekday (a quarter on weekends)")
 	f.StringSliceVar(&regions, "regions", nil, "regions the organisation uses (default us-east-1,eu-west-1,us-east-2)")
 	f.TimeVar(&opts.Start, "start", time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC), []string{time.RFC3339, time.DateOnly}, "start of the history (UTC)")

@@ -14,13 +14,16 @@ import (
 // Type is the type of a correlation.
 type Type string
 
-// The correlation types. NewValue is a trailhound extension to Sigma.
+// The correlation types. NewValue and BaselineCount are trailhound extensions to Sigma.
 const (
 	EventCount      Type = "event_count"
 	ValueCount      Type = "value_count"
 	Temporal        Type = "temporal"
 	TemporalOrdered Type = "temporal_ordered"
 	NewValue        Type = "new_value"
+	// BaselineCount is a trailhound extension: an event or value count per window compared
+	// with what the group itself did in earlier periods (doc.go).
+	BaselineCount Type = "baseline_count"
 )
 
 // Op is a comparison operator of a condition.
@@ -81,6 +84,14 @@ const (
 	DefaultMaxGroups       = 1 << 20
 	DefaultMaxHitsPerGroup = 10_000
 	DefaultMaxValues       = 10_000
+	// BaselineCount defaults: the multiple of the group's baseline a window must pass, the
+	// period whose peaks are remembered, and how long a period's peak is remembered.
+	DefaultFactor = 3.0
+	DefaultPeriod = 24 * time.Hour
+	// DefaultBaselinePeriods is Forget, in periods, when it is zero: 30 days by default.
+	DefaultBaselinePeriods = 30
+	// MaxBaselinePeriods bounds the peaks a BaselineCount group remembers (Forget/Period).
+	MaxBaselinePeriods = 400
 )
 
 // Correlation is one correlation rule, already resolved from its Sigma form: rule references
@@ -100,18 +111,30 @@ type Correlation struct {
 	Aliases map[string]map[string]string
 	// Timespan is the window of the window types; unused by NewValue.
 	Timespan time.Duration
-	// Condition is required for EventCount and ValueCount. For Temporal and TemporalOrdered
-	// it defaults to "all referenced rules" (gte len(Rules)). NewValue has none.
+	// Condition is required for EventCount, ValueCount and BaselineCount (for which it is the
+	// floor and needs a gt or gte). For Temporal and TemporalOrdered it defaults to "all
+	// referenced rules" (gte len(Rules)). NewValue has none.
 	Condition Condition
-	// ValueFields are the fields whose tuple of values is counted (ValueCount) or remembered
-	// (NewValue).
+	// ValueFields are the fields whose tuple of values is counted (ValueCount, and
+	// BaselineCount when set: distinct values instead of events) or remembered (NewValue).
 	ValueFields []string
-	// Learning (NewValue) is the period, in event time from the first hit the engine
-	// processes, during which values are learned without firing.
+	// Learning (NewValue, BaselineCount) is the period, in event time from the first hit the
+	// engine processes, during which values or peaks are learned without firing.
 	Learning time.Duration
 	// Forget (NewValue) is how long a value may go unseen before it is new again; zero means
-	// never.
+	// never. For BaselineCount it is how long the peak of a period is remembered; zero means
+	// DefaultBaselinePeriods periods.
 	Forget time.Duration
+	// LearnFirst (NewValue): a group's first value is learned, not new; only later new
+	// values fire. For a group that is one session (an instance's credentials), the first
+	// value is the session's own (the instance's network).
+	LearnFirst bool `json:",omitempty"`
+	// Factor (BaselineCount) is the multiple of the group's baseline that a window's measure
+	// must exceed; zero means DefaultFactor.
+	Factor float64 `json:",omitempty"`
+	// Period (BaselineCount) is the length of the periods whose peaks form the baseline, in
+	// event time from the Unix epoch (UTC days by default); zero means DefaultPeriod.
+	Period time.Duration `json:",omitempty"`
 	// KeepAlive: a firing within KeepAlive of the previous firing of the same correlation in
 	// the same group updates the same Alert. Zero means Timespan, or DefaultKeepAlive when
 	// there is no timespan.
@@ -198,7 +221,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		window := true
 		switch k.Type {
-		case EventCount, ValueCount, Temporal, TemporalOrdered:
+		case EventCount, ValueCount, Temporal, TemporalOrdered, BaselineCount:
 		case NewValue:
 			window = false
 		default:
@@ -237,6 +260,10 @@ func (c Config) withDefaults() (Config, error) {
 			if len(k.Condition) == 0 {
 				bad(id, "%s needs a condition", k.Type)
 			}
+		case BaselineCount:
+			if !hasFloor(k.Condition) {
+				bad(id, "baseline_count needs a condition with a floor (gt or gte, at least 1)")
+			}
 		case Temporal, TemporalOrdered:
 			if len(k.Condition) == 0 {
 				k.Condition = Condition{{GTE, float64(len(k.Rules))}}
@@ -250,14 +277,41 @@ func (c Config) withDefaults() (Config, error) {
 		if needValues && len(k.ValueFields) == 0 {
 			bad(id, "%s needs a field", k.Type)
 		}
-		if !needValues && len(k.ValueFields) != 0 {
+		if !needValues && k.Type != BaselineCount && len(k.ValueFields) != 0 {
 			bad(id, "%s takes no field", k.Type)
 		}
-		if k.Type != NewValue && (k.Learning != 0 || k.Forget != 0) {
-			bad(id, "learning and forget are for new_value only")
+		if k.Type != NewValue && k.Type != BaselineCount && (k.Learning != 0 || k.Forget != 0) {
+			bad(id, "learning and forget are for new_value and baseline_count only")
 		}
-		if k.Learning < 0 || k.Forget < 0 || k.KeepAlive < 0 || k.MaxDuration < 0 {
+		if k.Type != NewValue && k.LearnFirst {
+			bad(id, "learn-first is for new_value only")
+		}
+		if k.Type != BaselineCount && (k.Factor != 0 || k.Period != 0) {
+			bad(id, "factor and period are for baseline_count only")
+		}
+		if k.Learning < 0 || k.Forget < 0 || k.KeepAlive < 0 || k.MaxDuration < 0 || k.Period < 0 {
 			bad(id, "negative duration")
+		}
+		if k.Type == BaselineCount {
+			if k.Factor == 0 {
+				k.Factor = DefaultFactor
+			}
+			if k.Period == 0 {
+				k.Period = DefaultPeriod
+			}
+			if k.Forget == 0 {
+				k.Forget = DefaultBaselinePeriods * k.Period
+			}
+			switch {
+			case k.Factor < 1 || k.Factor > 1e6:
+				bad(id, "factor %g is not between 1 and 1000000", k.Factor)
+			case k.Forget < k.Period:
+				bad(id, "forget (%v) is shorter than the period (%v)", k.Forget, k.Period)
+			case k.Forget/k.Period > MaxBaselinePeriods:
+				bad(id, "forget (%v) spans more than %d periods of %v", k.Forget, MaxBaselinePeriods, k.Period)
+			case k.Timespan > k.Period:
+				bad(id, "timespan (%v) is longer than the period (%v)", k.Timespan, k.Period)
+			}
 		}
 		if k.KeepAlive == 0 {
 			k.KeepAlive = k.Timespan
@@ -290,6 +344,17 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	d.Correlations = sorted
 	return d, nil
+}
+
+// hasFloor reports whether a condition has a lower bound of at least 1 (gte 1 or gt 0 and
+// above): without one, a group with no history would fire at its first hit.
+func hasFloor(c Condition) bool {
+	for _, cm := range c {
+		if (cm.Op == GTE && cm.Value >= 1) || (cm.Op == GT && cm.Value >= 0) {
+			return true
+		}
+	}
+	return false
 }
 
 func orDefault(v, def int, name string, bad func(string, string, ...any)) int {

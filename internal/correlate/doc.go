@@ -1,5 +1,6 @@
 // Package correlate evaluates correlation rules (Sigma correlation v2 — event_count,
-// value_count, temporal, temporal_ordered — and trailhound's new_value) over the hits of base
+// value_count, temporal, temporal_ordered — and trailhound's new_value and baseline_count)
+// over the hits of base
 // rules, in event time, and emits grouped Alerts.
 //
 // The package does not know the Sigma parser: a caller builds a Config of typed Correlations
@@ -43,7 +44,22 @@
 //     for more than Forget (exactly Forget ago is still known). Nothing fires during
 //     Learning, measured in event time from the first hit the engine processes (one start for
 //     all correlations: "learn on 7 days of data"); values are learned meanwhile. A
-//     correlation added since a restored snapshot starts learning at the next hit.
+//     correlation added since a restored snapshot starts learning at the next hit. With
+//     LearnFirst, a group's first value is learned and does not fire (a group that holds no
+//     value: new, or dropped and seen again).
+//   - baseline_count: the window is measured as event_count does, or as value_count does
+//     when ValueFields are set; the measure n of the window ending at a hit at time t is
+//     compared with the group's baseline: the highest measure any window of the group
+//     reached in one of the Forget/Period periods before t's own (periods are Period long,
+//     counted from the Unix epoch: UTC days by default; 0 when there is none). The
+//     condition holds when t is past Learning (as for new_value), n satisfies Condition
+//     (which has a floor: a gt or gte) and n > Factor × baseline. Every window measured,
+//     firing or not, during learning or not, is then remembered as a measure of t's period.
+//     The baseline never includes the current period, so a burst is compared with the
+//     group's history alone and each of its windows fires, whatever it reached earlier in
+//     the same period; the next period the burst is part of the baseline. A group with no
+//     remembered period (one that never did it, or a new value of a group-by field such as a
+//     network) has baseline 0 and fires at the floor.
 //
 // Group and value tuples: a field absent from the event is "". A hit whose value tuple is
 // all "" has no value and is ignored by value_count and new_value; a group tuple may be all
@@ -60,7 +76,9 @@
 // (default: the timespan; 1h for new_value) and whose first event is at most MaxDuration
 // earlier (default 24h) updates that alert: the hits of the firing window not yet in it are
 // added (EventIDs up to MaxEventIDs, Dropped counting the rest; Headers of the first
-// MaxHeaders hits). Otherwise the open alert is closed and a new one opened. An alert is
+// MaxHeaders hits). Otherwise the open alert is closed and a new one opened. A baseline_count
+// alert also carries the baseline its first firing was compared with and the highest measure
+// of its firings (Alert.Baseline, Alert.Peak). An alert is
 // returned when it is closed: when the watermark shows no later firing can extend it, when
 // its group is evicted, or by Flush. Each call returns its alerts sorted by first event time,
 // correlation id, group and last time. A live caller sees an alert after KeepAlive plus the
@@ -82,7 +100,10 @@
 // distinct values (for value_count a hit bringing one more is dropped; for new_value the
 // least recently seen value is forgotten; Stats.DroppedValues). Groups whose hits are all
 // older than the window, whose values are all older than Forget and that have no open alert
-// are dropped as the watermark advances.
+// are dropped as the watermark advances. A baseline_count group remembers the peak measure
+// of at most Forget/Period periods (at most MaxBaselinePeriods), is dropped once its last
+// hit is more than Forget + Period old, and lets go of its window's hits once they are
+// older than the watermark minus the timespan (checked at each hour of event time).
 //
 // # Cost
 //
@@ -104,7 +125,8 @@
 //
 // # Durable state
 //
-// Snapshot and Restore write and read the whole state (a versioned JSON format); SaveFile
+// Snapshot and Restore write and read the whole state (a versioned JSON format: a
+// baseline_count group's peaks are part of it); SaveFile
 // writes it atomically. Running over two days in one go gives the same alerts as running
 // day 1, saving, restoring into a new Engine and running day 2.
 package correlate

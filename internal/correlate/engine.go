@@ -52,9 +52,14 @@ type Alert struct {
 	// Headers are those of the first Config.MaxHeaders hits of the evidence: the pointers the
 	// hits carried (or restored copies), shared, never to be changed.
 	Headers []*event.Header
-	// Values are the value tuples (in ValueFields order): for ValueCount the distinct values
-	// of the evidence, for NewValue the new values; at most Config.MaxEventIDs.
+	// Values are the value tuples (in ValueFields order): for ValueCount and BaselineCount
+	// the distinct values of the evidence, for NewValue the new values; at most
+	// Config.MaxEventIDs.
 	Values [][]string
+	// Baseline and Peak (BaselineCount): the group's baseline when the alert opened (the
+	// highest measure of its windows in a remembered earlier period; 0 when it had none) and
+	// the highest measure of the alert's firing windows.
+	Baseline, Peak int
 }
 
 // Stats describes the state held by an Engine.
@@ -139,6 +144,7 @@ type group struct {
 	seen  *valueSet        // NewValue: value -> latest event time seen
 	ruleN []int32          // Temporal*: hits per rule in hits
 	ruleT [][]int64        // TemporalOrdered: per rule, the times of its hits in hits (window.go)
+	peaks []peak           // BaselineCount: peak measure per period, sorted (baseline.go)
 	dups  map[dupKey]int32 // hits by (time, id[, rule]) once a same-time run is long (window.go)
 	fresh int              // hits whose gen is not gen: not in the current alert
 	last  int64            // latest hit time
@@ -324,6 +330,28 @@ func (e *Engine) advance(wm int64) {
 			e.expire(c, e.watermark)
 		}
 	}
+	if e.watermark/trimEvery != prev/trimEvery {
+		for _, c := range e.corrs {
+			if c.Type == BaselineCount {
+				e.trimIdle(c, e.watermark)
+			}
+		}
+	}
+}
+
+// trimEvery is the event-time granularity at which idle baseline_count groups, which are
+// kept for their peaks long after their window has passed, let go of their window's hits.
+const trimEvery = int64(time.Hour)
+
+// trimIdle drops the hits older than now − timespan of the least recently used groups, up to
+// the first group with a hit since then: no hit at or after now can count them.
+func (e *Engine) trimIdle(c *corr, now int64) {
+	cut := now - int64(c.Timespan)
+	for g := c.lru.prev; g != &c.lru && g.last < cut; g = g.prev {
+		if len(g.hits) > 0 {
+			g.removeFront(c, searchTime(g.hits, cut))
+		}
+	}
 }
 
 // expireEvery is the event-time granularity of idle-group expiry.
@@ -373,6 +401,10 @@ func (e *Engine) newGroup(c *corr, key string, now int64) *group {
 	switch c.Type {
 	case ValueCount:
 		g.vals = map[string]int32{}
+	case BaselineCount:
+		if len(c.ValueFields) > 0 {
+			g.vals = map[string]int32{}
+		}
 	case Temporal:
 		g.ruleN = make([]int32, len(c.Rules))
 	case TemporalOrdered:
@@ -417,6 +449,12 @@ func (e *Engine) expire(c *corr, now int64) {
 			if c.Forget == 0 || g.last >= now-int64(c.Forget) {
 				return
 			}
+		case BaselineCount:
+			// The peak of the period of the group's last hit counts for Forget after that
+			// period ends, which is up to Forget + Period after the hit.
+			if g.last >= now-int64(c.Forget+c.Period) {
+				return
+			}
 		default:
 			if g.last >= now-int64(c.Timespan) {
 				return
@@ -429,6 +467,9 @@ func (e *Engine) expire(c *corr, now int64) {
 func (e *Engine) processNewValue(c *corr, g *group, h hit, late bool) {
 	last, known := g.seen.get(h.val)
 	isNew := !known || (c.Forget > 0 && h.t-last > int64(c.Forget))
+	if c.LearnFirst && g.seen.len() == 0 {
+		isNew = false // the group's own first value
+	}
 	if !known && g.seen.len() >= e.cfg.MaxValuesPerGroup {
 		g.seen.removeOldest()
 		e.n.DroppedValues++
@@ -438,7 +479,7 @@ func (e *Engine) processNewValue(c *corr, g *group, h hit, late bool) {
 	}
 	if isNew && h.t >= c.start+int64(c.Learning) {
 		w := []hit{h}
-		e.fire(c, g, w, 0, late, -1)
+		e.fire(c, g, w, 0, late, -1, measured{})
 	}
 }
 
@@ -459,7 +500,7 @@ func (e *Engine) processWindow(c *corr, g *group, h hit, late bool) {
 		e.n.Duplicates++
 		return
 	}
-	if c.Type == ValueCount {
+	if g.vals != nil {
 		if _, ok := g.vals[h.val]; !ok && len(g.vals) >= e.cfg.MaxValuesPerGroup {
 			e.n.DroppedValues++
 			return
@@ -477,8 +518,8 @@ func (e *Engine) processWindow(c *corr, g *group, h hit, late bool) {
 	}
 	if !late {
 		j := len(g.hits) - 1
-		if c.Condition.Holds(e.measureFull(c, g)) {
-			e.fire(c, g, g.hits, j, false, -1)
+		if m, ok := e.holds(c, g, e.measureFull(c, g), g.hits[j].t); ok {
+			e.fire(c, g, g.hits, j, false, -1, m)
 		}
 		return
 	}
@@ -492,8 +533,8 @@ func (e *Engine) processWindow(c *corr, g *group, h hit, late bool) {
 		} else {
 			n = measure(c, w)
 		}
-		if c.Condition.Holds(n) {
-			e.fire(c, g, w, len(w)-1, true, pos-lo)
+		if m, ok := e.holds(c, g, n, g.hits[j].t); ok {
+			e.fire(c, g, w, len(w)-1, true, pos-lo, m)
 		}
 	}
 }
@@ -505,6 +546,11 @@ func (e *Engine) measureFull(c *corr, g *group) int {
 		return len(g.hits)
 	case ValueCount:
 		return len(g.vals)
+	case BaselineCount:
+		if g.vals != nil {
+			return len(g.vals)
+		}
+		return len(g.hits)
 	case Temporal:
 		n := 0
 		for _, k := range g.ruleN {
@@ -539,6 +585,11 @@ func measure(c *corr, w []hit) int {
 	switch c.Type {
 	case EventCount:
 		return len(w)
+	case BaselineCount:
+		if len(c.ValueFields) == 0 {
+			return len(w)
+		}
+		fallthrough
 	case ValueCount:
 		distinct := make(map[string]struct{}, len(w))
 		for _, h := range w {
@@ -581,8 +632,8 @@ func orderedPrefix(w []hit, rules int) int {
 
 // fire records that the condition held for the window w ending at w[j], and feeds the firing
 // to the correlations that reference c. For a window changed by a late hit, lateAt is the
-// index of that hit in w (-1 otherwise).
-func (e *Engine) fire(c *corr, g *group, w []hit, j int, late bool, lateAt int) {
+// index of that hit in w (-1 otherwise). m is what the window measured (BaselineCount).
+func (e *Engine) fire(c *corr, g *group, w []hit, j int, late bool, lateAt int, m measured) {
 	trig := w[j]
 	a := g.alert
 	if a != nil && !late && (trig.t-a.last > int64(c.KeepAlive) || trig.t-a.first > int64(c.MaxDuration)) {
@@ -593,6 +644,9 @@ func (e *Engine) fire(c *corr, g *group, w []hit, j int, late bool, lateAt int) 
 		g.gen++
 		g.fresh = len(g.hits)
 		a = &openAlert{c: c, g: g, first: trig.t, last: trig.t, gen: g.gen, curSorted: true}
+		if c.Type == BaselineCount {
+			a.baseline = m.base
+		}
 		g.alert = a
 		heap.Push(&e.alerts, a)
 	}
@@ -621,6 +675,9 @@ func (e *Engine) fire(c *corr, g *group, w []hit, j int, late bool, lateAt int) 
 		}
 	}
 	a.firings++
+	if c.Type == BaselineCount {
+		a.peak = max(a.peak, m.n)
+	}
 	if trig.t > a.last {
 		a.last = trig.t
 	}
@@ -669,6 +726,8 @@ type openAlert struct {
 	vals []string // encoded tuples
 	gen  uint32
 	idx  int // in the alert heap
+	// baseline and peak (BaselineCount): see Alert.
+	baseline, peak int
 	// curT and curIDs are the time and ids of the latest hits added, to add an event matched
 	// by several referenced rules once (its hits have the same time). Hits added in order come
 	// in event id order, so curIDs is sorted (curSorted) and searched by bisection; once late
@@ -775,6 +834,8 @@ func (e *Engine) closeAlert(a *openAlert) {
 		EventIDs:      a.ids,
 		Dropped:       a.dropped,
 		Headers:       a.hdrs,
+		Baseline:      a.baseline,
+		Peak:          a.peak,
 	}
 	for _, v := range a.vals {
 		out.Values = append(out.Values, decodeFields(v))

@@ -65,6 +65,9 @@ func summary(a Alert) string {
 	if len(a.Values) > 0 {
 		fmt.Fprintf(&b, " vals=%q", a.Values)
 	}
+	if a.Type == BaselineCount {
+		fmt.Fprintf(&b, " base=%d peak=%d", a.Baseline, a.Peak)
+	}
 	return b.String()
 }
 

@@ -30,10 +30,17 @@ type model struct {
 }
 
 type modelGroup struct {
-	key   []string
-	hits  []*modelHit // accepted, in processing order
-	seen  map[string]int64
-	alert *modelAlert
+	key      []string
+	hits     []*modelHit // accepted, in processing order
+	seen     map[string]int64
+	measures []modelMeasured // baseline_count: every window measured, in processing order
+	alert    *modelAlert
+}
+
+// modelMeasured is one window a baseline_count group measured: its period and measure.
+type modelMeasured struct {
+	period int64
+	n      int
 }
 
 type modelHit struct {
@@ -149,10 +156,11 @@ func (md *model) observe(ci, idx int, t int64, id string, hdr *event.Header, get
 	if c.Type == NewValue {
 		v := strings.Join(val, "\x00")
 		last, known := g.seen[v]
+		first := c.LearnFirst && len(g.seen) == 0
 		if !known || t > last {
 			g.seen[v] = t
 		}
-		if (!known || (c.Forget > 0 && t-last > int64(c.Forget))) && t >= md.start+int64(c.Learning) {
+		if !first && (!known || (c.Forget > 0 && t-last > int64(c.Forget))) && t >= md.start+int64(c.Learning) {
 			md.fire(ci, g, []*modelHit{h})
 		}
 		return
@@ -171,7 +179,31 @@ func (md *model) observe(ci, idx int, t int64, id string, hdr *event.Header, get
 			w = append(w, o)
 		}
 	}
-	if c.Condition.Holds(modelMeasure(c, w)) {
+	n := modelMeasure(c, w)
+	if c.Type == BaselineCount {
+		// The baseline is the highest measure of a window in one of the Forget/Period periods
+		// before this one; every window is remembered.
+		p := t / int64(c.Period)
+		if t < 0 && t%int64(c.Period) != 0 {
+			p--
+		}
+		base := 0
+		for _, x := range g.measures {
+			if x.period < p && x.period >= p-int64(c.Forget/c.Period) {
+				base = max(base, x.n)
+			}
+		}
+		g.measures = append(g.measures, modelMeasured{p, n})
+		if t >= md.start+int64(c.Learning) && c.Condition.Holds(n) && float64(n) > c.Factor*float64(base) {
+			md.fire(ci, g, w)
+			g.alert.a.Peak = max(g.alert.a.Peak, n)
+			if g.alert.a.Firings == 1 {
+				g.alert.a.Baseline = base
+			}
+		}
+		return
+	}
+	if c.Condition.Holds(n) {
 		md.fire(ci, g, w)
 	}
 }
@@ -181,6 +213,11 @@ func modelMeasure(c Correlation, w []*modelHit) int {
 	switch c.Type {
 	case EventCount:
 		return len(w)
+	case BaselineCount:
+		if len(c.ValueFields) == 0 {
+			return len(w)
+		}
+		fallthrough
 	case ValueCount:
 		vals := map[string]bool{}
 		for _, h := range w {

@@ -33,6 +33,10 @@ func propertyConfig(lateness time.Duration) Config {
 			{ID: "new", Type: NewValue, Rules: []string{"C", "ok"}, GroupBy: []string{"user"}, ValueFields: []string{"ip"},
 				Learning: 6 * time.Hour, Forget: 12 * time.Hour},
 			{ID: "chain-count", Type: EventCount, Rules: []string{"new", "brute"}, Timespan: time.Hour, Condition: gte(2)},
+			{ID: "baseline", Type: BaselineCount, Rules: []string{"A", "B"}, GroupBy: []string{"user"}, Timespan: 10 * m,
+				Condition: gte(3), Factor: 1, Period: time.Hour, Forget: 2 * time.Hour, Learning: time.Hour},
+			{ID: "baseline-values", Type: BaselineCount, Rules: []string{"B", "C"}, GroupBy: []string{"user"}, ValueFields: []string{"ip"},
+				Timespan: 30 * m, Condition: gte(3), Factor: 1, Period: 2 * time.Hour, Forget: 4 * time.Hour},
 		},
 	}
 }

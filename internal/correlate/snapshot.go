@@ -73,6 +73,8 @@ type snapGroup struct {
 	Gen   uint32     `json:"gen"`
 	Hits  []snapHit  `json:"hits,omitempty"`
 	Seen  []snapSeen `json:"seen,omitempty"`
+	// Peaks (baseline_count): [period, peak] pairs, oldest period first.
+	Peaks [][2]int64 `json:"peaks,omitempty"`
 	Alert *snapAlert `json:"alert,omitempty"`
 }
 
@@ -102,6 +104,8 @@ type snapAlert struct {
 	Values   [][]string     `json:"values,omitempty"`
 	CurT     int64          `json:"cur_t"`
 	CurIDs   []string       `json:"cur_ids"`
+	Baseline int            `json:"baseline,omitempty"`
+	Peak     int            `json:"peak,omitempty"`
 }
 
 // Snapshot writes the engine's whole state (buffered hits, watermark, windows, learned
@@ -150,10 +154,13 @@ func (e *Engine) Snapshot(w io.Writer) error {
 				})
 			}
 			sortSeen(sg.Seen)
+			for _, x := range g.peaks {
+				sg.Peaks = append(sg.Peaks, [2]int64{x.p, int64(x.n)})
+			}
 			if a := g.alert; a != nil {
 				sa := &snapAlert{First: a.first, Last: a.last, Firings: a.firings, Count: a.count,
 					Dropped: a.dropped, Gen: a.gen, EventIDs: a.ids, Headers: headerValues(a.hdrs),
-					CurT: a.curT, CurIDs: a.curIDs}
+					CurT: a.curT, CurIDs: a.curIDs, Baseline: a.baseline, Peak: a.peak}
 				for _, v := range a.vals {
 					sa.Values = append(sa.Values, decodeFields(v))
 				}
@@ -252,10 +259,19 @@ func (e *Engine) load(st *snapState) error {
 					g.seen.set(encodeValues(s.Value), s.T)
 				}
 			}
+			if c.Type == BaselineCount {
+				for _, x := range sg.Peaks {
+					if n := len(g.peaks); (n > 0 && x[0] <= g.peaks[n-1].p) || x[1] < 0 || x[1] > 1<<31-1 {
+						return fmt.Errorf("correlation %q: group %q: peaks out of order or out of range", c.ID, sg.Group)
+					}
+					g.peaks = append(g.peaks, peak{p: x[0], n: int32(x[1])})
+				}
+			}
 			if sa := sg.Alert; sa != nil {
 				a := &openAlert{c: c, g: g, first: sa.First, last: sa.Last, firings: sa.Firings,
 					count: sa.Count, dropped: sa.Dropped, gen: sa.Gen, ids: sa.EventIDs, hdrs: headerPointers(sa.Headers),
-					curT: sa.CurT, curIDs: sa.CurIDs, curSorted: slices.IsSorted(sa.CurIDs)}
+					curT: sa.CurT, curIDs: sa.CurIDs, curSorted: slices.IsSorted(sa.CurIDs),
+					baseline: sa.Baseline, peak: sa.Peak}
 				for _, v := range sa.Values {
 					a.vals = append(a.vals, encodeValues(v))
 				}

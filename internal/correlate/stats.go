@@ -47,6 +47,7 @@ func (e *Engine) Stats() Stats {
 			for _, h := range g.hits {
 				b += int64(len(h.id)+len(h.val)) + headerLen
 			}
+			b += int64(cap(g.peaks)) * 16
 			s.Values += len(g.vals)
 			for v := range g.vals {
 				b += mapEntry + int64(len(v))

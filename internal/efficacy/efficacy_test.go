@@ -132,6 +132,8 @@ func TestEfficacy(t *testing.T) {
 	doc.WriteString("\n")
 	doc.WriteString(planSection(t))
 	doc.WriteString("\n")
+	doc.WriteString(recallSection(t))
+	doc.WriteString("\n")
 
 	// Stratus: every claimed technique fires the rule.
 	doc.WriteString("## Stratus Red Team detonations\n\nEach detonation log a rule claims to cover must fire it (the test fails otherwise).\n\n")

@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"net/netip"
+	"strings"
 
 	"github.com/trailhound/trailhound/internal/match"
 )
@@ -89,6 +90,32 @@ func ClassifySourceIP(b []byte) (IPKind, netip.Addr) {
 		return IPAWSService, netip.Addr{}
 	}
 	return IPInvalid, netip.Addr{}
+}
+
+// SourceNet is the src_net field of a source address of kind k (addr its parsed address for
+// public and private kinds, raw the sourceIPAddress value): the /24 of a public IPv4
+// address, the /48 of a public IPv6 address, "private" for private and reserved addresses,
+// the host for an AWS service, "aws_internal"; "" for an invalid or absent address.
+func SourceNet(k IPKind, addr *netip.Addr, raw []byte) string {
+	switch k {
+	case IPPublic:
+		bits := 48
+		if addr.Is4() {
+			bits = 24
+		}
+		p, err := addr.Prefix(bits)
+		if err != nil {
+			return ""
+		}
+		return p.String()
+	case IPPrivate:
+		return "private"
+	case IPAWSService:
+		return strings.ToLower(string(raw))
+	case IPAWSInternal:
+		return "aws_internal"
+	}
+	return ""
 }
 
 func isNonGlobal(addr netip.Addr) bool {

@@ -13,7 +13,16 @@
 //	src_asn            number  autonomous system of a public source address (ASN database)
 //	src_as_org         string  its organisation (ASN database)
 //	src_country        string  ISO 3166-1 alpha-2 country of a public source address (country database)
-//	actor              string  the normalised principal (event.Actor)
+//	src_net            string  the network of the source address, for baselines per network
+//	                           without a database: the /24 of a public IPv4 address, the /48
+//	                           of a public IPv6 address ("203.0.113.0/24"), "private" for
+//	                           every private or reserved address (a VPC, an endpoint), the
+//	                           service host for an AWS service ("ec2.amazonaws.com"),
+//	                           "aws_internal"; absent for an invalid address
+//	actor              string  the normalised principal (event.Actor): a role session is
+//	                           the role's ARN, "#" and the session name
+//	principal          string  the actor without the session: the role's IAM ARN for every
+//	                           session of the role, else the actor (a user's ARN, a service)
 //	access_key_type    string  long_term (AKIA…) | temporary (ASIA…)
 //	user_agent_family  string  aws-cli | boto3 | aws-sdk-go | aws-sdk-java | aws-sdk-js |
 //	                           terraform | console | browser | aws-service | other
@@ -49,7 +58,9 @@ const (
 	FieldSrcASN          = "src_asn"
 	FieldSrcASOrg        = "src_as_org"
 	FieldSrcCountry      = "src_country"
+	FieldSrcNet          = "src_net"
 	FieldActor           = "actor"
+	FieldPrincipal       = "principal"
 	FieldAccessKeyType   = "access_key_type"
 	FieldUserAgentFamily = "user_agent_family"
 	FieldSharedWith      = "shared_with"
@@ -61,7 +72,9 @@ var fieldNeeds = map[string]Provides{
 	FieldSrcASN:          ProvidesASN,
 	FieldSrcASOrg:        ProvidesASN,
 	FieldSrcCountry:      ProvidesCountry,
+	FieldSrcNet:          0,
 	FieldActor:           0,
+	FieldPrincipal:       0,
 	FieldAccessKeyType:   0,
 	FieldUserAgentFamily: 0,
 	FieldSharedWith:      0,

@@ -144,25 +144,42 @@ func TestEnrich(t *testing.T) {
 			name: "leaked key from an attacker network",
 			event: `{"eventName":"CreateUser","sourceIPAddress":"140.213.52.7","userAgent":"aws-cli/2.13.5 Python/3.11.4",
 				"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/dev","principalId":"AIDAX","accessKeyId":"AKIAIOSFODNN7EXAMPLE"}}`,
-			want: `{"src_ip_kind":"public","src_asn":24203,"src_as_org":"PT XL Axiata","src_country":"ID",
-				"actor":"arn:aws:iam::123456789012:user/dev","access_key_type":"long_term","user_agent_family":"aws-cli"}`,
+			want: `{"src_ip_kind":"public","src_asn":24203,"src_as_org":"PT XL Axiata","src_country":"ID","src_net":"140.213.52.0/24",
+				"actor":"arn:aws:iam::123456789012:user/dev","principal":"arn:aws:iam::123456789012:user/dev","access_key_type":"long_term","user_agent_family":"aws-cli"}`,
 		},
 		{
 			name: "assumed role from a private address",
 			event: `{"sourceIPAddress":"10.0.0.5","userAgent":"Boto3/1.28.0 Botocore/1.31.0",
 				"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s1","accessKeyId":"ASIAY34FZKBOKMUTVV7A",
 				"sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::1:role/R"}}}}`,
-			want: `{"src_ip_kind":"private","actor":"arn:aws:iam::1:role/R#s1","access_key_type":"temporary","user_agent_family":"boto3"}`,
+			want: `{"src_ip_kind":"private","src_net":"private","actor":"arn:aws:iam::1:role/R#s1","principal":"arn:aws:iam::1:role/R",
+				"access_key_type":"temporary","user_agent_family":"boto3"}`,
 		},
 		{
 			name:  "service",
 			event: `{"sourceIPAddress":"ecs.amazonaws.com","userAgent":"ecs.amazonaws.com","userIdentity":{"type":"AWSService","invokedBy":"ecs.amazonaws.com"}}`,
-			want:  `{"src_ip_kind":"aws_service","actor":"ecs.amazonaws.com","user_agent_family":"aws-service"}`,
+			want:  `{"src_ip_kind":"aws_service","src_net":"ecs.amazonaws.com","actor":"ecs.amazonaws.com","principal":"ecs.amazonaws.com","user_agent_family":"aws-service"}`,
 		},
 		{
 			name:  "console login, address without data, escaped organisation",
 			event: `{"sourceIPAddress":"8.8.8.8","userAgent":"Mozilla/5.0 (X11)","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}`,
-			want:  `{"src_ip_kind":"public","actor":"arn:aws:iam::1:root","user_agent_family":"browser"}`,
+			want:  `{"src_ip_kind":"public","src_net":"8.8.8.0/24","actor":"arn:aws:iam::1:root","principal":"arn:aws:iam::1:root","user_agent_family":"browser"}`,
+		},
+		{
+			name: "IPv6 address, AWS Internal, a role session of a role with a path",
+			event: `{"sourceIPAddress":"2600:1f18:aaaa:bbbb::5","userIdentity":{"type":"AssumedRole",
+				"arn":"arn:aws:sts::1:assumed-role/R/i-0abc","sessionContext":{"sessionIssuer":{"arn":"arn:aws:iam::1:role/svc/R"}}}}`,
+			want: `{"src_ip_kind":"public","src_net":"2600:1f18:aaaa::/48","actor":"arn:aws:iam::1:role/svc/R#i-0abc","principal":"arn:aws:iam::1:role/svc/R"}`,
+		},
+		{
+			name:  "AWS Internal and an invalid address",
+			event: `{"sourceIPAddress":"AWS Internal","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/u"}}`,
+			want:  `{"src_ip_kind":"aws_internal","src_net":"aws_internal","actor":"arn:aws:iam::1:user/u","principal":"arn:aws:iam::1:user/u"}`,
+		},
+		{
+			name:  "an invalid address has no network",
+			event: `{"sourceIPAddress":"not an address"}`,
+			want:  `{"src_ip_kind":"invalid"}`,
 		},
 		{
 			name:  "nothing to say",
@@ -246,7 +263,7 @@ detection:
 func TestUnavailable(t *testing.T) {
 	d := makeTestDBs(t)
 	fields := []string{"eventName", "trailhound.src_country", "trailhound.src_asn", "trailhound.src_as_org", "trailhound.actor", "trailhound.asn", "trailhound"}
-	const known = "known: access_key_type, actor, shared_with, src_as_org, src_asn, src_country, src_ip_kind, user_agent_family"
+	const known = "known: access_key_type, actor, principal, shared_with, src_as_org, src_asn, src_country, src_ip_kind, src_net, user_agent_family"
 	cases := []struct {
 		name  string
 		paths []string

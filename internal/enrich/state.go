@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"net/netip"
+	"strings"
 
 	"github.com/trailhound/trailhound/internal/event"
 	"github.com/valyala/fastjson"
@@ -39,7 +40,9 @@ type State struct {
 	actors map[string]string
 	// uas caches UserAgentFamily: a handful of agents make up most of a log, and the
 	// family costs a scan for a dozen tokens.
-	uas   map[string]string
+	uas map[string]string
+	// nets caches SourceNet of the addresses seen.
+	nets  map[netip.Addr]string
 	key   []byte
 	stats Stats
 	// grants reads the grantees of requests that share a resource.
@@ -53,6 +56,7 @@ func (e *Enricher) NewState() *State {
 		ips:    make(map[netip.Addr]IPInfo, min(e.cacheSize, 1024)),
 		actors: make(map[string]string, min(e.cacheSize, 1024)),
 		uas:    make(map[string]string, min(e.cacheSize, 1024)),
+		nets:   make(map[netip.Addr]string, min(e.cacheSize, 1024)),
 		key:    make([]byte, 0, 256),
 	}
 }
@@ -63,6 +67,11 @@ func (s *State) Stats() Stats { return s.stats }
 // IP classifies a sourceIPAddress value and, for a public address, looks it up.
 func (s *State) IP(b []byte) IPInfo {
 	kind, addr := ClassifySourceIP(b)
+	return s.lookup(kind, addr)
+}
+
+// lookup is IP for an address already classified.
+func (s *State) lookup(kind IPKind, addr netip.Addr) IPInfo {
 	if kind != IPPublic || (len(s.e.dbs) == 0 && len(s.e.static) == 0) {
 		return IPInfo{Kind: kind}
 	}
@@ -99,7 +108,8 @@ func (s *State) Enrich(ev *event.Event) {
 	a := &s.arena
 	obj := a.NewObject()
 	if ip := ev.Str("sourceIPAddress"); len(ip) > 0 {
-		info := s.IP(ip)
+		kind, addr := ClassifySourceIP(ip)
+		info := s.lookup(kind, addr)
 		obj.Set(FieldSrcIPKind, a.NewString(info.Kind.String()))
 		if info.ASN != 0 {
 			obj.Set(FieldSrcASN, a.NewNumberInt(int(info.ASN)))
@@ -110,9 +120,14 @@ func (s *State) Enrich(ev *event.Event) {
 		if info.Country != "" {
 			obj.Set(FieldSrcCountry, a.NewString(info.Country))
 		}
+		if n := s.srcNet(kind, addr, ip); n != "" {
+			obj.Set(FieldSrcNet, a.NewString(n))
+		}
 	}
 	if actor := s.actor(ev.Value); actor != "" {
 		obj.Set(FieldActor, a.NewString(actor))
+		principal, _, _ := strings.Cut(actor, "#")
+		obj.Set(FieldPrincipal, a.NewString(principal))
 	}
 	if t := AccessKeyType(ev.Str("userIdentity", "accessKeyId")); t != "" {
 		obj.Set(FieldAccessKeyType, a.NewString(t))
@@ -158,6 +173,22 @@ func (s *State) actor(v *fastjson.Value) string {
 // actorFields are the userIdentity fields event.Actor depends on.
 var actorFields = [][]string{
 	{"type"}, {"arn"}, {"sessionContext", "sessionIssuer", "arn"}, {"principalId"}, {"invokedBy"},
+}
+
+// srcNet returns SourceNet of a sourceIPAddress of kind k, cached per address.
+func (s *State) srcNet(k IPKind, addr netip.Addr, ip []byte) string {
+	if k != IPPublic {
+		return SourceNet(k, nil, ip) // no prefix to compute: nothing to cache
+	}
+	if n, ok := s.nets[addr]; ok {
+		return n
+	}
+	n := SourceNet(k, &addr, ip)
+	if len(s.nets) >= s.e.cacheSize {
+		clear(s.nets)
+	}
+	s.nets[addr] = n
+	return n
 }
 
 // maxCachedUA is the longest user agent the family cache keeps.

@@ -55,8 +55,10 @@ type Config struct {
 	// file it holds unchanged is not read again (Stats.UnchangedFiles counts it), and a file
 	// read whole without a rejected record is recorded in it.
 	Files FileLedger
-	// Enricher, when set, adds the trailhound.* fields (actor, IP kind, ASN, country, key
-	// type, user-agent family) to every event before the rules see it.
+	// Enricher adds the trailhound.* fields (actor, principal, IP kind and network, ASN,
+	// country, key type, user-agent family) to every event before the rules see it. Nil
+	// means one without databases: the fields trailhound hunt fills without --geoip, so
+	// that every caller (demo, tests, efficacy) sees what a hunt sees.
 	Enricher *enrich.Enricher
 
 	// GroupWindow groups repeated matches of one detection rule by one actor in one account:
@@ -245,6 +247,14 @@ type Result struct {
 // handler); bad records and unreadable files are counted and reported in Stats.
 func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Result, error) {
 	cfg = cfg.withDefaults()
+	if cfg.Enricher == nil {
+		enr, err := enrich.Open(enrich.Config{})
+		if err != nil {
+			return nil, fmt.Errorf("opening enrichment: %w", err)
+		}
+		defer enr.Close()
+		cfg.Enricher = enr
+	}
 	start := time.Now()
 	st, err := newStateful(cfg, set)
 	if err != nil {

@@ -208,6 +208,12 @@ func convert(c *sigma.Correlation) (correlate.Correlation, error) {
 	case sigma.NewValue:
 		cc.Type = correlate.NewValue
 		cc.ValueFields = c.Field
+		cc.LearnFirst = c.LearnFirst
+	case sigma.BaselineCount:
+		cc.Type = correlate.BaselineCount
+		if c.Factor != nil {
+			cc.Factor = c.Factor.Value
+		}
 	default:
 		return cc, fmt.Errorf("correlation type %s is not supported by trailhound's engine", c.Type)
 	}
@@ -222,7 +228,7 @@ func convert(c *sigma.Correlation) (correlate.Correlation, error) {
 		for _, cmp := range c.Condition.Comparisons {
 			cc.Condition = append(cc.Condition, correlate.Comparison{Op: correlate.Op(cmp.Op), Value: cmp.Value})
 		}
-		if cc.Type == correlate.ValueCount {
+		if cc.Type == correlate.ValueCount || cc.Type == correlate.BaselineCount {
 			cc.ValueFields = c.Condition.Field
 		}
 	}

@@ -263,7 +263,7 @@ type Condition struct {
 // CorrelationType is the type of a correlation rule.
 type CorrelationType string
 
-// The correlation types. NewValue is a trailhound extension.
+// The correlation types. NewValue and BaselineCount are trailhound extensions.
 const (
 	EventCount      CorrelationType = "event_count"
 	ValueCount      CorrelationType = "value_count"
@@ -276,6 +276,11 @@ const (
 	// per group, after an optional learning period; values not seen for
 	// the forget period become new again.
 	NewValue CorrelationType = "new_value"
+	// BaselineCount counts events (or distinct values of the condition's field) per window
+	// like event_count (value_count) and fires when the count reaches the condition (the
+	// floor) and is more than Factor times the group's own peak of earlier days, after an
+	// optional learning period; a day's peak is remembered for the forget period.
+	BaselineCount CorrelationType = "baseline_count"
 )
 
 // Correlation is a Sigma correlation rule (a document with a correlation
@@ -304,12 +309,23 @@ type Correlation struct {
 	// Generate tells whether the referenced rules also produce signals of
 	// their own. It may be written at top level or in the correlation section.
 	Generate bool
-	// Field, Learning and Forget are used by new_value only.
+	// Field is used by new_value only; Learning and Forget by new_value and baseline_count.
 	Field    []string
 	Learning Duration
 	Forget   Duration
+	// LearnFirst is used by new_value only (learn-first: true).
+	LearnFirst bool
+	// Factor is used by baseline_count only; nil when not given.
+	Factor *Factor
 
 	digest [32]byte
+}
+
+// Factor is the multiple of a group's baseline a baseline_count window must exceed.
+type Factor struct {
+	Value float64
+	Raw   string
+	Pos   Pos
 }
 
 // RuleRef is a reference from a correlation to another rule.

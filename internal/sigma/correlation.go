@@ -12,13 +12,13 @@ import (
 )
 
 var correlationTypes = []CorrelationType{
-	EventCount, ValueCount, Temporal, TemporalOrdered, ValueSum, ValueAvg, ValuePercentile, NewValue,
+	EventCount, ValueCount, Temporal, TemporalOrdered, ValueSum, ValueAvg, ValuePercentile, NewValue, BaselineCount,
 }
 
 // needsCondition reports whether type t requires a condition.
 func (t CorrelationType) needsCondition() bool {
 	switch t {
-	case EventCount, ValueCount, ValueSum, ValueAvg, ValuePercentile:
+	case EventCount, ValueCount, ValueSum, ValueAvg, ValuePercentile, BaselineCount:
 		return true
 	}
 	return false
@@ -89,6 +89,10 @@ func (p *parser) correlation(ents []mapEntry, docPos Pos, doc int) *Correlation 
 			c.Learning = p.duration(e)
 		case "forget":
 			c.Forget = p.duration(e)
+		case "factor":
+			c.Factor = p.factor(e)
+		case "learn-first":
+			c.LearnFirst = p.boolean(e)
 		default:
 			p.errorf(pos(e.kNode), "unknown key %q in correlation", e.key)
 		}
@@ -140,11 +144,22 @@ func (p *parser) checkCorrelationType(c *Correlation, at Pos, have map[string]bo
 		if !have["timespan"] {
 			p.errorf(at, "%s correlation has no timespan", t)
 		}
-		for _, k := range []string{"field", "learning", "forget"} {
-			if have[k] {
-				p.errorf(at, "%s is only used by new_value correlations (value_count takes its field in condition)", k)
+		if have["field"] {
+			p.errorf(at, "field is only used by new_value correlations (value_count and baseline_count take their field in condition)")
+		}
+		if t != BaselineCount {
+			for _, k := range []string{"learning", "forget"} {
+				if have[k] {
+					p.errorf(at, "%s is only used by new_value and baseline_count correlations", k)
+				}
 			}
 		}
+	}
+	if t != NewValue && have["learn-first"] {
+		p.errorf(at, "learn-first is only used by new_value correlations")
+	}
+	if t != BaselineCount && c.Factor != nil {
+		p.errorf(c.Factor.Pos, "factor is only used by baseline_count correlations")
 	}
 	switch {
 	case t == NewValue:
@@ -163,10 +178,19 @@ func (p *parser) checkCorrelationType(c *Correlation, at Pos, have map[string]bo
 	if t.needsConditionField() && len(c.Condition.Field) == 0 {
 		p.errorf(c.Condition.Pos, "%s condition has no field (the field whose values are aggregated)", t)
 	}
-	if !t.needsConditionField() && len(c.Condition.Field) > 0 {
-		p.errorf(c.Condition.Pos, "%s condition takes no field (only value_count, value_sum, value_avg and value_percentile do)", t)
+	if !t.needsConditionField() && t != BaselineCount && len(c.Condition.Field) > 0 {
+		p.errorf(c.Condition.Pos, "%s condition takes no field (only value_count, value_sum, value_avg, value_percentile and baseline_count do)", t)
 	}
-	if t == EventCount || t == ValueCount || t == Temporal || t == TemporalOrdered {
+	if t == BaselineCount {
+		floor := false
+		for _, cmp := range c.Condition.Comparisons {
+			floor = floor || (cmp.Op == "gte" && cmp.Value >= 1) || (cmp.Op == "gt" && cmp.Value >= 0)
+		}
+		if !floor {
+			p.errorf(c.Condition.Pos, "baseline_count condition needs a floor (gte 1 or more, or gt): without one a group with no history fires at its first event")
+		}
+	}
+	if t == EventCount || t == ValueCount || t == Temporal || t == TemporalOrdered || t == BaselineCount {
 		for _, cmp := range c.Condition.Comparisons {
 			if cmp.Value != math.Trunc(cmp.Value) {
 				p.errorf(cmp.Pos, "%s: %s compares a count and needs a whole number, found %s", cmp.Op, t, cmp.Raw)
@@ -279,6 +303,22 @@ func (p *parser) duration(e mapEntry) Duration {
 	}
 	d.D = v
 	return d
+}
+
+func (p *parser) factor(e mapEntry) *Factor {
+	f := &Factor{Pos: pos(e.vNode), Raw: e.vNode.Value}
+	v := e.vNode
+	if v.Kind != yaml.ScalarNode || valueKind(v) != KindNumber {
+		p.errorf(pos(v), "factor needs a number such as 3, found %s", kindName(v))
+		return f
+	}
+	n, err := strconv.ParseFloat(v.Value, 64)
+	if err != nil || n < 1 || n > 1e6 {
+		p.errorf(pos(v), "factor must be a number between 1 and 1000000, found %s", v.Value)
+		return f
+	}
+	f.Value = n
+	return f
 }
 
 func (p *parser) correlationCondition(e mapEntry, t CorrelationType) *CorrelationCondition {

@@ -22,7 +22,7 @@
 // text (wildcards and escapes are the compiler's business), numbers keep
 // their literal text, and every node knows its position.
 //
-// Trailhound extensions to Sigma: the new_value correlation type (see
-// Correlation), and correlation rule references that fall back to a rule's
+// Trailhound extensions to Sigma: the new_value and baseline_count correlation
+// types (see CorrelationType; baseline_count adds a factor key), and correlation rule references that fall back to a rule's
 // title, which the public Suzaku rule set relies on (a warning is reported).
 package sigma

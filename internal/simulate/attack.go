@@ -70,7 +70,7 @@ func (at *AttackTruth) addIP(ip string) {
 func (g *gen) planAttack1(r rnd, at *AttackTruth, t time.Time) {
 	a := g.w.accounts[0]
 	at.Name = "leaked IAM user key: admin users, console, S3, metal instances in us-west-1"
-	ipKey, ipConsole, ipWest := r.ipIn("140.213.52"), r.ipIn("140.213.52"), r.ipIn("140.213.52")
+	ipKey, ipConsole, ipWest := g.attackerIP(r), g.attackerIP(r), g.attackerIP(r)
 	newUser := "aws_dev" + r.digits(r.between(3, 5))
 	cli := [2]string{"aws-cli" + r.str(lowerAlnum, 8), "aws-cli" + r.str(lowerAlnum, 8)}
 	keyName, sgName := r.str(lowerAlnum, 10), pick(r, []string{"default-ssh", "launch-wizard-1", "ssh-access", "allow-all"})
@@ -223,7 +223,7 @@ func (g *gen) planAttack1(r rnd, at *AttackTruth, t time.Time) {
 func (g *gen) planAttack2(r rnd, at *AttackTruth, t time.Time) {
 	a := g.w.accounts[len(g.w.accounts)-1]
 	at.Name = "leaked IAM user key: ECS Fargate miners in 17 regions"
-	ip := r.ipIn("140.213.52")
+	ip := g.attackerIP(r)
 	leaked := g.w.iamUser(a, a.legacy, a.legKey, time.Time{}, false).with(ip, attacker2UA)
 	at.Identities = append(at.Identities, Identity{Account: a.id, Type: "IAMUser", ARN: leaked.arn, UserName: a.legacy, AccessKeyID: a.legKey, How: "leaked access key"})
 	at.addIP(ip)
@@ -232,7 +232,7 @@ func (g *gen) planAttack2(r rnd, at *AttackTruth, t time.Time) {
 	type plan struct{ cluster, family, service, image, sg string }
 	plans := make([]plan, len(regions))
 	for i := range plans {
-		plans[i] = plan{r.str(lowerChars, r.between(8, 12)), r.str(lowerChars, r.between(6, 10)), r.str(lowerChars, r.between(6, 10)), pick(r, minerImages), r.hexID("sg-0", 17)}
+		plans[i] = plan{r.str(lowerChars, r.between(8, 12)), r.str(lowerChars, r.between(6, 10)), r.str(lowerChars, r.between(6, 10)), g.minerImage(r), r.hexID("sg-0", 17)}
 	}
 	g.schedule(t, func(t0 time.Time) {
 		for i, region := range regions {

@@ -94,6 +94,22 @@ type Options struct {
 	// CIRunsPerDay is the number of pipeline runs of each CI user on a weekday (a quarter
 	// on weekends); each launches 2 to 4 instances. 0 means DefaultCIRunsPerDay.
 	CIRunsPerDay int
+	// S3Readers adds that many heavy S3 readers to every account (at most 4): ECS task
+	// roles of batch jobs that read thousands of objects a day, 3 to 6 jobs a day of a few
+	// hundred objects each in 10 to 30 minutes, each job a new task (a new session) from a
+	// private address of the VPC.
+	S3Readers int
+	// Scanners adds a cloud security posture scanner to every account: every hour its
+	// vendor's account assumes the account's cspm-audit role (session
+	// ProwlerAssessmentSession, Prowler's documented user agent) and lists and describes
+	// everything in every region the account uses.
+	Scanners bool
+	// UnlistedInfra makes the attacks' infrastructure mostly unknown to the built-in IOC
+	// lists: of attacks 1 and 2's addresses one in four comes from the published range
+	// 140.213.52.0/24 and the others from random hosting networks, and of attack 2's
+	// container images one in four is one of the 40 known mining images and the others
+	// fresh names. Attack 3 always comes from unlisted networks.
+	UnlistedInfra bool
 }
 
 // withDefaults returns o with zero fields defaulted, or an error for an invalid field.
@@ -152,6 +168,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("CI users: %d is not between 0 and 6", o.CIUsers)
 	case o.CIRunsPerDay < 1 || o.CIRunsPerDay > 2000:
 		return o, fmt.Errorf("CI runs per day: %d is not between 1 and 2000", o.CIRunsPerDay)
+	case o.S3Readers < 0 || o.S3Readers > len(readerNames):
+		return o, fmt.Errorf("S3 readers: %d is not between 0 and %d", o.S3Readers, len(readerNames))
 	}
 	for _, r := range o.Regions {
 		if !slices.Contains(standardRegions, r) {

@@ -16,6 +16,7 @@ type gen struct {
 	opts  Options
 	w     *world
 	r     rnd
+	infra rnd // Options.UnlistedInfra's choices (busy.go)
 	sink  Sink
 	truth *GroundTruth
 	sum   Summary
@@ -78,7 +79,7 @@ func generate(ctx context.Context, opts Options, sink Sink) (*gen, error) {
 		return nil, fmt.Errorf("checking options: %w", err)
 	}
 	g := &gen{
-		opts: opts, w: newWorld(opts), r: newRnd(opts.Seed, 0x6576656e7473), sink: sink,
+		opts: opts, w: newWorld(opts), r: newRnd(opts.Seed, 0x6576656e7473), infra: newRnd(opts.Seed, 0x696e667261), sink: sink,
 		events: awsService("events.amazonaws.com"), ecsTasks: awsService("ecs-tasks.amazonaws.com"), lambda: awsService("lambda.amazonaws.com"),
 		slots: map[slotKey]*slotBuf{}, free: map[prevDigest][]*slotBuf{}, digests: map[digestKey]*digestAcc{}, prevDigest: map[prevDigest]digestFile{},
 	}
@@ -106,6 +107,7 @@ func generate(ctx context.Context, opts Options, sink Sink) (*gen, error) {
 		}
 	}
 	g.planBenign(end)
+	g.planBusy(end)
 	g.planAttacks()
 	slices.SortFunc(g.episodes, func(x, y episode) int {
 		if c := x.at.Compare(y.at); c != 0 {
