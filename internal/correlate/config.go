@@ -118,8 +118,9 @@ type Correlation struct {
 	// ValueFields are the fields whose tuple of values is counted (ValueCount, and
 	// BaselineCount when set: distinct values instead of events) or remembered (NewValue).
 	ValueFields []string
-	// Learning (NewValue, BaselineCount) is the period, in event time from the first hit the
-	// engine processes, during which values or peaks are learned without firing.
+	// Learning (NewValue, BaselineCount) is the period, in event time from the start the
+	// engine is given (Engine.Begin: the first event of the data) or else the first hit it
+	// processes, during which values or peaks are learned without firing.
 	Learning time.Duration
 	// Forget (NewValue) is how long a value may go unseen before it is new again; zero means
 	// never. For BaselineCount it is how long the peak of a period is remembered; zero means

@@ -42,9 +42,10 @@
 //     all rules.
 //   - new_value: fires when a group sees a value tuple it has not seen before, or not seen
 //     for more than Forget (exactly Forget ago is still known). Nothing fires during
-//     Learning, measured in event time from the first hit the engine processes (one start for
-//     all correlations: "learn on 7 days of data"); values are learned meanwhile. A
-//     correlation added since a restored snapshot starts learning at the next hit. With
+//     Learning, measured in event time from the first event of the data (Engine.Begin; the
+//     first hit processed when the caller gives none) — one start for all correlations:
+//     "learn on 7 days of data"; values are learned meanwhile. A correlation added since a
+//     restored snapshot starts learning at the next hit. With
 //     LearnFirst, a group's first value is learned and does not fire (a group that holds no
 //     value: new, or dropped and seen again).
 //   - baseline_count: the window is measured as event_count does, or as value_count does

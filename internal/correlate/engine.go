@@ -354,17 +354,57 @@ func (e *Engine) trimIdle(c *corr, now int64) {
 	}
 }
 
+// Begin starts the learning period of every correlation that has not started one at t: the
+// event time of the first event of the data, whether or not any rule matches it, so that
+// "learn on 7 days of data" does not depend on which rules are loaded. A caller that does
+// not call it gets the time of the first hit processed. Correlations whose learning started
+// earlier (a restored snapshot) keep their start.
+func (e *Engine) Begin(t time.Time) {
+	if e.needStart && !t.IsZero() {
+		e.begin(t.UnixNano())
+	}
+}
+
+func (e *Engine) begin(t int64) {
+	for _, c := range e.corrs {
+		if !c.startSet {
+			c.startSet, c.start = true, t
+		}
+	}
+	e.needStart = false
+}
+
+// LearningStatus is where a correlation with a learning period stands.
+type LearningStatus struct {
+	// ID is the correlation's id.
+	ID string
+	// Until is when its learning ends (zero: not started, no hit or Begin yet).
+	Until time.Time
+}
+
+// Learning returns the correlations with a learning period (new_value, baseline_count), in
+// configuration order.
+func (e *Engine) Learning() []LearningStatus {
+	var out []LearningStatus
+	for _, c := range e.corrs {
+		if c.Learning <= 0 {
+			continue
+		}
+		st := LearningStatus{ID: c.ID}
+		if c.startSet {
+			st.Until = time.Unix(0, c.start+int64(c.Learning)).UTC()
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
 // expireEvery is the event-time granularity of idle-group expiry.
 const expireEvery = int64(time.Minute)
 
 func (e *Engine) processPending(p *pending, late bool) {
 	if e.needStart {
-		for _, c := range e.corrs {
-			if !c.startSet {
-				c.startSet, c.start = true, p.t
-			}
-		}
-		e.needStart = false
+		e.begin(p.t)
 	}
 	for _, k := range p.keys {
 		e.process(k.c, k.group, hit{t: p.t, id: p.id, val: k.val, hdr: p.hdr, rule: int32(k.idx)}, late)

@@ -44,6 +44,8 @@ func (e Evaluator) Evaluate(ctx context.Context, events []*event.Event) ([]signa
 			return nil, err
 		}
 	}
+	firstT, _ := event.ParseTime([]byte(w.first))
+	st.begin(firstT)
 	sigs, _, err := st.run(ctx, append(w.runs, run{mem: w.matches}), e.Rules.Engine.Rules())
 	if err != nil {
 		return nil, err

@@ -165,6 +165,9 @@ type Stats struct {
 	// State describes the stateful stage: groups held, hits behind the watermark (late),
 	// windows and signals still open.
 	State correlate.Stats
+	// Learning lists the first-seen and baseline correlations still learning at the last
+	// event of the run: they could signal nothing on this run's events.
+	Learning []correlate.LearningStatus
 	// StateFile is where the state was saved ("" when not kept).
 	StateFile string
 	// Matches counts rule matches (an event matched by three rules is three), before the
@@ -268,6 +271,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		total.Paths[i].Path = p
 	}
 	var runs []run
+	var first, last string // eventTime text of the earliest and latest events evaluated
 	if cfg.Progress != nil {
 		// Sum the inputs' sizes beside the run, so the progress display can tell how far
 		// along it is; the walk lists folders only, and ends with the run at the latest.
@@ -321,6 +325,10 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		total.Bytes += w.stats.Bytes
 		total.Read += w.stats.Read
 		total.Evaluated += w.stats.Evaluated
+		if w.first != "" && (first == "" || w.first < first) {
+			first = w.first
+		}
+		last = max(last, w.last)
 		total.Rejected += w.stats.Rejected
 		total.TimedByTimestamp += w.stats.TimedByTimestamp
 		total.EventTimeRewritten += w.stats.EventTimeRewritten
@@ -365,6 +373,10 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	}
 	read := time.Since(start)
 	cfg.Logger.Debug("files read", "elapsed", read, "matches", total.Matches, "spilled_runs", total.SpilledRuns)
+	// Learning periods start at the first event of the data, matched by a rule or not.
+	firstT, _ := event.ParseTime([]byte(first))
+	lastT, _ := event.ParseTime([]byte(last))
+	st.begin(firstT)
 	sigs, state, err := st.run(ctx, runs, eng.Rules())
 	if err != nil {
 		return nil, err
@@ -372,6 +384,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 	cfg.Logger.Debug("stateful stage done", "elapsed", time.Since(start)-read, "signals", len(sigs))
 	signal.Sort(sigs)
 	total.State = st.stats()
+	total.Learning = st.learning(lastT)
 	total.StateFile = cfg.StateFile
 	for _, s := range sigs {
 		total.Signals[s.Level]++
@@ -424,6 +437,9 @@ type worker struct {
 	readErr    string // why the current input could not be read to its end ("" if it could)
 	progress   *progress.Counter
 	pending    int // records not yet added to progress
+	// first and last are the earliest and latest eventTime of the events evaluated (the
+	// text: CloudTrail's RFC 3339 UTC times sort as text).
+	first, last string
 }
 
 // progressEvery is how many records a worker counts before adding them to Config.Progress.
@@ -575,6 +591,14 @@ func (w *worker) Event(ev *event.Event) error {
 			return err
 		}
 	}
+	if t := ev.Str("eventTime"); len(t) > 0 {
+		if w.first == "" || string(t) < w.first {
+			w.first = string(t)
+		}
+		if string(t) > w.last {
+			w.last = string(t)
+		}
+	}
 	if w.enr != nil {
 		w.enr.Enrich(ev)
 	}
@@ -719,6 +743,22 @@ func (s Stats) WriteSummary(w io.Writer) error {
 		if s.StateFile != "" {
 			bw.printf(", saved to %s", sanitize(s.StateFile))
 		}
+	}
+	if n := len(s.Learning); n > 0 {
+		var from, to time.Time
+		for _, l := range s.Learning {
+			if from.IsZero() || l.Until.Before(from) {
+				from = l.Until
+			}
+			if l.Until.After(to) {
+				to = l.Until
+			}
+		}
+		span := "until " + from.Format("2006-01-02 15:04Z")
+		if to.After(from) {
+			span = "until " + from.Format("2006-01-02 15:04Z") + " to " + to.Format("2006-01-02 15:04Z")
+		}
+		bw.printf("\nlearning: %d first-seen or baseline rule(s) were still learning at the last event (%s; learning starts at the first event): they signal nothing before then; keep what they learn across runs with --state FILE or hunt --db", n, span)
 	}
 	if blind := s.blindS3(); len(blind) > 0 {
 		bw.printf("\nblind spot: no S3 data events in the logs of account(s) %s: object reads and writes are invisible to rules and investigations (enable S3 data events on the trail)", strings.Join(blind, ", "))

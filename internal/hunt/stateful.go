@@ -345,6 +345,33 @@ func correlationSummary(a correlate.Alert) string {
 	return b.String()
 }
 
+// begin starts the learning periods at t, the first event of the data (correlate's Begin).
+func (s *stateful) begin(t time.Time) {
+	for _, eng := range s.shards {
+		if eng != nil {
+			eng.Begin(t)
+		}
+	}
+}
+
+// learning returns the correlations whose learning period has not ended at t (the last
+// event of the run), sorted by id.
+func (s *stateful) learning(t time.Time) []correlate.LearningStatus {
+	var out []correlate.LearningStatus
+	for _, eng := range s.shards {
+		if eng == nil {
+			continue
+		}
+		for _, l := range eng.Learning() {
+			if !t.IsZero() && (l.Until.IsZero() || l.Until.After(t)) {
+				out = append(out, l)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b correlate.LearningStatus) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
 // stats reports the engines' state for the summary, summed over the shards.
 func (s *stateful) stats() correlate.Stats {
 	var t correlate.Stats

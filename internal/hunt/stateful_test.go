@@ -342,3 +342,54 @@ func TestSpillSameSignals(t *testing.T) {
 		t.Errorf("%d spill files left behind", len(left))
 	}
 }
+
+// TestLearningStartsAtTheFirstEvent: a first-seen rule's learning period runs from the first
+// event of the data, whether or not a rule matches it, so that what it signals does not
+// depend on which other rules are loaded; a run that ends before learning does says so.
+func TestLearningStartsAtTheFirstEvent(t *testing.T) {
+	set := testRules(t)
+	d0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	run := func(typ string) string { return fmt.Sprintf(`{"instanceType":%q,"minCount":1,"maxCount":1}`, typ) }
+	// An event no rule matches at midnight, the account's first launch 20 hours later, a new
+	// instance type 6 hours after that: past a day of data, but not a day after the first
+	// launch.
+	events := []streamEvent{
+		ev("quiet", d0, "ops", "s3.amazonaws.com", "ListBuckets", "us-east-1", `{}`),
+		ev("launch-1", d0.Add(20*time.Hour), "ci", "ec2.amazonaws.com", "RunInstances", "us-east-1", run("t3.micro")),
+		ev("launch-2", d0.Add(26*time.Hour), "ci", "ec2.amazonaws.com", "RunInstances", "us-east-1", run("r6i.metal")),
+	}
+	dir := t.TempDir()
+	writeStream(t, dir, events, 1, 1)
+	res, err := Run(context.Background(), Config{}, set, []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var newType bool
+	for _, s := range res.Signals {
+		newType = newType || s.Title == "New instance type in an account"
+	}
+	if !newType {
+		t.Errorf("a new instance type a day after the first event: no signal; got %v", brief(res.Signals))
+	}
+	if len(res.Stats.Learning) != 0 {
+		t.Errorf("learning reported over: %+v", res.Stats.Learning)
+	}
+
+	// Twelve hours of data: the rule is still learning, and the summary says so.
+	short := t.TempDir()
+	writeStream(t, short, events[:2], 1, 1)
+	res, err = Run(context.Background(), Config{}, set, []string{short})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Stats.Learning) != 1 || !res.Stats.Learning[0].Until.Equal(d0.Add(24*time.Hour)) {
+		t.Fatalf("learning after 20 hours of data: %+v, want one rule learning until %s", res.Stats.Learning, d0.Add(24*time.Hour))
+	}
+	var sum strings.Builder
+	if err := res.Stats.WriteSummary(&sum); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sum.String(), "learning: 1 first-seen or baseline rule(s) were still learning at the last event (until 2026-11-02 00:00Z") {
+		t.Errorf("summary does not say a rule was still learning:\n%s", sum.String())
+	}
+}
