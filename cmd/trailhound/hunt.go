@@ -55,6 +55,7 @@ func (a *app) huntCmd() *cobra.Command {
 		segSize int
 
 		allowUnreadable bool
+		in              inputFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "hunt PATH...",
@@ -64,6 +65,7 @@ Gzip is recognised by its magic bytes; CloudTrail Records files, JSON Lines, JSO
 and single events are read; digest files are skipped. Every record read is either
 evaluated or reported as rejected with its position; a summary goes to stderr.`,
 		Example: `  trailhound hunt ./AWSLogs/
+  trailhound hunt s3://my-trail-bucket/AWSLogs/ --since 2024-03-10 --until 2024-03-11 --region us-east-1
   trailhound hunt --rules ./my-rules --rules ../sigma/rules/cloud/aws/cloudtrail logs/ -f jsonl
   zcat x.json.gz | trailhound hunt -`,
 		Args: args(1, -1, pathArg),
@@ -81,10 +83,14 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 				return err
 			}
 			defer enr.Close()
+			src, err := in.sourceOptions(cmd, source.Options{Stdin: a.stdin, AllFiles: all}, args)
+			if err != nil {
+				return err
+			}
 			cfg := hunt.Config{
 				Workers:  workers,
 				Decode:   decode.Options{MaxEventBytes: maxSize},
-				Source:   source.Options{Stdin: a.stdin, AllFiles: all},
+				Source:   src,
 				Logger:   a.logger,
 				Enricher: enr,
 
@@ -173,6 +179,7 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 	}
 	rf.add(cmd)
 	of.add(cmd)
+	in.add(cmd)
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit with status 3 when any record is rejected")
 	cmd.Flags().IntVar(&workers, "workers", 0, "files decoded in parallel (default: number of CPUs)")
 	cmd.Flags().IntVar(&maxSize, "max-event-bytes", decode.DefaultMaxEventBytes, "reject records larger than this")
