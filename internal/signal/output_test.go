@@ -176,7 +176,7 @@ func TestWriteTableOrder(t *testing.T) {
 
 var jsonKeys = []string{
 	"id", "rule_id", "title", "level", "techniques", "tactics", "first_seen", "last_seen", "account_id",
-	"regions", "actor", "access_key_id", "source_ips", "event_ids", "event_count", "summary",
+	"regions", "actor", "access_key_id", "source_ips", "event_ids", "event_count", "summary", "status", "revision",
 }
 
 func TestWriteJSONL(t *testing.T) {
@@ -216,6 +216,7 @@ func TestWriteJSONL(t *testing.T) {
 		}
 		want := signals[n]
 		want.DroppedEventIDs = 0
+		want.Status, want.Revision = want.Lifecycle() // written as closed, revision 1
 		if diff := cmp.Diff(want, back, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("line %d does not round-trip (-want +got):\n%s", n+1, diff)
 		}
@@ -254,7 +255,7 @@ func TestMarshalJSONZeroSignal(t *testing.T) {
 	}
 	want := `{"id":"","rule_id":"","title":"","level":"informational","techniques":[],"tactics":[],` +
 		`"first_seen":null,"last_seen":null,"account_id":"","regions":[],"actor":"","access_key_id":"",` +
-		`"source_ips":[],"event_ids":[],"event_count":0,"summary":""}`
+		`"source_ips":[],"event_ids":[],"event_count":0,"summary":"","status":"closed","revision":1}`
 	if string(b) != want {
 		t.Errorf("json.Marshal(Signal{})\n got: %s\nwant: %s", b, want)
 	}

@@ -66,8 +66,45 @@ type Signal struct {
 	// whether it failed; for several events, how many, which APIs and over what period.
 	Summary string `json:"summary"`
 
+	// Status is where the signal is in its lifecycle: open when its first evidence is
+	// evaluated, updated when later evidence or a correlation firing adds to it, closed when
+	// nothing more can join it. "" is written as closed: what a batch run prints.
+	Status Status `json:"status"`
+	// Revision counts the emissions of the signal: 1 when it opens, one more at each update
+	// and at its close. Consumers dedupe on (ID, Revision): the same pair always carries the
+	// same content. 0 is written as 1.
+	Revision int `json:"revision"`
+
 	// DroppedEventIDs is the number of event IDs left out of EventIDs because of the cap.
 	DroppedEventIDs int `json:"-"`
+}
+
+// Status is a signal's place in its lifecycle.
+type Status string
+
+// The statuses of a signal.
+const (
+	StatusOpen    Status = "open"
+	StatusUpdated Status = "updated"
+	StatusClosed  Status = "closed"
+)
+
+// ParseStatus reads a status as written in JSON.
+func ParseStatus(s string) (Status, error) {
+	switch st := Status(s); st {
+	case StatusOpen, StatusUpdated, StatusClosed:
+		return st, nil
+	}
+	return "", fmt.Errorf("unknown signal status %q (want open, updated or closed)", s)
+}
+
+// Lifecycle returns the status and revision as written: "" is closed, 0 is 1.
+func (s Signal) Lifecycle() (Status, int) {
+	st, rev := s.Status, s.Revision
+	if st == "" {
+		st = StatusClosed
+	}
+	return st, max(rev, 1)
 }
 
 // FromEvent returns the signal of a rule that matched a single event.
@@ -114,6 +151,8 @@ type wireSignal struct {
 	EventIDs    []string `json:"event_ids"`
 	EventCount  int      `json:"event_count"`
 	Summary     string   `json:"summary"`
+	Status      Status   `json:"status"`
+	Revision    int      `json:"revision"`
 }
 
 // MarshalJSON encodes the signal with exactly the documented keys, in order. Besides the
@@ -152,6 +191,7 @@ func (s Signal) MarshalJSON() ([]byte, error) {
 		EventCount:  s.EventCount,
 		Summary:     s.Summary,
 	}
+	w.Status, w.Revision = s.Lifecycle()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
