@@ -56,6 +56,7 @@ func (a *app) huntCmd() *cobra.Command {
 
 		allowUnreadable bool
 		in              inputFlags
+		emit            string
 	)
 	cmd := &cobra.Command{
 		Use:   "hunt PATH...",
@@ -83,6 +84,10 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 				return err
 			}
 			defer enr.Close()
+			emitWhat, err := hunt.ParseEmit(emit)
+			if err != nil {
+				return &usageError{err: err, path: cmd.CommandPath()}
+			}
 			src, err := in.sourceOptions(cmd, source.Options{Stdin: a.stdin, AllFiles: all}, args)
 			if err != nil {
 				return err
@@ -96,6 +101,7 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 
 				StateFile:   state,
 				Flush:       flush,
+				Emit:        emitWhat,
 				Lateness:    late,
 				GroupWindow: group,
 				MaxMatches:  maxM,
@@ -192,6 +198,7 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 	cmd.Flags().BoolVar(&flush, "flush", false, "with --state: close every open window and signal at the end of this run (with --db the default is true; --flush=false keeps them open for the next run)")
 	cmd.Flags().DurationVar(&late, "lateness", 15*time.Minute, "allowed lateness of events behind the latest event time (across runs with --state)")
 	cmd.Flags().DurationVar(&group, "group-window", time.Hour, "group a rule's matches by one actor in one account within this window into one signal (0: one signal per event)")
+	cmd.Flags().StringVar(&emit, "emit", "closed", "which revisions of signals to print: closed (each signal once, when it closes) or open (when it opens, each time it grows, when it closes; status and revision tell them apart)")
 	cmd.Flags().StringVar(&rejects, "rejects", "", "write every rejected record's position and reason to this file (JSON Lines)")
 	cmd.Flags().BoolVar(&allowUnreadable, "allow-unreadable", false, "exit 0 even when files inside folders could not be read (they are still listed in the summary)")
 	cmd.Flags().BoolVar(&all, "all-files", false, "read every file in folders, not only .json/.jsonl/.gz names")

@@ -84,6 +84,10 @@ type Config struct {
 	// Flush closes every open window and signal at the end of the run even with StateFile
 	// or KeepState.
 	Flush bool
+	// Emit says which revisions of signals a run reports: EmitClosed ("", the default)
+	// reports each signal once, when it closes; EmitOpen every revision, in the order they
+	// happen: when it opens, each time it gains evidence, when it closes.
+	Emit Emit
 	// MaxMatches is how many rule matches are held in memory, over all workers, before a
 	// worker spills its matches to a sorted temporary file (they must be ordered by event
 	// time before the stateful stage). 0 means 200,000 (roughly 60 MB).
@@ -93,6 +97,26 @@ type Config struct {
 	// Progress, when set, counts the files, events and bytes read as the run goes, and
 	// gets the run's total files and bytes once a walk of the inputs has summed them.
 	Progress *progress.Counter
+}
+
+// Emit says which revisions of signals are reported.
+type Emit string
+
+// The choices of Config.Emit.
+const (
+	EmitClosed Emit = "closed"
+	EmitOpen   Emit = "open"
+)
+
+// ParseEmit reads --emit.
+func ParseEmit(s string) (Emit, error) {
+	switch e := Emit(s); e {
+	case "", EmitClosed:
+		return EmitClosed, nil
+	case EmitOpen:
+		return e, nil
+	}
+	return "", fmt.Errorf("unknown --emit %q (want open or closed)", s)
 }
 
 // FileLedger remembers the input files whose every event an earlier run stored.
@@ -251,7 +275,7 @@ type Result struct {
 func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Result, error) {
 	cfg = cfg.withDefaults()
 	start := time.Now()
-	st, err := newStateful(cfg, set)
+	st, err := newStateful(cfg, set, cfg.Emit == EmitOpen)
 	if err != nil {
 		return nil, err
 	}
@@ -367,15 +391,49 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		return nil, err
 	}
 	cfg.Logger.Debug("stateful stage done", "elapsed", time.Since(start)-read, "signals", len(sigs))
-	signal.Sort(sigs)
+	sortRevisions(sigs)
 	total.State = st.stats()
 	total.StateFile = cfg.StateFile
+	counted := map[string]bool{}
 	for _, s := range sigs {
-		total.Signals[s.Level]++
+		if !counted[s.ID] {
+			counted[s.ID] = true
+			total.Signals[s.Level]++
+		}
 	}
 	total.Elapsed = time.Since(start)
 	cfg.Logger.Debug("hunt done", "files", total.Files, "events", total.Read, "signals", len(sigs))
 	return &Result{Signals: sigs, Stats: total, State: state}, nil
+}
+
+// sortRevisions orders signals most severe first (signal.Sort), keeping every revision of
+// one signal together, in revision order, where its first revision sorts.
+func sortRevisions(sigs []signal.Signal) {
+	firstAt := map[string]signal.Signal{}
+	for _, s := range sigs {
+		if f, ok := firstAt[s.ID]; !ok || s.Revision < f.Revision {
+			firstAt[s.ID] = s
+		}
+	}
+	if len(firstAt) == len(sigs) {
+		signal.Sort(sigs)
+		return
+	}
+	keys := make([]signal.Signal, 0, len(firstAt))
+	for _, s := range firstAt {
+		keys = append(keys, s)
+	}
+	signal.Sort(keys)
+	rank := make(map[string]int, len(keys))
+	for i, k := range keys {
+		rank[k.ID] = i
+	}
+	sort.SliceStable(sigs, func(i, j int) bool {
+		if ri, rj := rank[sigs[i].ID], rank[sigs[j].ID]; ri != rj {
+			return ri < rj
+		}
+		return sigs[i].Revision < sigs[j].Revision
+	})
 }
 
 // needsEnrichment reports whether any rule or correlation reads a trailhound.* field:

@@ -48,6 +48,9 @@ type match struct {
 type stateful struct {
 	cfg     Config
 	shards  []*correlate.Engine // nil entries hold nothing
+	// revs, per shard, is the latest revision of each signal still open (emitted open or
+	// updated), when every revision is emitted (Config.Emit, or a live hunt); nil otherwise.
+	revs    []map[string]int
 	info    map[string]signal.RuleInfo
 	helpers map[string]bool
 	fields  map[string][]string // detection rule id -> fields to capture
@@ -62,7 +65,7 @@ func shardOf(ruleID string) int {
 	return 1 + int(h.Sum32()%(numShards-1))
 }
 
-func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
+func newStateful(cfg Config, set *ruleset.Set, track bool) (*stateful, error) {
 	s := &stateful{cfg: cfg, info: map[string]signal.RuleInfo{}, helpers: set.Correlations.Helpers, fields: map[string][]string{}}
 	corrs := make([][]correlate.Correlation, numShards)
 	corrs[0] = slices.Clone(set.Correlations.Rules)
@@ -96,6 +99,7 @@ func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
 			Lateness:     cfg.Lateness,
 			MaxEventIDs:  cfg.MaxEventIDs,
 			MaxHeaders:   cfg.MaxEventIDs,
+			TrackChanges: track,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("setting up correlations: %w", err)
@@ -115,17 +119,57 @@ func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
 			}
 		}
 	}
+	s.revs = make([]map[string]int, numShards)
+	if track {
+		for i := range s.revs {
+			s.revs[i] = map[string]int{}
+		}
+	}
 	switch {
 	case cfg.State != nil:
-		if err := decodeState(cfg.State, s.shards); err != nil {
+		if err := decodeState(cfg.State, s.shards, s.revs); err != nil {
 			return nil, fmt.Errorf("loading state: %w", err)
 		}
 	case cfg.StateFile != "":
-		if err := loadState(cfg.StateFile, s.shards); err != nil {
+		if err := loadState(cfg.StateFile, s.shards, s.revs); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// tracking reports whether every revision is emitted.
+func (s *stateful) tracking() bool { return s.revs[0] != nil }
+
+// closed is the signal of an alert of shard i that closed: its last revision.
+func (s *stateful) closed(i int, a correlate.Alert) signal.Signal {
+	sig := s.toSignal(a)
+	sig.Status, sig.Revision = signal.StatusClosed, 1
+	if s.tracking() {
+		sig.Revision = s.revs[i][sig.ID] + 1
+		delete(s.revs[i], sig.ID)
+	}
+	return sig
+}
+
+// changed returns the revisions of the alerts of shard i that opened or gained evidence
+// since the last call (when tracking).
+func (s *stateful) changed(i int) []signal.Signal {
+	if !s.tracking() || s.shards[i] == nil {
+		return nil
+	}
+	var out []signal.Signal
+	for _, a := range s.shards[i].Changed() {
+		sig := s.toSignal(a)
+		rev := s.revs[i][sig.ID] + 1
+		s.revs[i][sig.ID] = rev
+		sig.Status, sig.Revision = signal.StatusUpdated, rev
+		if rev == 1 {
+			sig.Status = signal.StatusOpen
+		}
+		out = append(out, sig)
+	}
+	return out
 }
 
 // eventHeader is the header every match of ev shares; an event without an eventID gets its
@@ -206,16 +250,14 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 			// Alerts become signals as they close, so that their headers are not kept.
 			for b := range ch {
 				for j := range b {
-					m := &b[j]
-					h := correlate.Hit{Rule: m.rule.Info.ID, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: m.hdr}
-					for _, a := range eng.Observe(h, m.fieldFunc()) {
-						out[i] = append(out[i], s.toSignal(a))
-					}
+					out[i] = s.observe(i, &b[j], out[i])
+					// Each match that opens or grows a signal is a revision of it.
+					out[i] = append(out[i], s.changed(i)...)
 				}
 			}
 			if !s.persistent() || s.cfg.Flush {
 				for _, a := range eng.Flush() {
-					out[i] = append(out[i], s.toSignal(a))
+					out[i] = append(out[i], s.closed(i, a))
 				}
 			}
 			return nil
@@ -237,7 +279,7 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 		if m.hdr.EventTime.IsZero() || len(to) == 0 {
 			// No window can hold an event without a time: it is its own signal.
 			if id := m.rule.Info.ID; !s.helpers[id] {
-				sigs = append(sigs, signal.FromEvent(m.rule.Info, *m.hdr))
+				sigs = append(sigs, single(m))
 			}
 			return nil
 		}
@@ -269,12 +311,12 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 	}
 	var state []byte
 	if s.cfg.KeepState {
-		if state, err = encodeState(s.shards); err != nil {
+		if state, err = encodeState(s.shards, s.revs); err != nil {
 			return nil, nil, fmt.Errorf("saving state: %w", err)
 		}
 	}
 	if s.cfg.StateFile != "" {
-		if err := saveState(s.cfg.StateFile, s.shards); err != nil {
+		if err := saveState(s.cfg.StateFile, s.shards, s.revs); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -282,6 +324,23 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 		sigs = append(sigs, o...)
 	}
 	return sigs, state, nil
+}
+
+// observe gives one match to shard i and appends the signals of the alerts that closed.
+func (s *stateful) observe(i int, m *match, out []signal.Signal) []signal.Signal {
+	h := correlate.Hit{Rule: m.rule.Info.ID, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: m.hdr}
+	for _, a := range s.shards[i].Observe(h, m.fieldFunc()) {
+		out = append(out, s.closed(i, a))
+	}
+	return out
+}
+
+// single is the signal of a match no window can hold (an event without a time, or a rule
+// no correlation references): its own signal, closed at once.
+func single(m *match) signal.Signal {
+	sig := signal.FromEvent(m.rule.Info, *m.hdr)
+	sig.Status, sig.Revision = signal.StatusClosed, 1
+	return sig
 }
 
 func (m match) fieldFunc() correlate.FieldFunc {
@@ -304,6 +363,9 @@ func (s *stateful) toSignal(a correlate.Alert) signal.Signal {
 		acc.Add(h)
 	}
 	sig := acc.Signal()
+	if len(a.EventIDs) > 0 {
+		sig.ID = signal.LifecycleID(a.CorrelationID, a.Group, a.EventIDs[0])
+	}
 	if a.Count > sig.EventCount {
 		sig.DroppedEventIDs += a.Count - sig.EventCount
 		sig.EventCount = a.Count

@@ -12,6 +12,8 @@ package signal
 import (
 	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -36,8 +38,10 @@ type RuleInfo struct {
 // null; times are RFC 3339 in UTC, or null when no event had a valid time. Fields tagged "-"
 // are not part of the JSON form.
 type Signal struct {
-	// ID identifies the evidence: the same rule and the same set of event IDs give the same ID
-	// on every run, whatever the order the events arrived in (see Accumulator).
+	// ID identifies the signal through its revisions: for a signal a correlation or the
+	// grouping of a rule's matches builds, LifecycleID (the correlation, its group and its
+	// first event); for a signal of one event without a time, the Accumulator's id of its
+	// evidence.
 	ID     string `json:"id"`
 	RuleID string `json:"rule_id"`
 	Title  string `json:"title"`
@@ -199,4 +203,23 @@ func (s Signal) MarshalJSON() ([]byte, error) {
 		return nil, fmt.Errorf("encoding signal %s: %w", s.ID, err)
 	}
 	return safetext.JSON(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
+}
+
+// LifecycleID is the id of a signal that a correlation (or the grouping of a rule's
+// matches) builds over time: the first IDLength hex digits of SHA-256 over a version tag,
+// the correlation's id, its group values and the id of the first event added to it. It is
+// known when the signal opens and kept by every later revision, so that consumers can
+// follow one signal from open to closed; the same events evaluated in the same event-time
+// order give the same id on every run.
+func LifecycleID(correlationID string, group []string, firstEventID string) string {
+	h := sha256.New()
+	h.Write([]byte("trailhound signal v2\x00"))
+	h.Write([]byte(correlationID))
+	for _, g := range group {
+		h.Write([]byte{0})
+		h.Write([]byte(g))
+	}
+	h.Write([]byte{0, 0})
+	h.Write([]byte(firstEventID))
+	return hex.EncodeToString(h.Sum(nil))[:IDLength]
 }
