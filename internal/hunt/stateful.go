@@ -46,8 +46,8 @@ type match struct {
 // time-ordered matches, and the assignment depends on rule ids only, so a state file
 // written by one run fits the next.
 type stateful struct {
-	cfg     Config
-	shards  []*correlate.Engine // nil entries hold nothing
+	cfg    Config
+	shards []*correlate.Engine // nil entries hold nothing
 	// revs, per shard, is the latest revision of each signal still open (emitted open or
 	// updated), when every revision is emitted (Config.Emit, or a live hunt); nil otherwise.
 	revs    []map[string]int
