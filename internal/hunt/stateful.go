@@ -225,7 +225,11 @@ func (s *stateful) persistent() bool { return s.cfg.StateFile != "" || s.cfg.Kee
 // on the order files were read in) and returns the signals, and the state after them when
 // Config.KeepState. The merged stream is fanned out in batches to the shards, which work in
 // parallel.
-func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([]signal.Signal, []byte, error) {
+// evaluate gives the matches of runs, merged in event-time order, to the shards, and
+// returns the signals of the alerts that closed (all of them when flush) and, when
+// tracking, the revisions of those that opened or grew: after each match when eachMatch,
+// else once at the end (a live batch).
+func (s *stateful) evaluate(ctx context.Context, runs []run, rules []*detect.Rule, flush, eachMatch bool) ([]signal.Signal, error) {
 	const batchSize = 1024
 	// wants[rule index] lists the shards whose engines reference the rule: a match goes to
 	// those only.
@@ -251,11 +255,14 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 			for b := range ch {
 				for j := range b {
 					out[i] = s.observe(i, &b[j], out[i])
-					// Each match that opens or grows a signal is a revision of it.
-					out[i] = append(out[i], s.changed(i)...)
+					if eachMatch {
+						// Each match that opens or grows a signal is a revision of it.
+						out[i] = append(out[i], s.changed(i)...)
+					}
 				}
 			}
-			if !s.persistent() || s.cfg.Flush {
+			out[i] = append(out[i], s.changed(i)...)
+			if flush {
 				for _, a := range eng.Flush() {
 					out[i] = append(out[i], s.closed(i, a))
 				}
@@ -307,6 +314,17 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 		err = werr
 	}
 	if err != nil {
+		return nil, err
+	}
+	for _, o := range out {
+		sigs = append(sigs, o...)
+	}
+	return sigs, nil
+}
+
+func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([]signal.Signal, []byte, error) {
+	sigs, err := s.evaluate(ctx, runs, rules, !s.persistent() || s.cfg.Flush, true)
+	if err != nil {
 		return nil, nil, err
 	}
 	var state []byte
@@ -319,9 +337,6 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 		if err := saveState(s.cfg.StateFile, s.shards, s.revs); err != nil {
 			return nil, nil, err
 		}
-	}
-	for _, o := range out {
-		sigs = append(sigs, o...)
 	}
 	return sigs, state, nil
 }

@@ -14,6 +14,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -426,3 +427,15 @@ func Size(ctx context.Context, args []string, opts Options) (files int, bytes in
 	})
 	return files, bytes, known, err
 }
+
+// BytesInput is an input whose content is in memory (a message of a queue): name says
+// where it came from in positions and reports.
+func BytesInput(name string, b []byte) Input {
+	return Input{Name: name, Kind: KindLog, Named: true, open: func(context.Context) (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}}
+}
+
+// FileInput is the input of a local file, read when opened (for callers
+// that hold a list of files rather than a folder to walk).
+func FileInput(path string) Input { return fileInput(path) }
