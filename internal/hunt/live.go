@@ -221,7 +221,6 @@ func (l *Live) Watermark() time.Time {
 	return s.Watermark
 }
 
-
 // Flush closes every open window and signal, as a batch run ends, and returns their
 // revisions (tools and tests; a service keeps them open across restarts).
 func (l *Live) Flush() []signal.Signal {
