@@ -105,12 +105,14 @@ func NewS3Client(ctx context.Context, c S3Config) (*s3.Client, error) {
 	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }), nil
 }
 
-// S3Object is one object of a listing.
+// S3Object is one object of a listing or a notification.
 type S3Object struct {
 	Bucket, Key string
 	Size        int64
-	ModTime     time.Time
-	ETag        string
+	// ModTime is when it was written (zero when a notification did not say).
+	ModTime time.Time
+	// ETag identifies its content (without quotes).
+	ETag string
 }
 
 // URL returns s3://bucket/key, the object's name in inputs, the file ledger and reports.
@@ -126,7 +128,14 @@ func (i objectInfo) Size() int64        { return i.o.Size }
 func (i objectInfo) Mode() fs.FileMode  { return 0o444 }
 func (i objectInfo) ModTime() time.Time { return i.o.ModTime }
 func (i objectInfo) IsDir() bool        { return false }
-func (i objectInfo) Sys() any           { return nil }
+func (i objectInfo) Sys() any           { return objectTag(i.o.ETag) }
+
+// objectTag is what Info().Sys() holds: the object's ETag, which the file ledger keys an
+// object's version on (a notification gives no modification time, a listing does).
+type objectTag string
+
+// StampTag returns the ETag.
+func (t objectTag) StampTag() string { return string(t) }
 
 // S3Input is the input that reads o through c.
 func S3Input(c S3Client, o S3Object) Input {
@@ -141,11 +150,6 @@ func S3Input(c S3Client, o S3Object) Input {
 // OpenS3 reads an object. A missing object is an error that errors.Is fs.ErrNotExist.
 func OpenS3(ctx context.Context, c S3Client, o S3Object) (io.ReadCloser, error) {
 	in := &s3.GetObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(o.Key)}
-	if o.ETag != "" {
-		// The object read is the one listed: a key overwritten since fails instead of
-		// mixing two versions under one ledger entry.
-		in.IfMatch = aws.String(o.ETag)
-	}
 	out, err := c.GetObject(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("getting %s: %w", o.URL(), S3Error(err))
@@ -297,7 +301,7 @@ func (l *lister) walk(ctx context.Context, prefix string, top bool) error {
 }
 
 func objectOf(bucket string, key *string, size *int64, mod *time.Time, etag *string) S3Object {
-	return S3Object{Bucket: bucket, Key: aws.ToString(key), Size: aws.ToInt64(size), ModTime: aws.ToTime(mod), ETag: aws.ToString(etag)}
+	return S3Object{Bucket: bucket, Key: aws.ToString(key), Size: aws.ToInt64(size), ModTime: aws.ToTime(mod), ETag: strings.Trim(aws.ToString(etag), `"`)}
 }
 
 // checkS3 checks that the prefix of an argument can be listed.
