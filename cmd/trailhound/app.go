@@ -91,6 +91,7 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 	root.AddCommand(a.dbCmd())
 	root.AddCommand(a.benchCmd())
 	root.AddCommand(a.simulateCmd())
+	root.AddCommand(a.serveCmd())
 	root.SetVersionTemplate("trailhound {{.Version}}\n")
 	addUsageHints(root)
 	return root

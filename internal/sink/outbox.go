@@ -101,11 +101,21 @@ func (o *Outbox) Acked() uint64 {
 }
 
 // Encode returns the revisions waiting, as JSON Lines (the outbox's blob in the store).
-func (o *Outbox) Encode() []byte {
+func (o *Outbox) Encode() []byte { return o.EncodeWith(nil) }
+
+// EncodeWith returns what Encode would after Add(revs), without adding them: a service
+// commits the outbox with a batch's revisions, and hands them to the deliverer only once
+// the commit is durable.
+func (o *Outbox) EncodeWith(revs []signal.Signal) []byte {
 	o.mu.Lock()
 	pending := o.pending
 	o.mu.Unlock()
 	var b bytes.Buffer
+	for _, r := range revs {
+		if r.Level >= o.min {
+			pending = append(pending[:len(pending):len(pending)], r)
+		}
+	}
 	for _, r := range pending {
 		line, err := r.MarshalJSON()
 		if err != nil {

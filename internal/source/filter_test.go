@@ -237,3 +237,22 @@ func TestParseTime(t *testing.T) {
 		}
 	}
 }
+
+func TestResumeKey(t *testing.T) {
+	tests := []struct{ key, want string }{
+		{"AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/10/111122223333_CloudTrail_us-east-1_20240310T0105Z_abc.json.gz",
+			"AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/10/111122223333_CloudTrail_us-east-1_20240310T0100Z"},
+		{"AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/10/111122223333_CloudTrail_us-east-1_20240310T0002Z_abc.json.gz",
+			"AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/09/111122223333_CloudTrail_us-east-1_20240309T2357Z"},
+		{"other/events.jsonl", "other/events.jsonl"},
+	}
+	for _, tt := range tests {
+		got := ResumeKey(tt.key, 5*time.Minute)
+		if got != tt.want {
+			t.Errorf("ResumeKey(%q) = %q, want %q", tt.key, got, tt.want)
+		}
+		if got > tt.key {
+			t.Errorf("ResumeKey(%q) = %q sorts after the key", tt.key, got)
+		}
+	}
+}

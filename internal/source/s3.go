@@ -315,3 +315,75 @@ func checkS3(ctx context.Context, c S3Client, u S3URL) error {
 	}
 	return nil
 }
+
+// ListS3From calls fn for every object under prefix whose key sorts after startAfter, in
+// key order (a live service resumes a listing where it stopped).
+func ListS3From(ctx context.Context, c S3Client, bucket, prefix, startAfter string, fn func(S3Object) error) error {
+	l := lister{c: c, bucket: bucket, fn: fn}
+	return l.flat(ctx, prefix, startAfter)
+}
+
+// TrailPrefixes returns the folders of the CloudTrail layout under u that hold one account's
+// logs of one region (…/CloudTrail/<region>/), leaving out those f excludes and digest
+// folders, in key order; a live service keeps one checkpoint for each. A prefix with no
+// such folder under it (not the CloudTrail layout) is its own single folder.
+func TrailPrefixes(ctx context.Context, c S3Client, u S3URL, f Filter) ([]string, error) {
+	var out []string
+	var walk func(prefix string, depth int) error
+	walk = func(prefix string, depth int) error {
+		in := &s3.ListObjectsV2Input{Bucket: aws.String(u.Bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")}
+		p := s3.NewListObjectsV2Paginator(c, in)
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("listing %s: %w", S3Scheme+u.Bucket+"/"+prefix, S3Error(err))
+			}
+			for _, cp := range page.CommonPrefixes {
+				name := aws.ToString(cp.Prefix)
+				tp, ok := ParseTrailPath(name)
+				switch {
+				case f.PathExcluded(name), tp.Digest:
+				case ok && tp.Region != "":
+					out = append(out, name)
+				case ok || (!strings.Contains(name, "AWSLogs/") && depth < 4):
+					if err := walk(name, depth+1); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
+	if tp, ok := ParseTrailPath(u.Prefix); ok && tp.Region != "" && strings.HasSuffix(u.Prefix, "/") {
+		return []string{u.Prefix}, nil
+	}
+	if err := walk(u.Prefix, 0); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		out = []string{u.Prefix}
+	}
+	return out, nil
+}
+
+// ResumeKey is where to resume listing the folder of key after it was seen: a CloudTrail
+// log file name resumes at the files delivered margin before it (a later listing may show
+// files of the same minute that sort before it), any other key right after it.
+func ResumeKey(key string, margin time.Duration) string {
+	dir, name := path.Split(key)
+	parts := strings.Split(name, "_")
+	if len(parts) < 5 || parts[1] != "CloudTrail" {
+		return key
+	}
+	t, err := time.Parse("20060102T1504Z", parts[3])
+	if err != nil {
+		return key
+	}
+	back := t.Add(-margin)
+	// The day folder of the earlier time, when the margin crosses midnight.
+	if tp, ok := ParseTrailPath(dir); ok && tp.DayFolder() {
+		dayDir := strings.TrimSuffix(dir, fmt.Sprintf("%04d/%02d/%02d/", tp.Year, tp.Month, tp.Day))
+		dir = dayDir + back.Format("2006/01/02/")
+	}
+	return dir + strings.Join(parts[:3], "_") + "_" + back.Format("20060102T1504Z")
+}

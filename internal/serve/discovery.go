@@ -1,0 +1,271 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/trailhound/trailhound/internal/source"
+	"github.com/trailhound/trailhound/internal/store"
+)
+
+// checkpointBlob names the store blob of the listings' checkpoints.
+const checkpointBlob = "checkpoints"
+
+// resumeMargin is how far before the last object of a folder a listing resumes: CloudTrail
+// names files by the minute of delivery, and two files of one minute sort by a random
+// suffix. The ledger keeps the files listed again from being read twice.
+const resumeMargin = 5 * time.Minute
+
+// checkpoints says where each listing resumes — per account and region folder of a trail,
+// so accounts can be split across processes — and which objects must be read again. The
+// part committed is what the store holds; items in flight (handed to a batch, not yet
+// committed) hold the resume point back to them.
+type checkpoints struct {
+	mu sync.Mutex
+	// Resume is, per folder, the key its listing resumes from (ResumeKey of it).
+	Resume map[string]string `json:"resume"`
+	// Retry are objects whose read failed and that are tried again at each listing.
+	Retry map[string]source.S3Object `json:"retry"`
+
+	latest   map[string]string // folder -> latest key done since the last commit
+	inflight map[string]flight // object URL -> where it was found
+	recent   map[string]bool   // objects done by this process (not offered again)
+}
+
+// flight is an object handed to a batch: its key and the listing folder it was found in
+// ("" for a notification or a retry).
+type flight struct{ folder, key string }
+
+func loadCheckpoints(st *store.Store) (*checkpoints, error) {
+	c := &checkpoints{Resume: map[string]string{}, Retry: map[string]source.S3Object{}, latest: map[string]string{},
+		inflight: map[string]flight{}, recent: map[string]bool{}}
+	b, _, err := st.Blob(checkpointBlob)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, c); err != nil {
+			return nil, fmt.Errorf("reading the listing checkpoints of the store: %w", err)
+		}
+	}
+	if c.Resume == nil {
+		c.Resume = map[string]string{}
+	}
+	if c.Retry == nil {
+		c.Retry = map[string]source.S3Object{}
+	}
+	return c, nil
+}
+
+// claim reports whether the object should be offered to a batch: not in flight, not done
+// by this process, not stored; it is then in flight, found in folder.
+func (c *checkpoints) claim(o source.S3Object, folder string, stored func(source.S3Object) bool) bool {
+	url := o.URL()
+	c.mu.Lock()
+	_, busy := c.inflight[url]
+	if busy || c.recent[url] {
+		c.mu.Unlock()
+		return false
+	}
+	c.inflight[url] = flight{folder: folder, key: o.Key}
+	c.mu.Unlock()
+	if stored(o) {
+		c.mu.Lock()
+		delete(c.inflight, url)
+		c.recent[url] = true
+		c.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+// startAfter is where the listing of folder resumes.
+func (c *checkpoints) startAfter(folder string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Resume[folder]
+}
+
+// retries are the objects to read again.
+func (c *checkpoints) retries() []source.S3Object {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]source.S3Object, 0, len(c.Retry))
+	for _, o := range c.Retry {
+		out = append(out, o)
+	}
+	slices.SortFunc(out, func(a, b source.S3Object) int {
+		if a.Key < b.Key {
+			return -1
+		}
+		if a.Key > b.Key {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// done records that an item was read (or needs no read: gone, too large).
+func (c *checkpoints) done(it *item) {
+	if it.obj == nil {
+		return
+	}
+	url := it.obj.URL()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	folder := it.folder
+	delete(c.inflight, url)
+	delete(c.Retry, url)
+	if len(c.recent) > 200_000 {
+		clear(c.recent) // the ledger still says what is stored
+	}
+	c.recent[url] = true
+	if folder != "" && it.obj.Key > c.latest[folder] {
+		c.latest[folder] = it.obj.Key
+	}
+}
+
+// retry records that an item must be read again.
+func (c *checkpoints) retry(it *item) {
+	if it.obj == nil {
+		return
+	}
+	url := it.obj.URL()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.inflight, url)
+	c.Retry[url] = *it.obj
+}
+
+// resume returns the resume points to commit: after the latest key done in each folder,
+// unless an object of the folder is still in flight, from which it then resumes.
+func (c *checkpoints) resume() map[string]string {
+	out := make(map[string]string, len(c.Resume))
+	for f, k := range c.Resume {
+		out[f] = k
+	}
+	for f, k := range c.latest {
+		if r := source.ResumeKey(k, resumeMargin); r > out[f] {
+			out[f] = r
+		}
+	}
+	for _, f := range c.inflight {
+		if f.folder == "" {
+			continue
+		}
+		if r := source.ResumeKey(f.key, resumeMargin); r < out[f.folder] {
+			out[f.folder] = r
+		}
+	}
+	return out
+}
+
+// encode is the checkpoint blob of the next commit.
+func (c *checkpoints) encode() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, _ := json.Marshal(struct {
+		Resume map[string]string          `json:"resume"`
+		Retry  map[string]source.S3Object `json:"retry"`
+	}{c.resume(), c.Retry})
+	return b
+}
+
+// committed makes the resume points of encode the committed ones.
+func (c *checkpoints) committed() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Resume = c.resume()
+	clear(c.latest)
+}
+
+// trail lists an S3 prefix for new objects.
+type trail struct {
+	s       *Service
+	url     source.S3URL
+	poll    time.Duration
+	folders []string
+	found   time.Time // when folders were last discovered
+}
+
+// run lists at start and then every poll interval until ctx is done. Listing errors are
+// logged and counted, and the next poll tries again.
+func (t *trail) run(ctx context.Context) error {
+	for {
+		if err := t.list(ctx); err != nil && ctx.Err() == nil {
+			t.s.m.listErrors.WithLabelValues(t.url.String()).Inc()
+			t.s.log.Warn("listing failed; the next poll tries again", "trail", t.url.String(), "err", err)
+		}
+		if t.poll < 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(t.poll):
+		}
+	}
+}
+
+// list offers every new object of the trail's folders, and the objects to retry.
+func (t *trail) list(ctx context.Context) error {
+	s := t.s
+	// Account and region folders appear rarely (a new account, a region enabled): they are
+	// looked for every ten polls, not at each.
+	if t.folders == nil || time.Since(t.found) >= 10*t.poll {
+		folders, err := source.TrailPrefixes(ctx, s.opts.S3, t.url, s.filter)
+		if err != nil {
+			return err
+		}
+		t.folders, t.found = folders, time.Now()
+	}
+	offer := func(o source.S3Object, folder string) error {
+		if s.filter.NameExcluded(o.Key) || !s.cp.claim(o, folder, s.stored) {
+			return nil
+		}
+		name := o.URL()
+		it := item{obj: &o, name: name, trail: t, folder: folder, since: o.ModTime}
+		select {
+		case s.work <- it:
+			s.m.listed.WithLabelValues(t.url.String()).Inc()
+			s.m.observeNewest(o.ModTime)
+			return nil
+		case <-ctx.Done():
+			s.cp.mu.Lock()
+			delete(s.cp.inflight, name)
+			s.cp.mu.Unlock()
+			return ctx.Err()
+		}
+	}
+	for _, o := range s.cp.retries() {
+		if o.Bucket == t.url.Bucket {
+			if err := offer(o, ""); err != nil {
+				return err
+			}
+		}
+	}
+	for _, f := range t.folders {
+		from := s.cp.startAfter(f)
+		if from == "" && !s.filter.Since.IsZero() {
+			// A first listing with --since starts at the day folder of since, less the slack.
+			if tp, ok := source.ParseTrailPath(f); ok && tp.Region != "" && !tp.DayFolder() {
+				from = f + s.filter.Since.Add(-source.DeliverySlack).UTC().Format("2006/01/02/")
+			}
+		}
+		err := source.ListS3From(ctx, s.opts.S3, t.url.Bucket, f, from, func(o source.S3Object) error {
+			if source.S3Input(nil, o).Kind != source.KindLog || len(o.Key) == 0 || o.Key[len(o.Key)-1] == '/' {
+				return nil
+			}
+			return offer(o, f)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
