@@ -157,7 +157,6 @@ func LoadConfig(path string) (Config, error) {
 	return c, nil
 }
 
-
 // Validate applies defaults and returns every problem of the configuration at once.
 func (c *Config) Validate() error {
 	var probs []string

@@ -101,24 +101,24 @@ type Service struct {
 	closers []sink.Closer
 	m       *metrics
 
-	work    chan item
-	cp      *checkpoints
-	trails  []*trail
-	queues  []*queue
+	work      chan item
+	cp        *checkpoints
+	trails    []*trail
+	queues    []*queue
 	mu        sync.Mutex
 	ready     bool
 	lastErr   error
 	watermark time.Time
-	acked   uint64 // sum of the outboxes' Acked at the last commit
+	acked     uint64 // sum of the outboxes' Acked at the last commit
 }
 
 // item is one thing a batch reads: an object, or an event message; msg, when set, is the
 // message to acknowledge once the batch is committed.
 type item struct {
-	obj   *source.S3Object
-	event []byte
-	name  string // the input's name in positions and logs
-	msg   *message
+	obj    *source.S3Object
+	event  []byte
+	name   string // the input's name in positions and logs
+	msg    *message
 	trail  *trail // the listing that found the object (nil: a notification)
 	folder string // the listing folder it was found in
 	// since is when the item became readable (the object's time, the message's sending),

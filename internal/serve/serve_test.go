@@ -31,8 +31,8 @@ import (
 	"github.com/trailhound/trailhound/internal/hunt"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
-	"github.com/trailhound/trailhound/internal/sink"
 	"github.com/trailhound/trailhound/internal/simulate"
+	"github.com/trailhound/trailhound/internal/sink"
 	"github.com/trailhound/trailhound/internal/sqsfake"
 	"github.com/trailhound/trailhound/rules"
 )
