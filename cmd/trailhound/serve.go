@@ -64,7 +64,7 @@ way, commits it and exits 0.`,
 			set("listen", func() { cfg.Listen = addr })
 			set("log-format", func() { cfg.Log.Format = logFormat })
 			set("log-level", func() { cfg.Log.Level = logLevel })
-			set("lateness", func() { cfg.Lateness = serve.Duration(lateness) })
+			set("lateness", func() { d := serve.Duration(lateness); cfg.Lateness = &d })
 			set("group-window", func() { cfg.GroupWindow = serve.Duration(group) })
 			set("since", func() { cfg.Since = in.since })
 			set("until", func() { cfg.Until = in.until })

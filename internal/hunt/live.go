@@ -136,13 +136,22 @@ func (l *Live) Evaluate(ctx context.Context) ([]signal.Signal, error) {
 		removeRuns(runs)
 		return nil, err
 	}
+	if l.cfg.Lateness < 0 {
+		// No lateness: the hits at the latest time seen are evaluated now too, not when a
+		// later one arrives.
+		if wm := l.Watermark(); !wm.IsZero() {
+			sigs = append(sigs, l.advance(wm.Add(time.Nanosecond))...)
+		}
+	}
 	return l.latest(sigs), nil
 }
 
 // Advance tells the stateful stage that event time has reached t although no event says so
 // (a quiet trail), so that windows and signals whose time has passed close; it returns
 // their revisions.
-func (l *Live) Advance(t time.Time) []signal.Signal {
+func (l *Live) Advance(t time.Time) []signal.Signal { return l.latest(l.advance(t)) }
+
+func (l *Live) advance(t time.Time) []signal.Signal {
 	var sigs []signal.Signal
 	for i, eng := range l.st.shards {
 		if eng == nil {
@@ -153,7 +162,7 @@ func (l *Live) Advance(t time.Time) []signal.Signal {
 		}
 		sigs = append(sigs, l.st.changed(i)...)
 	}
-	return l.latest(sigs)
+	return sigs
 }
 
 // latest keeps the last revision of each signal, in the order of first appearance, and

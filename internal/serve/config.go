@@ -52,8 +52,13 @@ type Config struct {
 	IOC       []string `yaml:"ioc"`
 	GeoIP     []string `yaml:"geoip"`
 
-	// Lateness and GroupWindow are hunt's --lateness and --group-window.
-	Lateness    Duration `yaml:"lateness"`
+	// Lateness is how far behind the latest event time an event may arrive and still be
+	// evaluated in event-time order, as hunt's --lateness (not set: 15m). A signal opens
+	// once the watermark passes its first event; 0 evaluates every batch at once (signals
+	// open within the batch that reads them; events delivered out of order may then group
+	// differently than one batch run would group them).
+	Lateness *Duration `yaml:"lateness"`
+	// GroupWindow is hunt's --group-window (0: 1h).
 	GroupWindow Duration `yaml:"group_window"`
 
 	// Batch bounds a batch: what is read, evaluated and committed together.
@@ -66,6 +71,17 @@ type Config struct {
 
 	// Sinks receive the signal revisions.
 	Sinks []sink.Config `yaml:"sinks"`
+	// Drain is how long a stopping service waits for its sinks to deliver what is
+	// committed (0: 5s); what is left is delivered at the next start.
+	Drain Duration `yaml:"drain"`
+}
+
+// DrainTimeout is Drain, defaulted.
+func (c *Config) DrainTimeout() time.Duration {
+	if c.Drain <= 0 {
+		return 5 * time.Second
+	}
+	return time.Duration(c.Drain)
 }
 
 // LogConfig configures logging.
@@ -218,6 +234,12 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.Filter(time.Now()); err != nil {
 		bad("%v", err)
+	}
+	if c.Lateness == nil {
+		d := Duration(15 * time.Minute)
+		c.Lateness = &d
+	} else if *c.Lateness < 0 {
+		bad("lateness %s: want 0 or more", time.Duration(*c.Lateness))
 	}
 	if c.MaxObjectBytes <= 0 {
 		c.MaxObjectBytes = 1 << 30

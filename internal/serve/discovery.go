@@ -3,8 +3,10 @@ package serve
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -217,11 +219,13 @@ func (t *trail) list(ctx context.Context) error {
 	s := t.s
 	// Account and region folders appear rarely (a new account, a region enabled): they are
 	// looked for every ten polls, not at each.
+	var errs []error
 	if t.folders == nil || time.Since(t.found) >= 10*t.poll {
 		folders, err := source.TrailPrefixes(ctx, s.opts.S3, t.url, s.filter)
-		if err != nil {
+		if folders == nil && err != nil {
 			return err
 		}
+		errs = append(errs, err)
 		t.folders, t.found = folders, time.Now()
 	}
 	offer := func(o source.S3Object, folder string) error {
@@ -249,6 +253,15 @@ func (t *trail) list(ctx context.Context) error {
 			}
 		}
 	}
+	// The new objects of every folder are offered in delivery order (the time in their
+	// names), not folder after folder: on a backlog, folder after folder would hand the
+	// engine one region's days before another's, and their events would arrive late.
+	var found []listedObject
+	horizon := ""
+	// Objects written while the folders are being listed are left to the next poll: one
+	// folder's listing would show them and another's not, and the later objects of one
+	// would be offered before the earlier ones of the other. S3 times are to the second.
+	cut := time.Now().Truncate(time.Second).Add(-time.Second)
 	for _, f := range t.folders {
 		from := s.cp.startAfter(f)
 		if from == "" && !s.filter.Since.IsZero() {
@@ -257,15 +270,73 @@ func (t *trail) list(ctx context.Context) error {
 				from = f + s.filter.Since.Add(-source.DeliverySlack).UTC().Format("2006/01/02/")
 			}
 		}
+		n := 0
 		err := source.ListS3From(ctx, s.opts.S3, t.url.Bucket, f, from, func(o source.S3Object) error {
 			if source.S3Input(nil, o).Kind != source.KindLog || len(o.Key) == 0 || o.Key[len(o.Key)-1] == '/' {
 				return nil
 			}
-			return offer(o, f)
+			if !o.ModTime.IsZero() && !o.ModTime.Before(cut) {
+				return nil
+			}
+			if n == listCap {
+				return errListCap
+			}
+			n++
+			found = append(found, listedObject{obj: o, folder: f, stamp: deliveryStamp(o)})
+			return nil
 		})
-		if err != nil {
+		if errors.Is(err, errListCap) {
+			// More next time: nothing delivered after this folder's last object listed is
+			// offered before it.
+			if last := found[len(found)-1].stamp; horizon == "" || last < horizon {
+				horizon = last
+			}
+			err = nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// A folder that cannot be listed does not hold the others back.
+		errs = append(errs, err)
+	}
+	slices.SortStableFunc(found, func(a, b listedObject) int {
+		if a.stamp != b.stamp {
+			return strings.Compare(a.stamp, b.stamp)
+		}
+		return strings.Compare(a.obj.Key, b.obj.Key)
+	})
+	for _, l := range found {
+		if horizon != "" && l.stamp > horizon {
+			break
+		}
+		if err := offer(l.obj, l.folder); err != nil {
 			return err
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// listCap is how many objects one poll lists from one folder at most: a backlog is read in
+// steps, in delivery order, with bounded memory.
+const listCap = 2000
+
+var errListCap = errors.New("listing cap reached")
+
+// listedObject is an object a poll found.
+type listedObject struct {
+	obj    source.S3Object
+	folder string
+	stamp  string // delivery time, sortable
+}
+
+// deliveryStamp is when CloudTrail delivered an object: the time in a log file's name
+// (20240310T0105Z), else its modification time in the same form.
+func deliveryStamp(o source.S3Object) string {
+	name := o.Key[strings.LastIndex(o.Key, "/")+1:]
+	if parts := strings.Split(name, "_"); len(parts) >= 5 && parts[1] == "CloudTrail" {
+		if _, err := time.Parse("20060102T1504Z", parts[3]); err == nil {
+			return parts[3]
+		}
+	}
+	return o.ModTime.UTC().Format("20060102T1504Z")
 }

@@ -177,7 +177,7 @@ func New(cfg Config, opts Options) (*Service, error) {
 		OnEvent:  s.w.Add,
 		Files:    ledger{s.w},
 		State:    state,
-		Lateness: time.Duration(cfg.Lateness), GroupWindow: time.Duration(cfg.GroupWindow),
+		Lateness: huntLateness(cfg.Lateness), GroupWindow: time.Duration(cfg.GroupWindow),
 	}
 	if s.live, err = hunt.NewLive(hc, opts.Rules); err != nil {
 		return nil, err
@@ -211,6 +211,17 @@ func New(cfg Config, opts Options) (*Service, error) {
 	s.m.register(s)
 	ok = true
 	return s, nil
+}
+
+// huntLateness is the lateness of the configuration as hunt.Config takes it (none is -1).
+func huntLateness(d *Duration) time.Duration {
+	if d == nil {
+		return 0
+	}
+	if *d == 0 {
+		return -1
+	}
+	return time.Duration(*d)
 }
 
 func (s *Service) close() {
@@ -270,9 +281,28 @@ func (s *Service) Run(ctx context.Context) error {
 	})
 	err := <-loopDone
 	g.Wait()
+	if err == nil {
+		// Give the sinks a few seconds to deliver what the last batches committed, and
+		// commit what they acknowledged; what they could not deliver waits in the outboxes
+		// for the next start.
+		deadline := time.Now().Add(s.cfg.DrainTimeout())
+		for time.Now().Before(deadline) && s.pending() > 0 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		err = s.idle(loopCtx)
+	}
 	stopSinks()
 	sinks.Wait()
 	return err
+}
+
+// pending is how many revisions wait in the outboxes.
+func (s *Service) pending() int {
+	n := 0
+	for _, b := range s.boxes {
+		n += b.Depth()
+	}
+	return n
 }
 
 // loop gathers batches until stop is done, then processes what it holds and returns.

@@ -326,9 +326,11 @@ func ListS3From(ctx context.Context, c S3Client, bucket, prefix, startAfter stri
 // TrailPrefixes returns the folders of the CloudTrail layout under u that hold one account's
 // logs of one region (…/CloudTrail/<region>/), leaving out those f excludes and digest
 // folders, in key order; a live service keeps one checkpoint for each. A prefix with no
-// such folder under it (not the CloudTrail layout) is its own single folder.
+// such folder under it (not the CloudTrail layout) is its own single folder. Folders that
+// cannot be listed (access denied) are left out, and their errors returned with the others.
 func TrailPrefixes(ctx context.Context, c S3Client, u S3URL, f Filter) ([]string, error) {
 	var out []string
+	var errs []error
 	var walk func(prefix string, depth int) error
 	walk = func(prefix string, depth int) error {
 		in := &s3.ListObjectsV2Input{Bucket: aws.String(u.Bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")}
@@ -336,7 +338,13 @@ func TrailPrefixes(ctx context.Context, c S3Client, u S3URL, f Filter) ([]string
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return fmt.Errorf("listing %s: %w", S3Scheme+u.Bucket+"/"+prefix, S3Error(err))
+				err = fmt.Errorf("listing %s: %w", S3Scheme+u.Bucket+"/"+prefix, S3Error(err))
+				if depth == 0 || ctx.Err() != nil {
+					return err
+				}
+				// A folder denied to us does not hide the others.
+				errs = append(errs, err)
+				return nil
 			}
 			for _, cp := range page.CommonPrefixes {
 				name := aws.ToString(cp.Prefix)
@@ -360,10 +368,10 @@ func TrailPrefixes(ctx context.Context, c S3Client, u S3URL, f Filter) ([]string
 	if err := walk(u.Prefix, 0); err != nil {
 		return nil, err
 	}
-	if len(out) == 0 {
+	if len(out) == 0 && len(errs) == 0 {
 		out = []string{u.Prefix}
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // ResumeKey is where to resume listing the folder of key after it was seen: a CloudTrail
