@@ -109,6 +109,12 @@ func builtin(t testing.TB) *ruleset.Set {
 // slash-separated) in delivery order, ending with a file of one event three hours after the
 // rest, which moves event time past every group window so that signals close.
 func trailFiles(t testing.TB, seed uint64, days, perDay int) (string, []string) {
+	dir, files, _ := trailTruth(t, seed, days, perDay)
+	return dir, files
+}
+
+// trailTruth is trailFiles with the simulation's ground truth.
+func trailTruth(t testing.TB, seed uint64, days, perDay int) (string, []string, *simulate.GroundTruth) {
 	t.Helper()
 	dir := t.TempDir()
 	gt, err := simulate.Generate(context.Background(), simulate.Options{Seed: seed, Days: days, EventsPerDay: perDay}, simulate.NewDirSink(dir))
@@ -145,7 +151,7 @@ func trailFiles(t testing.TB, seed uint64, days, perDay int) (string, []string) 
 	if err := os.WriteFile(filepath.Join(dir, key), b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return dir, append(files, key)
+	return dir, append(files, key), gt
 }
 
 // sinkRevisions reads a JSONL sink file (a line being written is left out).
