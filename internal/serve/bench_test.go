@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/trailhound/trailhound/internal/hunt"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
@@ -123,7 +125,7 @@ func BenchmarkTimeToDetect(b *testing.B) {
 					events = e.fake.CreateQueue("events", time.Minute)
 					cfg.Events = []QueueConfig{{URL: events}}
 				}
-				_, stop := run(b, cfg, Options{Rules: set, S3: e.s3, SQS: e.sqs})
+				svc, stop := run(b, cfg, Options{Rules: set, S3: e.s3, SQS: e.sqs})
 				readable := map[string]time.Time{}
 				if mode == "events-queue" {
 					// The attack events alone, each sent as it would arrive, 5 ms apart.
@@ -145,7 +147,16 @@ func BenchmarkTimeToDetect(b *testing.B) {
 						time.Sleep(5 * time.Millisecond)
 					}
 				}
-				time.Sleep(7 * time.Second) // the last listing, the last batch, the last delivery
+				// Until nothing more is read for two polls and the sinks have everything.
+				quiet, last := time.Now(), svc.m.eventsReadValue()
+				for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+					if n := svc.m.eventsReadValue(); n != last || svc.pending() > 0 {
+						quiet, last = time.Now(), n
+					}
+					if time.Since(quiet) > 11*time.Second {
+						break
+					}
+				}
 				if err := stop(); err != nil {
 					b.Fatal(err)
 				}
@@ -268,9 +279,31 @@ func BenchmarkBacklog(b *testing.B) {
 			}
 			el := time.Since(start)
 			b.ReportMetric(float64(total)/el.Seconds(), "events/s")
-			b.ReportMetric(float64(testutilBatches(svc)), "batches")
+			b.ReportMetric(float64(testutilBatches(svc)), "generations")
+			var m dto.Metric
+			svc.m.commitSeconds.Write(&m)
+			if h := m.GetHistogram(); h.GetSampleCount() > 0 {
+				b.ReportMetric(h.GetSampleSum()/float64(h.GetSampleCount())*1000, "ms/commit")
+			}
+			b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MiB")
 		}
 	})
+}
+
+// peakRSS is the process's peak resident set (VmHWM), in bytes; 0 where /proc is missing.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 func testutilBatches(s *Service) int {

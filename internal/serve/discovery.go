@@ -193,6 +193,7 @@ type trail struct {
 	poll    time.Duration
 	folders []string
 	found   time.Time // when folders were last discovered
+	flat    bool      // folders is the trail's prefix alone: no layout found under it
 }
 
 // run lists at start and then every poll interval until ctx is done. Listing errors are
@@ -227,6 +228,16 @@ func (t *trail) list(ctx context.Context) error {
 		}
 		errs = append(errs, err)
 		t.folders, t.found = folders, time.Now()
+		// No folder of the CloudTrail layout (yet: an empty bucket, or another layout):
+		// the prefix is listed whole at every poll, without a resume point (its keys need
+		// not grow in delivery order), and the folders are looked for again next time.
+		t.flat = len(folders) == 1 && folders[0] == t.url.Prefix
+		if p, ok := source.ParseTrailPath(t.url.Prefix); ok && p.Region != "" {
+			t.flat = false
+		}
+		if t.flat {
+			t.found = time.Time{}
+		}
 	}
 	offer := func(o source.S3Object, folder string) error {
 		if s.filter.NameExcluded(o.Key) || !s.cp.claim(o, folder, s.stored) {
@@ -264,6 +275,10 @@ func (t *trail) list(ctx context.Context) error {
 	cut := time.Now().Truncate(time.Second).Add(-time.Second)
 	for _, f := range t.folders {
 		from := s.cp.startAfter(f)
+		folder := f
+		if t.flat {
+			from, folder = "", ""
+		}
 		if from == "" && !s.filter.Since.IsZero() {
 			// A first listing with --since starts at the day folder of since, less the slack.
 			if tp, ok := source.ParseTrailPath(f); ok && tp.Region != "" && !tp.DayFolder() {
@@ -282,7 +297,7 @@ func (t *trail) list(ctx context.Context) error {
 				return errListCap
 			}
 			n++
-			found = append(found, listedObject{obj: o, folder: f, stamp: deliveryStamp(o)})
+			found = append(found, listedObject{obj: o, folder: folder, stamp: deliveryStamp(o)})
 			return nil
 		})
 		if errors.Is(err, errListCap) {

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/trailhound/trailhound/internal/hunt"
 	"github.com/trailhound/trailhound/internal/signal"
@@ -116,6 +117,13 @@ func (m *metrics) observeNewest(t time.Time) {
 		m.newest = t
 	}
 	m.mu.Unlock()
+}
+
+// eventsReadValue is the count of events read (tests and benchmarks).
+func (m *metrics) eventsReadValue() float64 {
+	var d dto.Metric
+	m.eventsRead.Write(&d)
+	return d.GetCounter().GetValue()
 }
 
 func (m *metrics) objectFailed(reason string) { m.objectsFailed.WithLabelValues(reason).Inc() }
