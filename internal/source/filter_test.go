@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path"
+	"strings"
 	"testing"
 	"time"
 
@@ -255,4 +256,48 @@ func TestResumeKey(t *testing.T) {
 			t.Errorf("ResumeKey(%q) = %q sorts after the key", tt.key, got)
 		}
 	}
+}
+
+// FuzzParseTrailPath: any path parses without a panic; what it reads is consistent with the
+// path (the account, region and date it names appear in it), and a path excluded by a
+// filter stays excluded with a slash added or a deeper folder appended.
+func FuzzParseTrailPath(f *testing.F) {
+	for _, s := range []string{"AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/10/", "x/AWSLogs/o-abcdef1234/111122223333/CloudTrail/eu-west-1/2024/", "AWSLogs/", "", "AWSLogs/1/CloudTrail-Digest/r/2024/01/01/f"} {
+		f.Add(s)
+	}
+	flt := Filter{Since: time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC), Until: time.Date(2024, 3, 11, 0, 0, 0, 0, time.UTC), Accounts: []string{"111122223333"}, Regions: []string{"us-east-1"}}
+	f.Fuzz(func(t *testing.T, p string) {
+		tp, ok := ParseTrailPath(p)
+		if !ok {
+			return
+		}
+		for _, part := range []string{tp.Account, tp.Region, tp.OrgID} {
+			if part != "" && !strings.Contains(p, part) {
+				t.Fatalf("ParseTrailPath(%q) = %+v: %q is not in the path", p, tp, part)
+			}
+		}
+		if tp.Month > 12 && tp.Day > 0 {
+			// time.Date normalises; the span is still a valid range.
+			if from, to, _ := tp.span(); !from.Before(to) {
+				t.Fatalf("span of %+v is empty", tp)
+			}
+		}
+		if flt.PathExcluded(p) && !strings.HasSuffix(p, "/") && !flt.PathExcluded(p+"/") {
+			t.Fatalf("%q excluded, %q not", p, p+"/")
+		}
+	})
+}
+
+func FuzzParseS3URL(f *testing.F) {
+	f.Add("s3://bucket/AWSLogs/")
+	f.Add("s3://")
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := ParseS3URL(s)
+		if err != nil {
+			return
+		}
+		if u.Bucket == "" || strings.Contains(u.Bucket, "/") || u.String() != S3Scheme+u.Bucket+"/"+u.Prefix {
+			t.Fatalf("ParseS3URL(%q) = %+v", s, u)
+		}
+	})
 }
