@@ -218,10 +218,11 @@ func (t *trail) run(ctx context.Context) error {
 // list offers every new object of the trail's folders, and the objects to retry.
 func (t *trail) list(ctx context.Context) error {
 	s := t.s
-	// Account and region folders appear rarely (a new account, a region enabled): they are
-	// looked for every ten polls, not at each.
+	// Account and region folders are looked for at every poll: a region appears when an
+	// attacker first uses it, exactly when it matters. It costs two list requests per
+	// account (its folder, its CloudTrail folder) and two more for the trail.
 	var errs []error
-	if t.folders == nil || time.Since(t.found) >= 10*t.poll {
+	{
 		folders, err := source.TrailPrefixes(ctx, s.opts.S3, t.url, s.filter)
 		if folders == nil && err != nil {
 			return err
@@ -234,9 +235,6 @@ func (t *trail) list(ctx context.Context) error {
 		t.flat = len(folders) == 1 && folders[0] == t.url.Prefix
 		if p, ok := source.ParseTrailPath(t.url.Prefix); ok && p.Region != "" {
 			t.flat = false
-		}
-		if t.flat {
-			t.found = time.Time{}
 		}
 	}
 	offer := func(o source.S3Object, folder string) error {
