@@ -191,27 +191,18 @@ func readSink(t *testing.T, path string) []signal.Signal {
 	return out
 }
 
-// closedSignals checks a sink's revisions — per signal, revisions go up; a repeat is the
-// same (id, revision) with the same content; nothing after closed — and returns the closed
+// closedSignals checks a sink's revisions (signal.CheckRevisions) and returns the closed
 // signals by id.
 func closedSignals(t *testing.T, revs []signal.Signal) map[string]signal.Signal {
 	t.Helper()
-	last, seen, closed := map[string]signal.Signal{}, map[string]signal.Signal{}, map[string]signal.Signal{}
-	for _, r := range revs {
-		k := fmt.Sprintf("%s#%d", r.ID, r.Revision)
-		if prev, ok := seen[k]; ok {
-			if diff := cmp.Diff(prev, r); diff != "" {
-				t.Fatalf("(id, revision) %s delivered twice with different content:\n%s", k, diff)
-			}
-			continue
-		}
-		seen[k] = r
-		if p, ok := last[r.ID]; ok && (r.Revision <= p.Revision || p.Status == signal.StatusClosed) {
-			t.Fatalf("signal %s: revision %d (%s) after %d (%s)", r.ID, r.Revision, r.Status, p.Revision, p.Status)
-		}
-		last[r.ID] = r
+	last, err := signal.CheckRevisions(revs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := map[string]signal.Signal{}
+	for id, r := range last {
 		if r.Status == signal.StatusClosed {
-			closed[r.ID] = r
+			closed[id] = r
 		}
 	}
 	return closed

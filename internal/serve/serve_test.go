@@ -178,29 +178,18 @@ func contentOf(s signal.Signal) signal.Signal {
 	return s
 }
 
-// checkRevisions checks the lifecycle of the revisions a sink got: per signal, revisions go
-// up (a repeat is the same (id, revision) with the same content), nothing after closed; it
-// returns the closed signals by id.
+// checkRevisions checks the lifecycle of the revisions a sink got (signal.CheckRevisions)
+// and returns the closed signals by id.
 func checkRevisions(t testing.TB, revs []signal.Signal) map[string]signal.Signal {
 	t.Helper()
-	last := map[string]signal.Signal{}
-	seen := map[string]signal.Signal{}
+	last, err := signal.CheckRevisions(revs)
+	if err != nil {
+		t.Fatal(err)
+	}
 	closed := map[string]signal.Signal{}
-	for _, r := range revs {
-		k := fmt.Sprintf("%s#%d", r.ID, r.Revision)
-		if prev, ok := seen[k]; ok {
-			if diff := cmp.Diff(prev, r); diff != "" {
-				t.Fatalf("(id, revision) %s delivered twice with different content:\n%s", k, diff)
-			}
-			continue
-		}
-		seen[k] = r
-		if p, ok := last[r.ID]; ok && (r.Revision <= p.Revision || p.Status == signal.StatusClosed) {
-			t.Fatalf("signal %s: revision %d (%s) after %d (%s)", r.ID, r.Revision, r.Status, p.Revision, p.Status)
-		}
-		last[r.ID] = r
+	for id, r := range last {
 		if r.Status == signal.StatusClosed {
-			closed[r.ID] = r
+			closed[id] = r
 		}
 	}
 	return closed

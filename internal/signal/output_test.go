@@ -403,3 +403,23 @@ func TestWriteCSV(t *testing.T) {
 		t.Errorf("the formula actor is not shown as text: %q", rows[1][10])
 	}
 }
+
+func TestCheckRevisions(t *testing.T) {
+	s := func(id string, rev int, st Status, n int) Signal {
+		return Signal{ID: id, Revision: rev, Status: st, EventCount: n}
+	}
+	good := []Signal{s("a", 1, StatusOpen, 1), s("b", 1, StatusClosed, 1), s("a", 2, StatusUpdated, 2), s("a", 2, StatusUpdated, 2), s("a", 4, StatusClosed, 3)}
+	last, err := CheckRevisions(good)
+	if err != nil || last["a"].Revision != 4 || len(last) != 2 {
+		t.Errorf("CheckRevisions(good) = %v, %v", last, err)
+	}
+	for name, bad := range map[string][]Signal{
+		"down":          {s("a", 2, StatusUpdated, 1), s("a", 1, StatusOpen, 1)},
+		"after closed":  {s("a", 1, StatusClosed, 1), s("a", 2, StatusUpdated, 2)},
+		"other content": {s("a", 1, StatusOpen, 1), s("a", 1, StatusOpen, 2)},
+	} {
+		if _, err := CheckRevisions(bad); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

@@ -223,3 +223,33 @@ func LifecycleID(correlationID string, group []string, firstEventID string) stri
 	h.Write([]byte(firstEventID))
 	return hex.EncodeToString(h.Sum(nil))[:IDLength]
 }
+
+// CheckRevisions checks a stream of signal revisions as a consumer receives it (a sink's
+// output, in order): per signal, revisions only go up and nothing follows its close, and a
+// revision received twice is a repeat of the same (id, revision) with the same content. It
+// returns the latest revision of each signal, or the first violation.
+func CheckRevisions(revs []Signal) (map[string]Signal, error) {
+	last := map[string]Signal{}
+	seen := map[string]Signal{}
+	for _, r := range revs {
+		status, rev := r.Lifecycle()
+		k := r.ID + "#" + fmt.Sprint(rev)
+		if prev, ok := seen[k]; ok {
+			a, _ := prev.MarshalJSON()
+			b, _ := r.MarshalJSON()
+			if !bytes.Equal(a, b) {
+				return nil, fmt.Errorf("(id, revision) %s received twice with different content:\n%s\n%s", k, a, b)
+			}
+			continue
+		}
+		seen[k] = r
+		if p, ok := last[r.ID]; ok {
+			pstatus, prev := p.Lifecycle()
+			if rev <= prev || pstatus == StatusClosed {
+				return nil, fmt.Errorf("signal %s: revision %d (%s) after %d (%s)", r.ID, rev, status, prev, pstatus)
+			}
+		}
+		last[r.ID] = r
+	}
+	return last, nil
+}
