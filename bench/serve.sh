@@ -50,14 +50,10 @@ start=$(date +%s.%N)
 	--sink "jsonl:$work/serve.jsonl" --log-level warn 2>"$work/serve.log" &
 spid=$!
 pids+=($spid)
-read_events() { curl -s "http://127.0.0.1:$lport/metrics" | sed -n 's/^trailhound_events_read_total \([0-9.e+]*\)$/\1/p'; }
-batches() { curl -s "http://127.0.0.1:$lport/metrics" | sed -n 's/^trailhound_batches_total \([0-9.e+]*\)$/\1/p'; }
+committed() { curl -s "http://127.0.0.1:$lport/metrics" | sed -n 's/^trailhound_events_committed_total \([0-9.e+]*\)$/\1/p'; }
 while :; do
-	n=$(read_events || true)
+	n=$(committed || true)
 	if [[ -n $n ]] && [[ $(printf '%.0f' "$n") -ge $want ]]; then
-		b=$(batches)
-		# The batch holding the last events is committed once the next batch count shows.
-		while [[ $(batches) == "$b" ]] && kill -0 $spid 2>/dev/null; do sleep 0.05; done
 		break
 	fi
 	kill -0 $spid 2>/dev/null || { cat "$work/serve.log" >&2; exit 1; }

@@ -231,7 +231,8 @@ func attackEnvelopes(b testing.TB, dir string, files []string, steps []simulate.
 // BenchmarkBacklog measures a service reading a backlog already in the bucket (listing
 // only, as on a first start), against hunt --db over the same objects (s3://) and over the
 // same files on disk, on the same cores: events per second each, from start to the commit
-// of the last event.
+// of the last event. The bucket is gofakes3 in this process; bench/serve.sh measures the
+// same with VersityGW in a process of its own, and the peak memory of each command.
 func BenchmarkBacklog(b *testing.B) {
 	set := builtin(b)
 	days, perDay := 7, 40000
@@ -285,25 +286,9 @@ func BenchmarkBacklog(b *testing.B) {
 			if h := m.GetHistogram(); h.GetSampleCount() > 0 {
 				b.ReportMetric(h.GetSampleSum()/float64(h.GetSampleCount())*1000, "ms/commit")
 			}
-			b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MiB")
+
 		}
 	})
-}
-
-// peakRSS is the process's peak resident set (VmHWM), in bytes; 0 where /proc is missing.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			var kb int64
-			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 func testutilBatches(s *Service) int {

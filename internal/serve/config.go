@@ -135,6 +135,9 @@ type BatchConfig struct {
 	// MaxWait is how long the first item of a batch waits for more (0: 1s): the commit
 	// cost is paid once per batch.
 	MaxWait Duration `yaml:"max_wait"`
+	// ListMax is how many objects one listing step takes from one folder (0: 2000): a
+	// backlog is read in steps, in delivery order, with bounded memory.
+	ListMax int `yaml:"list_max"`
 }
 
 // Duration is a time.Duration read from YAML as "30s".
@@ -246,6 +249,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Batch.MaxObjects <= 0 {
 		c.Batch.MaxObjects = 500
+	}
+	if c.Batch.ListMax <= 0 {
+		c.Batch.ListMax = 2000
 	}
 	if c.Batch.MaxWait <= 0 {
 		c.Batch.MaxWait = Duration(time.Second)

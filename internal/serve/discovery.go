@@ -194,15 +194,31 @@ type trail struct {
 	folders []string
 	found   time.Time // when folders were last discovered
 	flat    bool      // folders is the trail's prefix alone: no layout found under it
+	// cursor is, per folder whose last listing stopped at listCap, the last object offered:
+	// the next step of a backlog lists on from it.
+	cursor map[string]string
 }
 
 // run lists at start and then every poll interval until ctx is done. Listing errors are
 // logged and counted, and the next poll tries again.
 func (t *trail) run(ctx context.Context) error {
 	for {
-		if err := t.list(ctx); err != nil && ctx.Err() == nil {
+		more, recent, err := t.list(ctx)
+		if err != nil && ctx.Err() == nil {
 			t.s.m.listErrors.WithLabelValues(t.url.String()).Inc()
 			t.s.log.Warn("listing failed; the next poll tries again", "trail", t.url.String(), "err", err)
+		}
+		if more && ctx.Err() == nil {
+			continue // a backlog: the next step at once
+		}
+		if recent && (t.poll < 0 || t.poll > 2*time.Second) {
+			// Objects written while the folders were listed: list again shortly.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(2 * time.Second):
+			}
+			continue
 		}
 		if t.poll < 0 {
 			return nil
@@ -215,8 +231,10 @@ func (t *trail) run(ctx context.Context) error {
 	}
 }
 
-// list offers every new object of the trail's folders, and the objects to retry.
-func (t *trail) list(ctx context.Context) error {
+// list offers every new object of the trail's folders, and the objects to retry; more is
+// set when a folder held more than one listing takes (a backlog), recent when objects
+// written during the listing were left for the next.
+func (t *trail) list(ctx context.Context) (more, recent bool, err error) {
 	s := t.s
 	// Account and region folders are looked for at every poll: a region appears when an
 	// attacker first uses it, exactly when it matters. It costs two list requests per
@@ -225,7 +243,7 @@ func (t *trail) list(ctx context.Context) error {
 	{
 		folders, err := source.TrailPrefixes(ctx, s.opts.S3, t.url, s.filter)
 		if folders == nil && err != nil {
-			return err
+			return false, false, err
 		}
 		errs = append(errs, err)
 		t.folders, t.found = folders, time.Now()
@@ -258,7 +276,7 @@ func (t *trail) list(ctx context.Context) error {
 	for _, o := range s.cp.retries() {
 		if o.Bucket == t.url.Bucket {
 			if err := offer(o, ""); err != nil {
-				return err
+				return false, false, err
 			}
 		}
 	}
@@ -271,8 +289,12 @@ func (t *trail) list(ctx context.Context) error {
 	// folder's listing would show them and another's not, and the later objects of one
 	// would be offered before the earlier ones of the other. S3 times are to the second.
 	cut := time.Now().Truncate(time.Second).Add(-time.Second)
+	capped := map[string]bool{}
 	for _, f := range t.folders {
 		from := s.cp.startAfter(f)
+		if c := t.cursor[f]; c > from {
+			from = c // a backlog: on from where the last step stopped
+		}
 		folder := f
 		if t.flat {
 			from, folder = "", ""
@@ -289,16 +311,18 @@ func (t *trail) list(ctx context.Context) error {
 				return nil
 			}
 			if !o.ModTime.IsZero() && !o.ModTime.Before(cut) {
+				recent = true
 				return nil
 			}
-			if n == listCap {
+			if n == s.cfg.Batch.ListMax {
 				return errListCap
 			}
 			n++
-			found = append(found, listedObject{obj: o, folder: folder, stamp: deliveryStamp(o)})
+			found = append(found, listedObject{obj: o, folder: folder, listed: f, stamp: deliveryStamp(o)})
 			return nil
 		})
 		if errors.Is(err, errListCap) {
+			capped[f] = true
 			// More next time: nothing delivered after this folder's last object listed is
 			// offered before it.
 			if last := found[len(found)-1].stamp; horizon == "" || last < horizon {
@@ -307,7 +331,7 @@ func (t *trail) list(ctx context.Context) error {
 			err = nil
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return false, false, ctx.Err()
 		}
 		// A folder that cannot be listed does not hold the others back.
 		errs = append(errs, err)
@@ -318,27 +342,28 @@ func (t *trail) list(ctx context.Context) error {
 		}
 		return strings.Compare(a.obj.Key, b.obj.Key)
 	})
+	clear(t.cursor)
 	for _, l := range found {
 		if horizon != "" && l.stamp > horizon {
 			break
 		}
 		if err := offer(l.obj, l.folder); err != nil {
-			return err
+			return false, false, err
+		}
+		if capped[l.listed] {
+			t.cursor[l.listed] = l.obj.Key
 		}
 	}
-	return errors.Join(errs...)
+	return horizon != "", recent, errors.Join(errs...)
 }
-
-// listCap is how many objects one poll lists from one folder at most: a backlog is read in
-// steps, in delivery order, with bounded memory.
-const listCap = 2000
 
 var errListCap = errors.New("listing cap reached")
 
 // listedObject is an object a poll found.
 type listedObject struct {
 	obj    source.S3Object
-	folder string
+	folder string // its checkpoint folder ("" when the trail is listed whole)
+	listed string // the folder listed
 	stamp  string // delivery time, sortable
 }
 

@@ -20,6 +20,8 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	eventsRead, eventsRejected, eventsFiltered prometheus.Counter
+	eventsCommitted                            prometheus.Counter
+	batchEvents                                float64 // events read in the batch under way
 	objectsRead                                prometheus.Counter
 	objectsFailed                              *prometheus.CounterVec
 	listed, listErrors                         *prometheus.CounterVec
@@ -47,6 +49,7 @@ func newMetrics() *metrics {
 	m.eventsRead = counter("trailhound_events_read_total", "CloudTrail records read.")
 	m.eventsRejected = counter("trailhound_events_rejected_total", "Records rejected (not gzip, not JSON, too large, not an event).")
 	m.eventsFiltered = counter("trailhound_events_filtered_total", "Events left out by since, until, accounts or regions.")
+	m.eventsCommitted = counter("trailhound_events_committed_total", "Records read in batches committed to the store.")
 	m.objectsRead = counter("trailhound_objects_read_total", "Objects and event messages read.")
 	m.objectsFailed = vec("trailhound_objects_failed_total", "Objects not read, by reason (missing, denied, throttled, read_error, too_large).", "reason")
 	m.listed = vec("trailhound_objects_listed_total", "New objects found by listing.", "trail")
@@ -62,7 +65,7 @@ func newMetrics() *metrics {
 	m.detectSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "trailhound_batch_latency_seconds",
 		Help:    "From an object's write (or a message's sending) to the commit of its batch, whose revisions then go to the sinks.",
 		Buckets: prometheus.ExponentialBuckets(0.05, 2, 16)})
-	m.reg.MustRegister(m.eventsRead, m.eventsRejected, m.eventsFiltered, m.objectsRead, m.objectsFailed, m.listed, m.listErrors,
+	m.reg.MustRegister(m.eventsRead, m.eventsCommitted, m.eventsRejected, m.eventsFiltered, m.objectsRead, m.objectsFailed, m.listed, m.listErrors,
 		m.notifications, m.signals, m.sinkDelivered, m.sinkFailures, m.outboxDepth, m.commitSeconds, m.batches, m.detectSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -134,6 +137,7 @@ func (m *metrics) input(r hunt.InputResult) {
 	}
 	m.objectsRead.Inc()
 	m.eventsRead.Add(float64(r.Read))
+	m.batchEvents += float64(r.Read)
 	m.eventsRejected.Add(float64(r.Rejected))
 	m.eventsFiltered.Add(float64(r.Filtered))
 }
@@ -141,6 +145,8 @@ func (m *metrics) input(r hunt.InputResult) {
 // batch records a committed batch.
 func (m *metrics) batch(s *Service, batch []item, revs []signal.Signal, _ []hunt.InputResult, _ time.Duration) {
 	m.batches.Inc()
+	m.eventsCommitted.Add(m.batchEvents)
+	m.batchEvents = 0
 	now := time.Now()
 	m.mu.Lock()
 	for _, it := range batch {

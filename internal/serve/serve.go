@@ -206,7 +206,7 @@ func New(cfg Config, opts Options) (*Service, error) {
 	}
 	for _, tc := range cfg.Trails {
 		u, _ := source.ParseS3URL(tc.URL)
-		s.trails = append(s.trails, &trail{s: s, url: u, poll: time.Duration(tc.Poll)})
+		s.trails = append(s.trails, &trail{s: s, url: u, poll: time.Duration(tc.Poll), cursor: map[string]string{}})
 	}
 	s.m.register(s)
 	ok = true

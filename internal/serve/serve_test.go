@@ -245,24 +245,37 @@ func TestServeEqualsHunt(t *testing.T) {
 	if len(want.Signals) < 10 {
 		t.Fatalf("hunt found %d signals: the trail does not test much", len(want.Signals))
 	}
-	for _, mode := range []string{"listing", "sqs"} {
+	for _, mode := range []string{"listing", "sqs", "backlog"} {
 		t.Run(mode, func(t *testing.T) {
 			e := newEnv(t)
 			out := filepath.Join(t.TempDir(), "signals.jsonl")
 			cfg := Config{DB: filepath.Join(t.TempDir(), "db"), Listen: "127.0.0.1:0", Batch: BatchConfig{MaxWait: Duration(20 * time.Millisecond)},
 				Sinks: []sink.Config{{Type: "jsonl", Path: out}}}
-			if mode == "listing" {
+			put := func() {
+				for _, f := range files {
+					b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f)))
+					if err != nil {
+						t.Fatal(err)
+					}
+					e.put(t, f, b, mode == "sqs")
+				}
+			}
+			switch mode {
+			case "listing":
 				cfg.Trails = []TrailConfig{{URL: "s3://trail/AWSLogs/", Poll: Duration(50 * time.Millisecond)}}
-			} else {
+			case "sqs":
 				cfg.Notifications.SQS = []QueueConfig{{URL: e.queue}}
+			case "backlog":
+				// Everything is in the bucket before the service starts, which lists it once,
+				// in steps of 7 objects a folder, and never again.
+				put()
+				time.Sleep(1100 * time.Millisecond)
+				cfg.Trails = []TrailConfig{{URL: "s3://trail/AWSLogs/", Poll: Duration(-1)}}
+				cfg.Batch.ListMax = 7
 			}
 			_, stop := run(t, cfg, Options{Rules: set, S3: e.s3, SQS: e.sqs})
-			for _, f := range files {
-				b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f)))
-				if err != nil {
-					t.Fatal(err)
-				}
-				e.put(t, f, b, mode == "sqs")
+			if mode != "backlog" {
+				put()
 			}
 			waitFor(t, 2*time.Minute, "every signal closed in the sink", func() bool {
 				closed := checkRevisions(t, sinkRevisions(t, out))

@@ -102,7 +102,11 @@ func NewS3Client(ctx context.Context, c S3Config) (*s3.Client, error) {
 	if c.PathStyle != nil {
 		pathStyle = *c.PathStyle
 	}
-	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }), nil
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = pathStyle
+		// S3-compatible servers often return no checksum: the SDK would log a line per read.
+		o.DisableLogOutputChecksumValidationSkipped = true
+	}), nil
 }
 
 // S3Object is one object of a listing or a notification.
