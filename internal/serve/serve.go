@@ -262,11 +262,15 @@ func (s *Service) Run(ctx context.Context) error {
 		sinks.Add(1)
 		go func() { defer sinks.Done(); b.Run(sinkCtx) }()
 	}
-	srcs, srcCtx := errgroup.WithContext(gctx)
+	srcCtx, stopSources := context.WithCancel(gctx)
+	defer stopSources()
+	srcs, srcCtx := errgroup.WithContext(srcCtx)
 	for _, t := range s.trails {
 		srcs.Go(func() error { return t.run(srcCtx) })
 	}
 	if err := s.startQueues(srcCtx, srcs); err != nil {
+		stopSources()
+		srcs.Wait()
 		return err
 	}
 	s.setReady(nil)
