@@ -92,6 +92,7 @@ event, and prints signals mapped to MITRE ATT&CK.`,
 	root.AddCommand(a.benchCmd())
 	root.AddCommand(a.simulateCmd())
 	root.AddCommand(a.uiCmd())
+	root.AddCommand(a.serveCmd())
 	root.SetVersionTemplate("trailhound {{.Version}}\n")
 	addUsageHints(root)
 	return root

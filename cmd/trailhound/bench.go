@@ -336,7 +336,7 @@ func benchFiles(ctx context.Context, workers int, paths []string, newWorker func
 		w := newWorker()
 		var r benchRun
 		for in := range inputs {
-			rc, err := in.Open()
+			rc, err := in.Open(ctx)
 			if err != nil {
 				return fmt.Errorf("benchmarking: %w", err)
 			}

@@ -56,6 +56,8 @@ func (a *app) huntCmd() *cobra.Command {
 		segSize int
 
 		allowUnreadable bool
+		in              inputFlags
+		emit            string
 	)
 	cmd := &cobra.Command{
 		Use:   "hunt PATH...",
@@ -65,6 +67,7 @@ Gzip is recognised by its magic bytes; CloudTrail Records files, JSON Lines, JSO
 and single events are read; digest files are skipped. Every record read is either
 evaluated or reported as rejected with its position; a summary goes to stderr.`,
 		Example: `  trailhound hunt ./AWSLogs/
+  trailhound hunt s3://my-trail-bucket/AWSLogs/ --since 2024-03-10 --until 2024-03-11 --region us-east-1
   trailhound hunt --rules ./my-rules --rules ../sigma/rules/cloud/aws/cloudtrail logs/ -f jsonl
   zcat x.json.gz | trailhound hunt -`,
 		Args: args(1, -1, pathArg),
@@ -82,15 +85,24 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 				return err
 			}
 			defer enr.Close()
+			emitWhat, err := hunt.ParseEmit(emit)
+			if err != nil {
+				return &usageError{err: err, path: cmd.CommandPath()}
+			}
+			src, err := in.sourceOptions(cmd, source.Options{Stdin: a.stdin, AllFiles: all}, args)
+			if err != nil {
+				return err
+			}
 			cfg := hunt.Config{
 				Workers:  workers,
 				Decode:   decode.Options{MaxEventBytes: maxSize},
-				Source:   source.Options{Stdin: a.stdin, AllFiles: all},
+				Source:   src,
 				Logger:   a.logger,
 				Enricher: enr,
 
 				StateFile:   state,
 				Flush:       flush,
+				Emit:        emitWhat,
 				Lateness:    late,
 				GroupWindow: group,
 				MaxMatches:  maxM,
@@ -174,6 +186,7 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 	}
 	rf.add(cmd)
 	of.add(cmd)
+	in.add(cmd)
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit with status 3 when any record is rejected")
 	cmd.Flags().IntVar(&workers, "workers", 0, "files decoded in parallel (default: number of CPUs)")
 	cmd.Flags().IntVar(&maxSize, "max-event-bytes", decode.DefaultMaxEventBytes, "reject records larger than this")
@@ -186,6 +199,7 @@ evaluated or reported as rejected with its position; a summary goes to stderr.`,
 	cmd.Flags().BoolVar(&flush, "flush", false, "with --state: close every open window and signal at the end of this run (with --db the default is true; --flush=false keeps them open for the next run)")
 	cmd.Flags().DurationVar(&late, "lateness", 15*time.Minute, "allowed lateness of events behind the latest event time (across runs with --state)")
 	cmd.Flags().DurationVar(&group, "group-window", time.Hour, "group a rule's matches by one actor in one account within this window into one signal (0: one signal per event)")
+	cmd.Flags().StringVar(&emit, "emit", "closed", "which revisions of signals to print: closed (each signal once, when it closes) or open (when it opens, each time it grows, when it closes; status and revision tell them apart)")
 	cmd.Flags().StringVar(&rejects, "rejects", "", "write every rejected record's position and reason to this file (JSON Lines)")
 	cmd.Flags().BoolVar(&allowUnreadable, "allow-unreadable", false, "exit 0 even when files inside folders could not be read (they are still listed in the summary)")
 	cmd.Flags().BoolVar(&all, "all-files", false, "read every file in folders, not only .json/.jsonl/.gz names")

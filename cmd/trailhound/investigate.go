@@ -34,6 +34,7 @@ func (a *app) investigateCmd() *cobra.Command {
 
 		allowUnreadable bool
 		width           int
+		in              inputFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "investigate (PATH... | --db DIR) (--signal ID | --access-key KEY | --arn ARN | --user NAME | --ip ADDR)",
@@ -52,7 +53,8 @@ estimated hourly cost of the attacker's infrastructure and a reviewable remediat
 (never executed by trailhound) that acts only on what the logs tie to the attacker.`,
 		Example: `  trailhound investigate ./AWSLogs --signal 3637daca04229f9f7238
   trailhound investigate ./AWSLogs --access-key AKIAEXAMPLE -f markdown --plan cleanup.sh > incident.md
-  trailhound investigate ./AWSLogs --user aws_dev4821 --dot graph.dot`,
+  trailhound investigate ./AWSLogs --user aws_dev4821 --dot graph.dot
+  trailhound investigate s3://my-trail-bucket/AWSLogs/ --since 7d --access-key AKIAEXAMPLE`,
 		RunE: func(cmd *cobra.Command, paths []string) error {
 			switch format {
 			case "text", "", "json", "markdown", "md", "csv":
@@ -90,7 +92,11 @@ estimated hourly cost of the attacker's infrastructure and a reviewable remediat
 				return err
 			}
 			defer enr.Close()
-			st, signals, done, err := a.investigationStore(ctx, db, paths, set, enr, allowUnreadable)
+			src, err := in.sourceOptions(cmd, source.Options{Stdin: a.stdin}, paths)
+			if err != nil {
+				return err
+			}
+			st, signals, done, err := a.investigationStore(ctx, db, paths, src, set, enr, allowUnreadable)
 			if err != nil {
 				return err
 			}
@@ -159,6 +165,7 @@ estimated hourly cost of the attacker's infrastructure and a reviewable remediat
 		},
 	}
 	rf.add(cmd)
+	in.add(cmd)
 	f := cmd.Flags()
 	f.StringVar(&db, "db", "", "investigate the store written by hunt --db instead of log paths")
 	f.StringVar(&start.Signal, "signal", "", "start from a signal id (or a unique prefix), as printed by hunt")
@@ -181,7 +188,7 @@ estimated hourly cost of the attacker's infrastructure and a reviewable remediat
 // events: the store at db (written by hunt --db), or a temporary one the logs at paths are
 // hunted into in one pass, so that memory does not grow with the number of events (an
 // index of every event would). done closes the store and removes a temporary one.
-func (a *app) investigationStore(ctx context.Context, db string, paths []string, set *ruleset.Set, enr *enrich.Enricher, allowUnreadable bool) (st *store.Store, signals []signal.Signal, done func(), err error) {
+func (a *app) investigationStore(ctx context.Context, db string, paths []string, src source.Options, set *ruleset.Set, enr *enrich.Enricher, allowUnreadable bool) (st *store.Store, signals []signal.Signal, done func(), err error) {
 	if db != "" {
 		if st, err = store.Open(db, store.Options{ReadOnly: true}); err != nil {
 			return nil, nil, nil, err
@@ -205,7 +212,7 @@ func (a *app) investigationStore(ctx context.Context, db string, paths []string,
 	w, err := st.Writer()
 	if err == nil {
 		var res *hunt.Result
-		cfg := hunt.Config{Logger: a.logger, Enricher: enr, Source: source.Options{Stdin: a.stdin}, OnEvent: w.Add}
+		cfg := hunt.Config{Logger: a.logger, Enricher: enr, Source: src, OnEvent: w.Add}
 		var stopProgress func()
 		cfg.Progress, stopProgress = a.startProgress("investigate: reading the logs", "read")
 		res, err = hunt.Run(ctx, cfg, set, paths)

@@ -141,7 +141,7 @@ func TestHuntJSONLKeys(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	want := []string{"id", "rule_id", "title", "level", "techniques", "tactics", "first_seen", "last_seen", "account_id", "regions", "actor", "access_key_id", "source_ips", "event_ids", "event_count", "summary"}
+	want := []string{"id", "rule_id", "title", "level", "techniques", "tactics", "first_seen", "last_seen", "account_id", "regions", "actor", "access_key_id", "source_ips", "event_ids", "event_count", "summary", "status", "revision"}
 	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
 		dec := json.NewDecoder(strings.NewReader(l))
 		var keys []string

@@ -12,6 +12,7 @@ import (
 	"github.com/trailhound/trailhound/internal/enrich"
 	"github.com/trailhound/trailhound/internal/remediate"
 	"github.com/trailhound/trailhound/internal/ruleset"
+	"github.com/trailhound/trailhound/internal/source"
 	"github.com/trailhound/trailhound/internal/store"
 	"github.com/trailhound/trailhound/internal/web"
 )
@@ -29,6 +30,7 @@ func (a *app) uiCmd() *cobra.Command {
 		prices, analyst string
 		geoip           []string
 		allowUnreadable bool
+		in              inputFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "ui (PATH... | --db DIR)",
@@ -77,7 +79,11 @@ folder (triage.log); over logs it lasts as long as the temporary store.`,
 					return err
 				}
 			}
-			st, _, done, err := a.investigationStore(ctx, db, paths, set, enr, allowUnreadable)
+			src, err := in.sourceOptions(cmd, source.Options{Stdin: a.stdin}, paths)
+			if err != nil {
+				return err
+			}
+			st, _, done, err := a.investigationStore(ctx, db, paths, src, set, enr, allowUnreadable)
 			if err != nil {
 				return err
 			}
@@ -116,6 +122,7 @@ folder (triage.log); over logs it lasts as long as the temporary store.`,
 		},
 	}
 	rf.add(cmd)
+	in.add(cmd)
 	f := cmd.Flags()
 	f.StringVar(&db, "db", "", "serve the store written by hunt --db (read-only) instead of log paths")
 	f.StringVar(&addr, "addr", defaultUIAddr, "address to listen on; any but loopback requires the token")

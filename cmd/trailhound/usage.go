@@ -80,4 +80,4 @@ func addUsageHints(root *cobra.Command) {
 }
 
 // pathArg names what hunt and investigate read.
-const pathArg = "a PATH: a CloudTrail log file, a folder of them (read recursively), or - for standard input"
+const pathArg = "a PATH: a CloudTrail log file, a folder of them (read recursively), s3://bucket/prefix, or - for standard input"

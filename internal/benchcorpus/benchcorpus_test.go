@@ -27,7 +27,7 @@ func readCorpus(t *testing.T, dir string) (names map[string]int, sizes []int, re
 		RejectFunc: func(decode.Rejection) { rejected++ },
 	}
 	err := source.Walk(context.Background(), []string{dir}, source.Options{}, func(in source.Input) error {
-		rc, err := in.Open()
+		rc, err := in.Open(context.Background())
 		if err != nil {
 			return err
 		}

@@ -24,7 +24,7 @@ func ReadEvents(ctx context.Context, paths []string) ([][]byte, error) {
 		if in.Kind != source.KindLog {
 			return nil
 		}
-		rc, err := in.Open()
+		rc, err := in.Open(ctx)
 		if err != nil {
 			return fmt.Errorf("reading events: %w", err)
 		}

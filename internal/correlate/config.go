@@ -167,6 +167,10 @@ type Config struct {
 	MaxValuesPerGroup int
 	// Late, when not nil, is called with every hit that arrives behind the watermark.
 	Late func(Hit)
+	// TrackChanges makes the engine remember the open alerts that opened or gained evidence,
+	// for Engine.Changed (a live service emits alerts as they open and grow, not only when
+	// they close).
+	TrackChanges bool
 }
 
 // ConfigError is one problem of a Config.

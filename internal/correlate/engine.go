@@ -117,6 +117,9 @@ type Engine struct {
 	n         counters
 	// needStart: some correlation has no learning start yet; the next hit processed sets it.
 	needStart bool
+	// changed are the open alerts that opened or gained evidence since Changed was last
+	// called (Config.TrackChanges).
+	changed []*openAlert
 }
 
 type ref struct {
@@ -722,6 +725,10 @@ func (e *Engine) fire(c *corr, g *group, w []hit, j int, late bool, lateAt int, 
 		a.last = trig.t
 	}
 	heap.Fix(&e.alerts, a.idx)
+	if e.cfg.TrackChanges && !a.changed {
+		a.changed = true
+		e.changed = append(e.changed, a)
+	}
 
 	if len(c.downstream) == 0 {
 		return
@@ -776,6 +783,8 @@ type openAlert struct {
 	curIDs    []string
 	curSorted bool
 	curSet    map[string]struct{}
+	// changed: the alert is in Engine.changed.
+	changed bool
 }
 
 // curScan is the length of an unsorted curIDs up to which it is scanned rather than indexed.
@@ -863,6 +872,11 @@ func (e *Engine) closeAlerts(now int64) {
 func (e *Engine) closeAlert(a *openAlert) {
 	heap.Remove(&e.alerts, a.idx)
 	a.g.alert = nil
+	e.out = append(e.out, a.snapshot())
+}
+
+// snapshot is the Alert of a, sharing its ids and headers up to their lengths now.
+func (a *openAlert) snapshot() Alert {
 	out := Alert{
 		CorrelationID: a.c.ID,
 		Type:          a.c.Type,
@@ -877,10 +891,31 @@ func (e *Engine) closeAlert(a *openAlert) {
 		Baseline:      a.baseline,
 		Peak:          a.peak,
 	}
+	out.EventIDs = out.EventIDs[:len(out.EventIDs):len(out.EventIDs)]
+	out.Headers = out.Headers[:len(out.Headers):len(out.Headers)]
 	for _, v := range a.vals {
 		out.Values = append(out.Values, decodeFields(v))
 	}
-	e.out = append(e.out, out)
+	return out
+}
+
+// Changed returns the alerts still open that opened or gained evidence since the last call
+// (with Config.TrackChanges; nil without), sorted as Flush sorts. An alert closed meanwhile
+// is not among them: it comes out of Observe, Advance or Flush. The slices of an Alert
+// returned share the open alert's arrays up to their lengths: later evidence does not change
+// them.
+func (e *Engine) Changed() []Alert {
+	var out []Alert
+	for _, a := range e.changed {
+		a.changed = false
+		if a.idx >= 0 && a.g.alert == a {
+			out = append(out, a.snapshot())
+		}
+	}
+	clear(e.changed)
+	e.changed = e.changed[:0]
+	slices.SortStableFunc(out, compareAlerts)
+	return out
 }
 
 // headerValues copies headers.

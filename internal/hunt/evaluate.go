@@ -21,7 +21,7 @@ type Evaluator struct {
 func (e Evaluator) Evaluate(ctx context.Context, events []*event.Event) ([]signal.Signal, error) {
 	cfg := e.Config.withDefaults()
 	cfg.StateFile, cfg.Flush = "", false
-	st, err := newStateful(cfg, e.Rules)
+	st, err := newStateful(cfg, e.Rules, cfg.Emit == EmitOpen)
 	if err != nil {
 		return nil, err
 	}

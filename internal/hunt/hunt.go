@@ -86,6 +86,10 @@ type Config struct {
 	// Flush closes every open window and signal at the end of the run even with StateFile
 	// or KeepState.
 	Flush bool
+	// Emit says which revisions of signals a run reports: EmitClosed ("", the default)
+	// reports each signal once, when it closes; EmitOpen every revision, in the order they
+	// happen: when it opens, each time it gains evidence, when it closes.
+	Emit Emit
 	// MaxMatches is how many rule matches are held in memory, over all workers, before a
 	// worker spills its matches to a sorted temporary file (they must be ordered by event
 	// time before the stateful stage). 0 means 200,000 (roughly 60 MB).
@@ -97,10 +101,30 @@ type Config struct {
 	Progress *progress.Counter
 }
 
+// Emit says which revisions of signals are reported.
+type Emit string
+
+// The choices of Config.Emit.
+const (
+	EmitClosed Emit = "closed"
+	EmitOpen   Emit = "open"
+)
+
+// ParseEmit reads --emit.
+func ParseEmit(s string) (Emit, error) {
+	switch e := Emit(s); e {
+	case "", EmitClosed:
+		return EmitClosed, nil
+	case EmitOpen:
+		return e, nil
+	}
+	return "", fmt.Errorf("unknown --emit %q (want open or closed)", s)
+}
+
 // FileLedger remembers the input files whose every event an earlier run stored.
 type FileLedger interface {
-	// Unchanged reports whether the file at path (absolute) was stored whole when it was
-	// in the state fi (same size and modification time).
+	// Unchanged reports whether the file at path (absolute, or the s3:// URL of an object)
+	// was stored whole when it was in the state fi (same size and modification time).
 	Unchanged(path string, fi fs.FileInfo) (bool, error)
 	// Read records that every event of the file at path, read in the state fi, was handed
 	// to OnEvent.
@@ -135,7 +159,7 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Stats are the counts of a run. Read == Evaluated + Rejected always holds.
+// Stats are the counts of a run. Read == Evaluated + Rejected + Filtered always holds.
 type Stats struct {
 	// Files is the number of inputs decoded (or attempted).
 	Files int
@@ -148,8 +172,12 @@ type Stats struct {
 	UnchangedFiles int
 	// Bytes is the decompressed bytes read.
 	Bytes int64
-	// Read is every record started; Evaluated went through the rules; Rejected did not.
-	Read, Evaluated, Rejected int
+	// Read is every record started; Evaluated went through the rules; Rejected did not;
+	// Filtered are events Config.Source.Filter leaves out (account, region or time).
+	Read, Evaluated, Rejected, Filtered int
+	// FilteredPaths counts the folders and files of the CloudTrail layout not read because
+	// the filter excludes every event they can hold.
+	FilteredPaths int
 	// RejectedBy counts rejections by reason.
 	RejectedBy map[decode.Reason]int
 	// TimedByTimestamp counts the evaluated events that had no eventTime and were timed by
@@ -202,6 +230,9 @@ type PathStats struct {
 	Unreadable int
 	// Records and Rejected count the records read there and the rejected ones among them.
 	Records, Rejected int
+	// Filtered counts the folders and files not read because Config.Source.Filter excludes
+	// them, and FilteredEvents the events it left out of those read.
+	Filtered, FilteredEvents int
 }
 
 func (p *PathStats) add(o PathStats) {
@@ -212,6 +243,8 @@ func (p *PathStats) add(o PathStats) {
 	p.Unreadable += o.Unreadable
 	p.Records += o.Records
 	p.Rejected += o.Rejected
+	p.Filtered += o.Filtered
+	p.FilteredEvents += o.FilteredEvents
 }
 
 // Unreadable is an input that could not be read, and why.
@@ -259,7 +292,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		cfg.Enricher = enr
 	}
 	start := time.Now()
-	st, err := newStateful(cfg, set)
+	st, err := newStateful(cfg, set, cfg.Emit == EmitOpen)
 	if err != nil {
 		return nil, err
 	}
@@ -297,10 +330,13 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 			cfg.Logger.Debug("skipping input", "path", in.Name, "why", in.Why)
 			total.SkippedFiles++
 			total.Paths[in.Arg].Skipped++
+		case source.KindFiltered:
+			total.FilteredPaths++
+			total.Paths[in.Arg].Filtered++
 		}
 	}
 	err = source.Each(ctx, paths, cfg.Source, cfg.Workers, other, func(ctx context.Context, inputs <-chan source.Input) error {
-		w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), keep: cfg.KeepRejections, st: st, onEvent: cfg.OnEvent, progress: cfg.Progress,
+		w := &worker{dec: decode.New(cfg.Decode), m: eng.NewMatcher(), filter: cfg.Source.Filter, keep: cfg.KeepRejections, st: st, onEvent: cfg.OnEvent, progress: cfg.Progress,
 			files: cfg.Files, maxMatches: max(1, cfg.MaxMatches/cfg.Workers), spillDir: cfg.SpillDir, paths: make([]PathStats, len(paths))}
 		if cfg.Enricher != nil && needsEnrichment(set, st) {
 			w.enr = cfg.Enricher.NewState()
@@ -332,6 +368,7 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		total.Rejected += w.stats.Rejected
 		total.TimedByTimestamp += w.stats.TimedByTimestamp
 		total.EventTimeRewritten += w.stats.EventTimeRewritten
+		total.Filtered += w.stats.Filtered
 		for r, n := range w.stats.RejectedBy {
 			total.RejectedBy[r] += n
 		}
@@ -382,16 +419,50 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		return nil, err
 	}
 	cfg.Logger.Debug("stateful stage done", "elapsed", time.Since(start)-read, "signals", len(sigs))
-	signal.Sort(sigs)
+	sortRevisions(sigs)
 	total.State = st.stats()
 	total.Learning = st.learning(lastT)
 	total.StateFile = cfg.StateFile
+	counted := map[string]bool{}
 	for _, s := range sigs {
-		total.Signals[s.Level]++
+		if !counted[s.ID] {
+			counted[s.ID] = true
+			total.Signals[s.Level]++
+		}
 	}
 	total.Elapsed = time.Since(start)
 	cfg.Logger.Debug("hunt done", "files", total.Files, "events", total.Read, "signals", len(sigs))
 	return &Result{Signals: sigs, Stats: total, State: state}, nil
+}
+
+// sortRevisions orders signals most severe first (signal.Sort), keeping every revision of
+// one signal together, in revision order, where its first revision sorts.
+func sortRevisions(sigs []signal.Signal) {
+	firstAt := map[string]signal.Signal{}
+	for _, s := range sigs {
+		if f, ok := firstAt[s.ID]; !ok || s.Revision < f.Revision {
+			firstAt[s.ID] = s
+		}
+	}
+	if len(firstAt) == len(sigs) {
+		signal.Sort(sigs)
+		return
+	}
+	keys := make([]signal.Signal, 0, len(firstAt))
+	for _, s := range firstAt {
+		keys = append(keys, s)
+	}
+	signal.Sort(keys)
+	rank := make(map[string]int, len(keys))
+	for i, k := range keys {
+		rank[k.ID] = i
+	}
+	sort.SliceStable(sigs, func(i, j int) bool {
+		if ri, rj := rank[sigs[i].ID], rank[sigs[j].ID]; ri != rj {
+			return ri < rj
+		}
+		return sigs[i].Revision < sigs[j].Revision
+	})
 }
 
 // needsEnrichment reports whether any rule or correlation reads a trailhound.* field:
@@ -427,6 +498,9 @@ type worker struct {
 	intern   interner
 	enr      *enrich.State
 	accounts map[string]*AccountStats
+	filter   source.Filter
+	// filtered counts the events of the current input the filter left out.
+	filtered int
 
 	onEvent    func(*event.Event) (bool, error)
 	files      FileLedger
@@ -519,6 +593,7 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 		w.stats.RejectedBy = map[decode.Reason]int{}
 	}
 	w.readErr = ""
+	w.filtered = 0
 	defer func() {
 		w.progress.AddRecords(w.pending)
 		w.pending = 0
@@ -528,8 +603,11 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 			w.stats.Unreadable = append(w.stats.Unreadable, Unreadable{Name: in.Name, Reason: w.readErr})
 		}
 	}()
-	rc, err := in.Open()
+	rc, err := in.Open(ctx)
 	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
 		// The input could not be read at all: one rejection, so it is never silently lost.
 		w.stats.Read++
 		ps.Records++
@@ -545,6 +623,7 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 	w.stats.EventTimeRewritten += st.EventTimeRewritten
 	ps.Records += st.Read
 	ps.Rejected += st.Rejected
+	ps.FilteredEvents += w.filtered
 	if st.Format == decode.FormatRecords || st.Events > 0 {
 		ps.CloudTrail++
 	}
@@ -554,8 +633,9 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 		}
 		return fmt.Errorf("hunting %s: %w", in.Name, err)
 	}
-	if ledgerPath != "" && st.Rejected == 0 {
+	if ledgerPath != "" && st.Rejected == 0 && w.filtered == 0 {
 		// A file with a rejected record is read again next time: its problem stays in view.
+		// A file some of whose events the filter left out was not stored whole.
 		w.files.Read(ledgerPath, fi)
 	}
 	return nil
@@ -568,6 +648,9 @@ func (w *worker) run(ctx context.Context, in source.Input) error {
 func (w *worker) ledgerEntry(in source.Input) (string, fs.FileInfo, error) {
 	if w.files == nil || in.Name == source.Stdin || in.Err != nil {
 		return "", nil, nil
+	}
+	if in.Info != nil {
+		return in.Name, in.Info, nil // an S3 object: its URL and its listed size and time
 	}
 	fi, err := os.Stat(in.Name)
 	if err != nil || !fi.Mode().IsRegular() {
@@ -582,8 +665,13 @@ func (w *worker) ledgerEntry(in source.Input) (string, fs.FileInfo, error) {
 
 // Event evaluates one event (decode.Handler).
 func (w *worker) Event(ev *event.Event) error {
-	w.stats.Evaluated++
 	w.counted()
+	if !w.filter.IsZero() && !w.kept(ev) {
+		w.stats.Filtered++
+		w.filtered++
+		return nil
+	}
+	w.stats.Evaluated++
 	w.count(ev)
 	if w.onEvent != nil {
 		fresh, err := w.onEvent(ev)
@@ -605,6 +693,12 @@ func (w *worker) Event(ev *event.Event) error {
 	w.ev, w.hdr = ev, nil
 	w.m.Match(ev, w.emit)
 	return w.spillIfFull()
+}
+
+// kept reports whether the filter keeps the event.
+func (w *worker) kept(ev *event.Event) bool {
+	t, _ := event.ParseTime(ev.Str("eventTime"))
+	return w.filter.Event(string(ev.Str("recipientAccountId")), string(ev.Str("awsRegion")), t)
 }
 
 func (w *worker) emit(r *detect.Rule) {
@@ -674,7 +768,14 @@ func (s Stats) WriteSummary(w io.Writer) error {
 	if n := len(s.Unreadable); n > 0 {
 		bw.printf(", %d unreadable", n)
 	}
-	bw.printf("\nevents: %d read, %d evaluated, %d rejected\n", s.Read, s.Evaluated, s.Rejected)
+	if s.FilteredPaths > 0 {
+		bw.printf(", %d folders and files outside the filter (not listed or read)", s.FilteredPaths)
+	}
+	bw.printf("\nevents: %d read, %d evaluated, %d rejected", s.Read, s.Evaluated, s.Rejected)
+	if s.Filtered > 0 {
+		bw.printf(", %d outside the filter", s.Filtered)
+	}
+	bw.printf("\n")
 	if s.TimedByTimestamp > 0 || s.EventTimeRewritten > 0 {
 		bw.printf("event time:")
 		sep := " "

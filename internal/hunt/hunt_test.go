@@ -290,7 +290,7 @@ func TestAccountsCounted(t *testing.T) {
 
 func TestNeedsEnrichment(t *testing.T) {
 	plain := testRules(t) // testdata/rules read no trailhound.* field
-	stPlain, err := newStateful(Config{}.withDefaults(), plain)
+	stPlain, err := newStateful(Config{}.withDefaults(), plain, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ func TestNeedsEnrichment(t *testing.T) {
 		t.Error("rules without trailhound.* fields should not pay for enrichment")
 	}
 	set := builtin(t) // built-in rules read trailhound.access_key_type and others
-	st, err := newStateful(Config{}.withDefaults(), set)
+	st, err := newStateful(Config{}.withDefaults(), set, false)
 	if err != nil {
 		t.Fatal(err)
 	}

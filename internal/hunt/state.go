@@ -3,11 +3,13 @@ package hunt
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,15 +22,17 @@ import (
 // per shard, a line with the byte length of its snapshot (0 for an empty shard) followed by
 // the snapshot; since version 2, a last line "crc32c XXXXXXXX" with the CRC-32C of
 // everything before it, so that a damaged state is an error instead of a silently changed
-// one.
+// one; since version 3, before the checksum, a line with the byte length of a JSON array
+// (one object per shard) giving the latest revision of each signal still open.
 const stateMagic = "trailhound-state"
 
-const stateVersion = 2
+const stateVersion = 3
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// encodeState writes every shard's snapshot.
-func encodeState(shards []*correlate.Engine) ([]byte, error) {
+// encodeState writes every shard's snapshot, and the revisions of the signals still open
+// (nil: none).
+func encodeState(shards []*correlate.Engine, revs []map[string]int) ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s %d %d\n", stateMagic, stateVersion, len(shards))
 	for _, eng := range shards {
@@ -41,12 +45,22 @@ func encodeState(shards []*correlate.Engine) ([]byte, error) {
 		fmt.Fprintf(&b, "%d\n", snap.Len())
 		b.Write(snap.Bytes())
 	}
+	if revs == nil {
+		revs = make([]map[string]int, len(shards))
+	}
+	rj, err := json.Marshal(revs)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(&b, "%d\n", len(rj))
+	b.Write(rj)
 	fmt.Fprintf(&b, "\ncrc32c %08x\n", crc32.Checksum(b.Bytes(), crcTable))
 	return b.Bytes(), nil
 }
 
-// decodeState restores the shards from a state (version 1 or 2).
-func decodeState(data []byte, shards []*correlate.Engine) error {
+// decodeState restores the shards from a state (version 1 to 3), and fills revs (when not
+// nil) with the revisions of the signals still open.
+func decodeState(data []byte, shards []*correlate.Engine, revs []map[string]int) error {
 	r := bufio.NewReader(bytes.NewReader(data))
 	head, err := r.ReadString('\n')
 	if err != nil {
@@ -99,14 +113,38 @@ func decodeState(data []byte, shards []*correlate.Engine) error {
 			return fmt.Errorf("shard %d: %w", i, err)
 		}
 	}
+	if version < 3 {
+		return nil
+	}
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("revisions: %w", err)
+	}
+	size, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || size < 0 {
+		return fmt.Errorf("revisions: bad length %q", strings.TrimSpace(line))
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return fmt.Errorf("revisions: truncated")
+	}
+	var got []map[string]int
+	if err := json.Unmarshal(b, &got); err != nil || len(got) != len(shards) {
+		return fmt.Errorf("revisions: not one object per shard")
+	}
+	for i := range revs {
+		if revs[i] != nil && got[i] != nil {
+			maps.Copy(revs[i], got[i])
+		}
+	}
 	return nil
 }
 
 // saveState writes every shard's snapshot to path atomically: a temporary file in the same
 // folder, synced, renamed over path, and the folder synced, so a killed process leaves
 // either the previous state or the new one.
-func saveState(path string, shards []*correlate.Engine) (err error) {
-	data, err := encodeState(shards)
+func saveState(path string, shards []*correlate.Engine, revs []map[string]int) (err error) {
+	data, err := encodeState(shards, revs)
 	if err != nil {
 		return fmt.Errorf("saving state: %w", err)
 	}
@@ -141,7 +179,7 @@ func saveState(path string, shards []*correlate.Engine) (err error) {
 }
 
 // loadState restores the shards from path; a missing file is an empty state.
-func loadState(path string, shards []*correlate.Engine) error {
+func loadState(path string, shards []*correlate.Engine, revs []map[string]int) error {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -149,7 +187,7 @@ func loadState(path string, shards []*correlate.Engine) error {
 	if err != nil {
 		return fmt.Errorf("loading state: %w", err)
 	}
-	if err := decodeState(data, shards); err != nil {
+	if err := decodeState(data, shards, revs); err != nil {
 		return fmt.Errorf("loading state %s: %w", path, err)
 	}
 	return nil

@@ -26,6 +26,6 @@ func FuzzLoadState(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_ = loadState(path, []*correlate.Engine{eng, nil, nil, nil})
+		_ = loadState(path, []*correlate.Engine{eng, nil, nil, nil}, make([]map[string]int, 4))
 	})
 }

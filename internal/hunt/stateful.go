@@ -46,8 +46,11 @@ type match struct {
 // time-ordered matches, and the assignment depends on rule ids only, so a state file
 // written by one run fits the next.
 type stateful struct {
-	cfg     Config
-	shards  []*correlate.Engine // nil entries hold nothing
+	cfg    Config
+	shards []*correlate.Engine // nil entries hold nothing
+	// revs, per shard, is the latest revision of each signal still open (emitted open or
+	// updated), when every revision is emitted (Config.Emit, or a live hunt); nil otherwise.
+	revs    []map[string]int
 	info    map[string]signal.RuleInfo
 	helpers map[string]bool
 	fields  map[string][]string // detection rule id -> fields to capture
@@ -62,7 +65,7 @@ func shardOf(ruleID string) int {
 	return 1 + int(h.Sum32()%(numShards-1))
 }
 
-func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
+func newStateful(cfg Config, set *ruleset.Set, track bool) (*stateful, error) {
 	s := &stateful{cfg: cfg, info: map[string]signal.RuleInfo{}, helpers: set.Correlations.Helpers, fields: map[string][]string{}}
 	corrs := make([][]correlate.Correlation, numShards)
 	corrs[0] = slices.Clone(set.Correlations.Rules)
@@ -103,6 +106,7 @@ func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
 			Lateness:     lateness,
 			MaxEventIDs:  cfg.MaxEventIDs,
 			MaxHeaders:   cfg.MaxEventIDs,
+			TrackChanges: track,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("setting up correlations: %w", err)
@@ -122,17 +126,57 @@ func newStateful(cfg Config, set *ruleset.Set) (*stateful, error) {
 			}
 		}
 	}
+	s.revs = make([]map[string]int, numShards)
+	if track {
+		for i := range s.revs {
+			s.revs[i] = map[string]int{}
+		}
+	}
 	switch {
 	case cfg.State != nil:
-		if err := decodeState(cfg.State, s.shards); err != nil {
+		if err := decodeState(cfg.State, s.shards, s.revs); err != nil {
 			return nil, fmt.Errorf("loading state: %w", err)
 		}
 	case cfg.StateFile != "":
-		if err := loadState(cfg.StateFile, s.shards); err != nil {
+		if err := loadState(cfg.StateFile, s.shards, s.revs); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// tracking reports whether every revision is emitted.
+func (s *stateful) tracking() bool { return s.revs[0] != nil }
+
+// closed is the signal of an alert of shard i that closed: its last revision.
+func (s *stateful) closed(i int, a correlate.Alert) signal.Signal {
+	sig := s.toSignal(a)
+	sig.Status, sig.Revision = signal.StatusClosed, 1
+	if s.tracking() {
+		sig.Revision = s.revs[i][sig.ID] + 1
+		delete(s.revs[i], sig.ID)
+	}
+	return sig
+}
+
+// changed returns the revisions of the alerts of shard i that opened or gained evidence
+// since the last call (when tracking).
+func (s *stateful) changed(i int) []signal.Signal {
+	if !s.tracking() || s.shards[i] == nil {
+		return nil
+	}
+	var out []signal.Signal
+	for _, a := range s.shards[i].Changed() {
+		sig := s.toSignal(a)
+		rev := s.revs[i][sig.ID] + 1
+		s.revs[i][sig.ID] = rev
+		sig.Status, sig.Revision = signal.StatusUpdated, rev
+		if rev == 1 {
+			sig.Status = signal.StatusOpen
+		}
+		out = append(out, sig)
+	}
+	return out
 }
 
 // eventHeader is the header every match of ev shares; an event without an eventID gets its
@@ -188,7 +232,11 @@ func (s *stateful) persistent() bool { return s.cfg.StateFile != "" || s.cfg.Kee
 // on the order files were read in) and returns the signals, and the state after them when
 // Config.KeepState. The merged stream is fanned out in batches to the shards, which work in
 // parallel.
-func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([]signal.Signal, []byte, error) {
+// evaluate gives the matches of runs, merged in event-time order, to the shards, and
+// returns the signals of the alerts that closed (all of them when flush) and, when
+// tracking, the revisions of those that opened or grew: after each match when eachMatch,
+// else once at the end (a live batch).
+func (s *stateful) evaluate(ctx context.Context, runs []run, rules []*detect.Rule, flush, eachMatch bool) ([]signal.Signal, error) {
 	const batchSize = 1024
 	// wants[rule index] lists the shards whose engines reference the rule: a match goes to
 	// those only.
@@ -213,16 +261,17 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 			// Alerts become signals as they close, so that their headers are not kept.
 			for b := range ch {
 				for j := range b {
-					m := &b[j]
-					h := correlate.Hit{Rule: m.rule.Info.ID, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: m.hdr}
-					for _, a := range eng.Observe(h, m.fieldFunc()) {
-						out[i] = append(out[i], s.toSignal(a))
+					out[i] = s.observe(i, &b[j], out[i])
+					if eachMatch {
+						// Each match that opens or grows a signal is a revision of it.
+						out[i] = append(out[i], s.changed(i)...)
 					}
 				}
 			}
-			if !s.persistent() || s.cfg.Flush {
+			out[i] = append(out[i], s.changed(i)...)
+			if flush {
 				for _, a := range eng.Flush() {
-					out[i] = append(out[i], s.toSignal(a))
+					out[i] = append(out[i], s.closed(i, a))
 				}
 			}
 			return nil
@@ -244,7 +293,7 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 		if m.hdr.EventTime.IsZero() || len(to) == 0 {
 			// No window can hold an event without a time: it is its own signal.
 			if id := m.rule.Info.ID; !s.helpers[id] {
-				sigs = append(sigs, signal.FromEvent(m.rule.Info, *m.hdr))
+				sigs = append(sigs, single(m))
 			}
 			return nil
 		}
@@ -272,23 +321,48 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 		err = werr
 	}
 	if err != nil {
-		return nil, nil, err
-	}
-	var state []byte
-	if s.cfg.KeepState {
-		if state, err = encodeState(s.shards); err != nil {
-			return nil, nil, fmt.Errorf("saving state: %w", err)
-		}
-	}
-	if s.cfg.StateFile != "" {
-		if err := saveState(s.cfg.StateFile, s.shards); err != nil {
-			return nil, nil, err
-		}
+		return nil, err
 	}
 	for _, o := range out {
 		sigs = append(sigs, o...)
 	}
+	return sigs, nil
+}
+
+func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([]signal.Signal, []byte, error) {
+	sigs, err := s.evaluate(ctx, runs, rules, !s.persistent() || s.cfg.Flush, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	var state []byte
+	if s.cfg.KeepState {
+		if state, err = encodeState(s.shards, s.revs); err != nil {
+			return nil, nil, fmt.Errorf("saving state: %w", err)
+		}
+	}
+	if s.cfg.StateFile != "" {
+		if err := saveState(s.cfg.StateFile, s.shards, s.revs); err != nil {
+			return nil, nil, err
+		}
+	}
 	return sigs, state, nil
+}
+
+// observe gives one match to shard i and appends the signals of the alerts that closed.
+func (s *stateful) observe(i int, m *match, out []signal.Signal) []signal.Signal {
+	h := correlate.Hit{Rule: m.rule.Info.ID, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: m.hdr}
+	for _, a := range s.shards[i].Observe(h, m.fieldFunc()) {
+		out = append(out, s.closed(i, a))
+	}
+	return out
+}
+
+// single is the signal of a match no window can hold (an event without a time, or a rule
+// no correlation references): its own signal, closed at once.
+func single(m *match) signal.Signal {
+	sig := signal.FromEvent(m.rule.Info, *m.hdr)
+	sig.Status, sig.Revision = signal.StatusClosed, 1
+	return sig
 }
 
 func (m match) fieldFunc() correlate.FieldFunc {
@@ -311,6 +385,9 @@ func (s *stateful) toSignal(a correlate.Alert) signal.Signal {
 		acc.Add(h)
 	}
 	sig := acc.Signal()
+	if len(a.EventIDs) > 0 {
+		sig.ID = signal.LifecycleID(a.CorrelationID, a.Group, a.EventIDs[0])
+	}
 	if a.Count > sig.EventCount {
 		sig.DroppedEventIDs += a.Count - sig.EventCount
 		sig.EventCount = a.Count

@@ -43,7 +43,7 @@ func BenchmarkStatefulSameTime(b *testing.B) {
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		for _, l := range layouts {
 			b.Run(fmt.Sprintf("%s/n=%d", l.name, n), func(b *testing.B) {
-				st, err := newStateful(Config{}.withDefaults(), set)
+				st, err := newStateful(Config{}.withDefaults(), set, false)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -70,7 +70,7 @@ func BenchmarkStatefulSameTime(b *testing.B) {
 				b.ResetTimer()
 				signals := 0
 				for range b.N {
-					st, err := newStateful(Config{}.withDefaults(), set)
+					st, err := newStateful(Config{}.withDefaults(), set, false)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -258,7 +258,13 @@ func TestStateChecksum(t *testing.T) {
 			}
 		}
 	}
-	v1 := bytes.Replace(good[:len(good)-trailer], []byte("trailhound-state 2 "), []byte("trailhound-state 1 "), 1)
+	// Format 1: no revisions section (format 3) and no checksum (format 2).
+	revs := []byte("21\n[null,null,null,null]")
+	body := good[:len(good)-trailer]
+	if !bytes.HasSuffix(body, revs) {
+		t.Fatalf("state does not end with the revisions of a run that emits closed signals: %q", body[max(0, len(body)-40):])
+	}
+	v1 := bytes.Replace(body[:len(body)-len(revs)], []byte("trailhound-state 3 "), []byte("trailhound-state 1 "), 1)
 	a, err := Run(context.Background(), Config{State: good, Flush: true, KeepState: true}, set, []string{d1})
 	if err != nil {
 		t.Fatal(err)

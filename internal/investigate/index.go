@@ -250,7 +250,7 @@ func newBuilder(e *enrich.Enricher) *builder {
 
 func (b *builder) file(ctx context.Context, dec *decode.Decoder, in source.Input) error {
 	b.stats.Files++
-	rc, err := in.Open()
+	rc, err := in.Open(ctx)
 	if err != nil {
 		b.stats.Read++
 		b.stats.Rejected++

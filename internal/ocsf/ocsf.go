@@ -9,7 +9,9 @@
 //     the rule (uid = rule id, type Rule), attacks the ATT&CK tactics and techniques, first
 //     and last seen times, related_events the CloudTrail eventIDs (at most the signal's cap;
 //     related_events_count has them all), data_sources "AWS CloudTrail".
-//   - severity_id from the level (informational 1 … critical 5); status New; activity Create.
+//   - severity_id from the level (informational 1 … critical 5); status New; activity from
+//     the signal's lifecycle: Create for its first revision (a batch hunt's only one), Update
+//     for an update, Close for a close after earlier revisions.
 //   - time, start_time and end_time are the first and last event times (milliseconds since
 //     the epoch): the same signal gives the same finding on every run.
 //   - cloud (profile "cloud"): provider AWS, the account, the first region.
@@ -35,8 +37,12 @@ const SchemaVersion = "1.8.0"
 const (
 	CategoryUID = 2
 	ClassUID    = 2004
-	// ActivityCreate is activity_id Create: batch hunts emit a signal once, when it closes.
+	// ActivityCreate is activity_id Create: a signal's first revision (batch hunts emit a
+	// signal once, when it closes: that is its first); ActivityUpdate a later one while it
+	// is open; ActivityClose its close after earlier revisions.
 	ActivityCreate = 1
+	ActivityUpdate = 2
+	ActivityClose  = 3
 )
 
 // DetectionFinding is an OCSF Detection Finding, with the attributes trailhound fills.
@@ -213,11 +219,18 @@ func Finding(s signal.Signal, version string) DetectionFinding {
 		}
 		return t.UnixMilli()
 	}
+	activity, activityName := ActivityCreate, "Create"
+	switch status, rev := s.Lifecycle(); {
+	case status == signal.StatusUpdated:
+		activity, activityName = ActivityUpdate, "Update"
+	case status == signal.StatusClosed && rev > 1:
+		activity, activityName = ActivityClose, "Close"
+	}
 	f := DetectionFinding{
-		ActivityID: ActivityCreate, ActivityName: "Create",
+		ActivityID: activity, ActivityName: activityName,
 		CategoryUID: CategoryUID, CategoryName: "Findings",
 		ClassUID: ClassUID, ClassName: "Detection Finding",
-		TypeUID: ClassUID*100 + ActivityCreate, TypeName: "Detection Finding: Create",
+		TypeUID: ClassUID*100 + int64(activity), TypeName: "Detection Finding: " + activityName,
 		SeverityID: sev.id, Severity: sev.name,
 		StatusID: 1, Status: "New",
 		IsAlert:   true,
@@ -285,7 +298,10 @@ func Finding(s signal.Signal, version string) DetectionFinding {
 	if len(f.Evidences) == 0 && actor != nil {
 		f.Evidences = []Evidence{{Actor: actor}}
 	}
+	status, rev := s.Lifecycle()
 	f.Unmapped = map[string]any{"trailhound": map[string]any{
+		"status":        string(status),
+		"revision":      rev,
 		"regions":       nonNil(s.Regions),
 		"event_count":   s.EventCount,
 		"source_ips":    nonNil(s.SourceIPs),

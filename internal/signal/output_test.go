@@ -176,7 +176,7 @@ func TestWriteTableOrder(t *testing.T) {
 
 var jsonKeys = []string{
 	"id", "rule_id", "title", "level", "techniques", "tactics", "first_seen", "last_seen", "account_id",
-	"regions", "actor", "access_key_id", "source_ips", "event_ids", "event_count", "summary",
+	"regions", "actor", "access_key_id", "source_ips", "event_ids", "event_count", "summary", "status", "revision",
 }
 
 func TestWriteJSONL(t *testing.T) {
@@ -216,6 +216,7 @@ func TestWriteJSONL(t *testing.T) {
 		}
 		want := signals[n]
 		want.DroppedEventIDs = 0
+		want.Status, want.Revision = want.Lifecycle() // written as closed, revision 1
 		if diff := cmp.Diff(want, back, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("line %d does not round-trip (-want +got):\n%s", n+1, diff)
 		}
@@ -254,7 +255,7 @@ func TestMarshalJSONZeroSignal(t *testing.T) {
 	}
 	want := `{"id":"","rule_id":"","title":"","level":"informational","techniques":[],"tactics":[],` +
 		`"first_seen":null,"last_seen":null,"account_id":"","regions":[],"actor":"","access_key_id":"",` +
-		`"source_ips":[],"event_ids":[],"event_count":0,"summary":""}`
+		`"source_ips":[],"event_ids":[],"event_count":0,"summary":"","status":"closed","revision":1}`
 	if string(b) != want {
 		t.Errorf("json.Marshal(Signal{})\n got: %s\nwant: %s", b, want)
 	}
@@ -400,5 +401,25 @@ func TestWriteCSV(t *testing.T) {
 	}
 	if !strings.Contains(rows[1][10], `'=HYPERLINK(`) {
 		t.Errorf("the formula actor is not shown as text: %q", rows[1][10])
+	}
+}
+
+func TestCheckRevisions(t *testing.T) {
+	s := func(id string, rev int, st Status, n int) Signal {
+		return Signal{ID: id, Revision: rev, Status: st, EventCount: n}
+	}
+	good := []Signal{s("a", 1, StatusOpen, 1), s("b", 1, StatusClosed, 1), s("a", 2, StatusUpdated, 2), s("a", 2, StatusUpdated, 2), s("a", 4, StatusClosed, 3)}
+	last, err := CheckRevisions(good)
+	if err != nil || last["a"].Revision != 4 || len(last) != 2 {
+		t.Errorf("CheckRevisions(good) = %v, %v", last, err)
+	}
+	for name, bad := range map[string][]Signal{
+		"down":          {s("a", 2, StatusUpdated, 1), s("a", 1, StatusOpen, 1)},
+		"after closed":  {s("a", 1, StatusClosed, 1), s("a", 2, StatusUpdated, 2)},
+		"other content": {s("a", 1, StatusOpen, 1), s("a", 1, StatusOpen, 2)},
+	} {
+		if _, err := CheckRevisions(bad); err == nil {
+			t.Errorf("%s: no error", name)
+		}
 	}
 }

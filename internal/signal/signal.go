@@ -12,6 +12,8 @@ package signal
 import (
 	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -36,8 +38,10 @@ type RuleInfo struct {
 // null; times are RFC 3339 in UTC, or null when no event had a valid time. Fields tagged "-"
 // are not part of the JSON form.
 type Signal struct {
-	// ID identifies the evidence: the same rule and the same set of event IDs give the same ID
-	// on every run, whatever the order the events arrived in (see Accumulator).
+	// ID identifies the signal through its revisions: for a signal a correlation or the
+	// grouping of a rule's matches builds, LifecycleID (the correlation, its group and its
+	// first event); for a signal of one event without a time, the Accumulator's id of its
+	// evidence.
 	ID     string `json:"id"`
 	RuleID string `json:"rule_id"`
 	Title  string `json:"title"`
@@ -66,8 +70,45 @@ type Signal struct {
 	// whether it failed; for several events, how many, which APIs and over what period.
 	Summary string `json:"summary"`
 
+	// Status is where the signal is in its lifecycle: open when its first evidence is
+	// evaluated, updated when later evidence or a correlation firing adds to it, closed when
+	// nothing more can join it. "" is written as closed: what a batch run prints.
+	Status Status `json:"status"`
+	// Revision counts the emissions of the signal: 1 when it opens, one more at each update
+	// and at its close. Consumers dedupe on (ID, Revision): the same pair always carries the
+	// same content. 0 is written as 1.
+	Revision int `json:"revision"`
+
 	// DroppedEventIDs is the number of event IDs left out of EventIDs because of the cap.
 	DroppedEventIDs int `json:"-"`
+}
+
+// Status is a signal's place in its lifecycle.
+type Status string
+
+// The statuses of a signal.
+const (
+	StatusOpen    Status = "open"
+	StatusUpdated Status = "updated"
+	StatusClosed  Status = "closed"
+)
+
+// ParseStatus reads a status as written in JSON.
+func ParseStatus(s string) (Status, error) {
+	switch st := Status(s); st {
+	case StatusOpen, StatusUpdated, StatusClosed:
+		return st, nil
+	}
+	return "", fmt.Errorf("unknown signal status %q (want open, updated or closed)", s)
+}
+
+// Lifecycle returns the status and revision as written: "" is closed, 0 is 1.
+func (s Signal) Lifecycle() (Status, int) {
+	st, rev := s.Status, s.Revision
+	if st == "" {
+		st = StatusClosed
+	}
+	return st, max(rev, 1)
 }
 
 // FromEvent returns the signal of a rule that matched a single event.
@@ -114,6 +155,8 @@ type wireSignal struct {
 	EventIDs    []string `json:"event_ids"`
 	EventCount  int      `json:"event_count"`
 	Summary     string   `json:"summary"`
+	Status      Status   `json:"status"`
+	Revision    int      `json:"revision"`
 }
 
 // MarshalJSON encodes the signal with exactly the documented keys, in order. Besides the
@@ -152,6 +195,7 @@ func (s Signal) MarshalJSON() ([]byte, error) {
 		EventCount:  s.EventCount,
 		Summary:     s.Summary,
 	}
+	w.Status, w.Revision = s.Lifecycle()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -159,4 +203,53 @@ func (s Signal) MarshalJSON() ([]byte, error) {
 		return nil, fmt.Errorf("encoding signal %s: %w", s.ID, err)
 	}
 	return safetext.JSON(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
+}
+
+// LifecycleID is the id of a signal that a correlation (or the grouping of a rule's
+// matches) builds over time: the first IDLength hex digits of SHA-256 over a version tag,
+// the correlation's id, its group values and the id of the first event added to it. It is
+// known when the signal opens and kept by every later revision, so that consumers can
+// follow one signal from open to closed; the same events evaluated in the same event-time
+// order give the same id on every run.
+func LifecycleID(correlationID string, group []string, firstEventID string) string {
+	h := sha256.New()
+	h.Write([]byte("trailhound signal v2\x00"))
+	h.Write([]byte(correlationID))
+	for _, g := range group {
+		h.Write([]byte{0})
+		h.Write([]byte(g))
+	}
+	h.Write([]byte{0, 0})
+	h.Write([]byte(firstEventID))
+	return hex.EncodeToString(h.Sum(nil))[:IDLength]
+}
+
+// CheckRevisions checks a stream of signal revisions as a consumer receives it (a sink's
+// output, in order): per signal, revisions only go up and nothing follows its close, and a
+// revision received twice is a repeat of the same (id, revision) with the same content. It
+// returns the latest revision of each signal, or the first violation.
+func CheckRevisions(revs []Signal) (map[string]Signal, error) {
+	last := map[string]Signal{}
+	seen := map[string]Signal{}
+	for _, r := range revs {
+		status, rev := r.Lifecycle()
+		k := r.ID + "#" + fmt.Sprint(rev)
+		if prev, ok := seen[k]; ok {
+			a, _ := prev.MarshalJSON()
+			b, _ := r.MarshalJSON()
+			if !bytes.Equal(a, b) {
+				return nil, fmt.Errorf("(id, revision) %s received twice with different content:\n%s\n%s", k, a, b)
+			}
+			continue
+		}
+		seen[k] = r
+		if p, ok := last[r.ID]; ok {
+			pstatus, prev := p.Lifecycle()
+			if rev <= prev || pstatus == StatusClosed {
+				return nil, fmt.Errorf("signal %s: revision %d (%s) after %d (%s)", r.ID, rev, status, prev, pstatus)
+			}
+		}
+		last[r.ID] = r
+	}
+	return last, nil
 }

@@ -14,12 +14,14 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -42,6 +44,10 @@ const (
 	KindDigest
 	// KindSkipped is an entry of a folder that is not read; Input.Why says why.
 	KindSkipped
+	// KindFiltered is a folder or file of the CloudTrail layout left out because
+	// Options.Filter excludes every event it can hold (its account, region or dates): it is
+	// not listed or read.
+	KindFiltered
 )
 
 // String returns "log", "digest" or "skipped".
@@ -53,6 +59,8 @@ func (k Kind) String() string {
 		return "digest"
 	case KindSkipped:
 		return "skipped"
+	case KindFiltered:
+		return "filtered"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -74,20 +82,23 @@ type Input struct {
 	// entry found in a folder.
 	Arg   int
 	Named bool
+	// Info, for an object of a remote store (S3), is its size and modification time as
+	// listed; nil for local files, which the caller can stat.
+	Info fs.FileInfo
 
-	open func() (io.ReadCloser, error)
+	open func(ctx context.Context) (io.ReadCloser, error)
 }
 
-// Open opens the input for reading. The caller closes it. Opening standard input returns a
-// reader whose Close does nothing.
-func (in Input) Open() (io.ReadCloser, error) {
+// Open opens the input for reading; ctx bounds the requests of a remote object. The caller
+// closes it. Opening standard input returns a reader whose Close does nothing.
+func (in Input) Open(ctx context.Context) (io.ReadCloser, error) {
 	if in.Err != nil {
 		return nil, in.Err
 	}
 	if in.open == nil {
 		return nil, fmt.Errorf("opening %s: a %s input is not read", in.Name, in.Kind)
 	}
-	return in.open()
+	return in.open(ctx)
 }
 
 // Options configures Walk.
@@ -99,18 +110,37 @@ type Options struct {
 	AllFiles bool
 	// Stdin is what "-" reads; nil means os.Stdin.
 	Stdin io.Reader
+	// S3 reads the s3://bucket/prefix arguments; nil when there are none.
+	S3 S3Client
+	// Filter leaves out the folders and files of the CloudTrail layout that cannot hold an
+	// event it keeps (reported as KindFiltered). Events are filtered by the caller
+	// (Filter.Event).
+	Filter Filter
 }
 
 // Walk calls fn for each input reached from args, in order. Every argument is checked
 // first: if any is missing or cannot be read (a regular file or a folder that cannot be
-// opened, for lack of permission say), Walk returns an error naming all of them and calls
-// fn for none. Problems inside folders are reported through Input.Err and the walk goes
-// on. Walk stops early and returns the error when fn returns one or ctx is done.
+// opened, for lack of permission say, or an S3 prefix that cannot be listed), Walk returns
+// an error naming all of them and calls fn for none. Problems inside folders (and S3
+// prefixes) are reported through Input.Err and the walk goes on. Walk stops early and
+// returns the error when fn returns one or ctx is done.
 func Walk(ctx context.Context, args []string, opts Options, fn func(Input) error) error {
 	var errs []error
 	infos := make([]fs.FileInfo, len(args))
+	urls := make([]S3URL, len(args))
 	for i, arg := range args {
 		if arg == Stdin {
+			continue
+		}
+		if IsS3(arg) {
+			u, err := ParseS3URL(arg)
+			if err == nil {
+				err = checkS3(ctx, opts.S3, u)
+			}
+			if err != nil {
+				errs = append(errs, err)
+			}
+			urls[i] = u
 			continue
 		}
 		fi, err := os.Stat(arg)
@@ -140,7 +170,9 @@ func Walk(ctx context.Context, args []string, opts Options, fn func(Input) error
 		var err error
 		switch {
 		case arg == Stdin:
-			err = fn(Input{Name: Stdin, Kind: KindLog, open: func() (io.ReadCloser, error) { return w.stdin(ctx) }, Arg: i, Named: true})
+			err = fn(Input{Name: Stdin, Kind: KindLog, open: func(ctx context.Context) (io.ReadCloser, error) { return w.stdin(ctx) }, Arg: i, Named: true})
+		case IsS3(arg):
+			err = w.s3(ctx, urls[i])
 		case infos[i].IsDir():
 			err = w.dir(ctx, arg)
 		default:
@@ -165,6 +197,24 @@ type walker struct {
 func (w *walker) emit(in Input) error {
 	in.Arg = w.arg
 	return w.fn(in)
+}
+
+// s3 lists an S3 prefix.
+func (w *walker) s3(ctx context.Context, u S3URL) error {
+	return ListS3(ctx, w.opts.S3, u, w.opts.Filter, func(o S3Object) error {
+		if strings.HasSuffix(o.Key, "/") {
+			return nil // a folder marker
+		}
+		in := S3Input(w.opts.S3, o)
+		if in.Kind == KindLog && !w.opts.AllFiles && !looksLikeLog(path.Base(o.Key)) {
+			in = Input{Name: in.Name, Kind: KindSkipped, Why: "name does not look like a log file", Info: in.Info}
+		}
+		return w.emit(in)
+	}, func(p string) error {
+		return w.emit(Input{Name: p, Kind: KindFiltered})
+	}, func(p string, err error) error {
+		return w.emit(Input{Name: p, Err: err})
+	})
 }
 
 // stdin returns standard input as a reader that gives up when ctx is done: a read waiting
@@ -259,6 +309,8 @@ func (w *walker) dir(ctx context.Context, path string) error {
 		}
 		var in Input
 		switch {
+		case t.IsDir() && w.opts.Filter.PathExcluded(filepath.ToSlash(p)):
+			in = Input{Name: p, Kind: KindFiltered}
 		case t.IsDir():
 			if err := w.dir(ctx, p); err != nil {
 				return err
@@ -268,6 +320,8 @@ func (w *walker) dir(ctx context.Context, path string) error {
 			in = Input{Name: p, Kind: KindSkipped, Why: "not a regular file"}
 		case !w.opts.AllFiles && !isDigest(p) && !looksLikeLog(e.Name()):
 			in = Input{Name: p, Kind: KindSkipped, Why: "name does not look like a log file"}
+		case w.opts.Filter.PathExcluded(filepath.ToSlash(filepath.Dir(p))) || w.opts.Filter.NameExcluded(e.Name()):
+			in = Input{Name: p, Kind: KindFiltered}
 		default:
 			in = fileInput(p)
 		}
@@ -283,7 +337,7 @@ func fileInput(path string) Input {
 	if isDigest(path) {
 		return Input{Name: path, Kind: KindDigest}
 	}
-	return Input{Name: path, Kind: KindLog, open: func() (io.ReadCloser, error) {
+	return Input{Name: path, Kind: KindLog, open: func(context.Context) (io.ReadCloser, error) {
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, fmt.Errorf("opening %s: %w", path, err)
@@ -362,6 +416,10 @@ func Size(ctx context.Context, args []string, opts Options) (files int, bytes in
 			known = false
 			return nil
 		}
+		if in.Info != nil {
+			bytes += in.Info.Size()
+			return nil
+		}
 		if fi, err := os.Stat(in.Name); err == nil {
 			bytes += fi.Size()
 		}
@@ -369,3 +427,15 @@ func Size(ctx context.Context, args []string, opts Options) (files int, bytes in
 	})
 	return files, bytes, known, err
 }
+
+// BytesInput is an input whose content is in memory (a message of a queue): name says
+// where it came from in positions and reports.
+func BytesInput(name string, b []byte) Input {
+	return Input{Name: name, Kind: KindLog, Named: true, open: func(context.Context) (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}}
+}
+
+// FileInput is the input of a local file, read when opened (for callers
+// that hold a list of files rather than a folder to walk).
+func FileInput(path string) Input { return fileInput(path) }

@@ -137,7 +137,7 @@ func TestInputOpen(t *testing.T) {
 	_, ins := walkAll(t, []string{filepath.Join(logs, "link.json"), "-", logs},
 		Options{Stdin: strings.NewReader("from stdin")})
 	read := func(in Input) (string, error) {
-		rc, err := in.Open()
+		rc, err := in.Open(context.Background())
 		if err != nil {
 			return "", err
 		}
@@ -324,7 +324,7 @@ func TestStdinCancel(t *testing.T) {
 	read := func(ctx context.Context, r io.Reader) ([]byte, error) {
 		var got []byte
 		err := Walk(ctx, []string{Stdin}, Options{Stdin: r}, func(in Input) error {
-			rc, err := in.Open()
+			rc, err := in.Open(context.Background())
 			if err != nil {
 				return err
 			}

@@ -36,7 +36,7 @@ func decodeOnly(ctx context.Context, dir string) (int, error) {
 		d := decode.New(decode.Options{})
 		n := 0
 		for in := range inputs {
-			rc, err := in.Open()
+			rc, err := in.Open(context.Background())
 			if err != nil {
 				return err
 			}

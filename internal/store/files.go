@@ -39,8 +39,13 @@ type FileStamp struct {
 	ModTime int64 // Unix ns
 }
 
-// StampOf returns the stamp of a file.
+// StampOf returns the stamp of a file. An object of a remote store whose FileInfo.Sys has a
+// StampTag method (the ETag of an S3 object) is stamped with its size and a hash of the tag
+// in place of the modification time: a notification tells the ETag but not the time.
 func StampOf(fi fs.FileInfo) FileStamp {
+	if t, ok := fi.Sys().(interface{ StampTag() string }); ok && t.StampTag() != "" {
+		return FileStamp{Size: fi.Size(), ModTime: int64(hashID([]byte("etag\x00" + t.StampTag())))}
+	}
 	return FileStamp{Size: fi.Size(), ModTime: fi.ModTime().UnixNano()}
 }
 

@@ -107,7 +107,7 @@ func decodeAll(tb testing.TB, dir string) (map[string]string, int) {
 		if in.Kind != source.KindLog {
 			return nil
 		}
-		rc, err := in.Open()
+		rc, err := in.Open(context.Background())
 		if err != nil {
 			return err
 		}

@@ -48,7 +48,7 @@ func (w *Writer) AddPaths(ctx context.Context, paths []string, opts IngestOption
 		}}
 		for in := range inputs {
 			st.Files++
-			rc, err := in.Open()
+			rc, err := in.Open(gctx)
 			if err != nil {
 				st.Read++
 				st.Rejected++

@@ -528,6 +528,9 @@ func TestSignals(t *testing.T) {
 		t.Errorf("an empty commit: %v, generation %d -> %d", err, gen, s.Generation())
 	}
 	wantList := slices.Collect(maps.Values(want))
+	for i := range wantList {
+		wantList[i].Status, wantList[i].Revision = wantList[i].Lifecycle() // stored as written
+	}
 	signal.Sort(wantList)
 	for _, st := range []*Store{s, func() *Store { s.Close(); return openT(t, dir, Options{ReadOnly: true}) }()} {
 		got, err := st.Signals()

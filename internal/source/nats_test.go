@@ -1,0 +1,88 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// natsServer starts an embedded NATS server with JetStream in a temporary folder.
+func natsServer(t testing.TB) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS server not ready")
+	}
+	t.Cleanup(s.Shutdown)
+	return s
+}
+
+// TestNATS: what is published to the subject is kept by the stream until acknowledged,
+// including what was published while no consumer ran; a message not acknowledged is
+// delivered again after AckWait; acknowledged ones are not.
+func TestNATS(t *testing.T) {
+	srv := natsServer(t)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx := context.Background()
+	opts := NATSOptions{Subject: "s3.events", Wait: 300 * time.Millisecond, AckWait: 500 * time.Millisecond}
+	src, err := NewNATS(ctx, nc, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if err := nc.Publish("s3.events", []byte(fmt.Sprintf(`{"n":%d}`, i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nc.Flush()
+	msgs, err := src.Receive(ctx, 3)
+	if err != nil || len(msgs) != 3 || string(msgs[0].Body) != `{"n":0}` || msgs[0].Deliveries != 1 {
+		t.Fatalf("Receive = %+v, %v", msgs, err)
+	}
+	if err := src.Ack(ctx, msgs[:2]); err != nil {
+		t.Fatal(err)
+	}
+	// A new source (a restart) gets the unacknowledged third after AckWait, then the rest.
+	src2, err := NewNATS(ctx, nc, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	deadline := time.Now().Add(5 * time.Second)
+	for len(bodies) < 3 && time.Now().Before(deadline) {
+		ms, err := src2.Receive(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			bodies = append(bodies, string(m.Body))
+		}
+		if err := src2.Ack(ctx, ms); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]bool{`{"n":2}`: true, `{"n":3}`: true, `{"n":4}`: true}
+	if len(bodies) != 3 {
+		t.Fatalf("after the restart: %v, want the three not acknowledged", bodies)
+	}
+	for _, b := range bodies {
+		if !want[b] {
+			t.Errorf("delivered %s again after it was acknowledged", b)
+		}
+	}
+	if ms, _ := src2.Receive(ctx, 10); len(ms) != 0 {
+		t.Errorf("messages left after every ack: %d", len(ms))
+	}
+}
