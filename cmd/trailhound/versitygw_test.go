@@ -160,10 +160,11 @@ notifications:
   nats:
     - {url: %s, subject: s3.events}
 batch: {max_objects: 200, max_wait: 100ms}
+lateness: %s
 sinks:
   - {type: jsonl, path: %s}
   - {type: ocsf, path: %s, min_level: high}
-`, db, ns.ClientURL(), sink, filepath.Join(dir, "findings.jsonl"))), 0o644)
+`, db, ns.ClientURL(), trailLateness, sink, filepath.Join(dir, "findings.jsonl"))), 0o644)
 	p := startServe(t, env, "--config", cfg)
 	addr := serveAddr(t, p)
 	for {
