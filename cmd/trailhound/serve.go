@@ -30,6 +30,7 @@ func (a *app) serveCmd() *cobra.Command {
 		eventQueues, sinkFlags    []string
 		natsURL, natsSubject      string
 		lateness, group, poll     time.Duration
+		quietAdvance              time.Duration
 		logFormat, logLevel, addr string
 		db                        string
 		noUI                      bool
@@ -70,6 +71,7 @@ way, commits it and exits 0.`,
 			set("log-format", func() { cfg.Log.Format = logFormat })
 			set("log-level", func() { cfg.Log.Level = logLevel })
 			set("lateness", func() { d := serve.Duration(lateness); cfg.Lateness = &d })
+			set("quiet-advance", func() { d := serve.Duration(quietAdvance); cfg.QuietAdvance = &d })
 			set("group-window", func() { cfg.GroupWindow = serve.Duration(group) })
 			set("since", func() { cfg.Since = in.since })
 			set("until", func() { cfg.Until = in.until })
@@ -131,6 +133,7 @@ way, commits it and exits 0.`,
 	fl.StringArrayVar(&sinkFlags, "sink", nil, "where signals go: jsonl (stdout), jsonl:FILE, ocsf:FILE, webhook:URL, slack:URL (repeatable; the config file says more: min_level, secret, headers)")
 	fl.StringArrayVar(&geoip, "geoip", nil, "MaxMind DB (.mmdb) for ASN/country (repeatable; default $TRAILHOUND_GEOIP)")
 	fl.DurationVar(&lateness, "lateness", 15*time.Minute, "allowed lateness behind the latest event time; windows are decided as hunt --db decides them. A signal opens once the watermark passes its first event: 0s opens it within the batch that reads it, at the cost of batch-equivalent grouping of events delivered out of order")
+	fl.DurationVar(&quietAdvance, "quiet-advance", time.Minute, "after this long without anything to read, event time advances with the clock, so the last events of a quiet trail are evaluated and their signals open and close (0s: only later events advance it)")
 	fl.DurationVar(&group, "group-window", time.Hour, "group a rule's matches by one actor in one account within this window into one signal")
 	fl.StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	fl.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")

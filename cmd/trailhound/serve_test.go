@@ -107,7 +107,8 @@ func (lt *liveTrail) deliver(t *testing.T, from, to int) {
 // trailLateness covers the simulator's delivery delays (up to 25 minutes, a few percent of
 // events): with it, events that serve reads one batch at a time are evaluated in the order
 // hunt --db evaluates them, however the polls split the trail. With the default 15 minutes
-// the comparison would depend on how many objects each poll happens to see.
+// the comparison would depend on how many objects each poll happens to see. For the same
+// reason the configurations leave event time to the events (quiet_advance: 0s).
 const trailLateness = "30m"
 
 // huntDB is what hunt --db --flush=false prints (the signals that closed) and stores over
@@ -276,6 +277,7 @@ trails:
     poll: 100ms
 batch: {max_objects: 25, max_wait: 50ms}
 lateness: %s
+quiet_advance: 0s
 sinks:
   - {type: jsonl, path: %s}
 %s`, db, trailLateness, sink, extra)

@@ -161,6 +161,7 @@ notifications:
     - {url: %s, subject: s3.events}
 batch: {max_objects: 200, max_wait: 100ms}
 lateness: %s
+quiet_advance: 0s
 sinks:
   - {type: jsonl, path: %s}
   - {type: ocsf, path: %s, min_level: high}

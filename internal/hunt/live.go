@@ -33,6 +33,8 @@ type Live struct {
 	st      *stateful
 	workers []*worker
 	stats   Stats
+	// lastEvent is the latest event time read since the Live was made.
+	lastEvent time.Time
 }
 
 // InputResult is what reading one input of a batch gave.
@@ -143,6 +145,9 @@ func (l *Live) Evaluate(ctx context.Context) ([]signal.Signal, error) {
 		if w.first != "" && (first == "" || w.first < first) {
 			first = w.first
 		}
+		if t, err := event.ParseTime([]byte(w.last)); err == nil && w.last != "" && t.After(l.lastEvent) {
+			l.lastEvent = t
+		}
 		w.first, w.last = "", ""
 	}
 	if t, err := event.ParseTime([]byte(first)); err == nil && first != "" {
@@ -241,6 +246,10 @@ func (l *Live) Stats() Stats {
 	t.State = l.st.stats()
 	return t
 }
+
+// Latest is the latest event time of the events read and evaluated since the Live was
+// made (zero before any).
+func (l *Live) Latest() time.Time { return l.lastEvent }
 
 // Watermark is the stateful stage's event time before which hits are late.
 func (l *Live) Watermark() time.Time {

@@ -58,6 +58,11 @@ type Config struct {
 	// open within the batch that reads them; events delivered out of order may then group
 	// differently than one batch run would group them).
 	Lateness *Duration `yaml:"lateness"`
+	// QuietAdvance is how long the service waits without reading anything before it takes
+	// event time to advance with the clock (not set: 1m; 0 never), so that on a quiet trail
+	// the last events are evaluated and their signals open and close without waiting for
+	// later events. Events delivered within the lateness are still evaluated in order.
+	QuietAdvance *Duration `yaml:"quiet_advance"`
 	// GroupWindow is hunt's --group-window (0: 1h).
 	GroupWindow Duration `yaml:"group_window"`
 
@@ -97,6 +102,14 @@ func (c *Config) DrainTimeout() time.Duration {
 		return 5 * time.Second
 	}
 	return time.Duration(c.Drain)
+}
+
+// quietAdvance is QuietAdvance, 0 when not set (Validate sets the default).
+func (c *Config) quietAdvance() time.Duration {
+	if c.QuietAdvance == nil {
+		return 0
+	}
+	return time.Duration(*c.QuietAdvance)
 }
 
 // LogConfig configures logging.
@@ -258,6 +271,12 @@ func (c *Config) Validate() error {
 		c.Lateness = &d
 	} else if *c.Lateness < 0 {
 		bad("lateness %s: want 0 or more", time.Duration(*c.Lateness))
+	}
+	if c.QuietAdvance == nil {
+		d := Duration(time.Minute)
+		c.QuietAdvance = &d
+	} else if *c.QuietAdvance < 0 {
+		bad("quiet_advance %s: want 0 or more", time.Duration(*c.QuietAdvance))
 	}
 	if c.MaxObjectBytes <= 0 {
 		c.MaxObjectBytes = 1 << 30

@@ -19,7 +19,7 @@ func TestSampleConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Listen != "127.0.0.1:9790" || len(c.Trails) != 1 || time.Duration(c.Trails[0].Poll) != 30*time.Second || len(c.Notifications.SQS) != 1 ||
-		len(c.Events) != 1 || len(c.Sinks) != 4 || time.Duration(*c.Lateness) != 15*time.Minute || c.Batch.MaxObjects != 500 || c.Sinks[3].Level().String() != "high" ||
+		len(c.Events) != 1 || len(c.Sinks) != 4 || time.Duration(*c.Lateness) != 15*time.Minute || c.quietAdvance() != time.Minute || c.Batch.MaxObjects != 500 || c.Sinks[3].Level().String() != "high" ||
 		c.UI.Analyst != "soc-oncall" || c.UI.Disabled {
 		t.Errorf("sample config read as %+v", c)
 	}

@@ -110,6 +110,11 @@ type Service struct {
 	lastErr   error
 	watermark time.Time
 	acked     uint64 // sum of the outboxes' Acked at the last commit
+	// quietSince is the wall time of the last batch read (or of the start), and quietBase
+	// the latest event time known then: a quiet trail's event time is taken to have
+	// advanced from quietBase as the clock has since quietSince (see advanceQuiet).
+	quietSince time.Time
+	quietBase  time.Time
 }
 
 // item is one thing a batch reads: an object, or an event message; msg, when set, is the
@@ -182,6 +187,7 @@ func New(cfg Config, opts Options) (*Service, error) {
 	if s.live, err = hunt.NewLive(hc, opts.Rules); err != nil {
 		return nil, err
 	}
+	s.markProgress(time.Now())
 	for _, sc := range cfg.Sinks {
 		sk, err := sink.New(sc, sink.Options{Stdout: opts.Stdout, Client: opts.HTTPClient, Getenv: opts.Getenv, Version: opts.Version})
 		if err != nil {
@@ -311,7 +317,11 @@ func (s *Service) pending() int {
 
 // loop gathers batches until stop is done, then processes what it holds and returns.
 func (s *Service) loop(ctx, stop context.Context) error {
-	tick := time.NewTicker(5 * time.Second)
+	every := 5 * time.Second
+	if q := s.cfg.quietAdvance(); q > 0 {
+		every = min(every, max(q/2, 10*time.Millisecond))
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		var batch []item
@@ -363,18 +373,52 @@ func (s *Service) drain(ctx context.Context) error {
 	return s.process(ctx, batch)
 }
 
-// idle commits when sinks acknowledged revisions since the last commit, so that a restart
-// does not send them again.
+// idle moves a quiet trail's event time on with the clock (advanceQuiet) and commits when
+// that changed signals or when sinks acknowledged revisions since the last commit, so that
+// a restart does not send them again.
 func (s *Service) idle(ctx context.Context) error {
+	revs := s.advanceQuiet(time.Now())
 	var acked uint64
 	for _, b := range s.boxes {
 		acked += b.Acked()
 	}
 	s.m.observeOutboxes(s.boxes)
-	if acked == s.acked {
+	if acked == s.acked && len(revs) == 0 {
 		return nil
 	}
-	return s.commit(ctx, nil, nil)
+	return s.commit(ctx, nil, revs)
+}
+
+// markProgress records that the events read up to now were evaluated: the base from which
+// a quiet trail's event time advances with the clock.
+func (s *Service) markProgress(now time.Time) {
+	base := s.live.Latest()
+	if wm := s.live.Watermark(); !wm.IsZero() {
+		if l := huntLateness(s.cfg.Lateness); l > 0 {
+			wm = wm.Add(l)
+		}
+		if wm.After(base) {
+			base = wm
+		}
+	}
+	s.quietSince, s.quietBase = now, base
+}
+
+// advanceQuiet lets event time advance with the clock once no batch has been read for
+// QuietAdvance: without it the watermark moves only when later events arrive, so on a
+// quiet trail the attacker's last calls would wait, unevaluated and without a signal, for
+// whatever event comes next. The event time taken is the latest one known at the last batch
+// plus the wall time since: an event delivered later within the lateness is never behind
+// the watermark this gives (its time is at least now − lateness, and the latest event time
+// read was not ahead of the clock), so batches evaluate it in order as before. It returns
+// the revisions of the signals that opened, grew or closed.
+func (s *Service) advanceQuiet(now time.Time) []signal.Signal {
+	q := s.cfg.quietAdvance()
+	quiet := now.Sub(s.quietSince)
+	if q <= 0 || quiet < q || s.quietBase.IsZero() || len(s.work) > 0 {
+		return nil
+	}
+	return s.live.Advance(s.quietBase.Add(quiet))
 }
 
 func (s *Service) fault(p string) {
@@ -399,6 +443,7 @@ func (s *Service) process(ctx context.Context, batch []item) error {
 	if err != nil {
 		return s.failed(fmt.Errorf("evaluating a batch: %w", err))
 	}
+	s.markProgress(time.Now())
 	s.fault("serve:evaluated")
 	if err := s.commit(ctx, batch, revs); err != nil {
 		return err

@@ -131,7 +131,7 @@ func TestServeEventsOnBothPaths(t *testing.T) {
 	events := e.fake.CreateQueue("events", 30*time.Second)
 	at := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	out := filepath.Join(t.TempDir(), "s.jsonl")
-	cfg := Config{DB: filepath.Join(t.TempDir(), "db"), Batch: BatchConfig{MaxWait: Duration(20 * time.Millisecond)}, Lateness: new(Duration),
+	cfg := Config{DB: filepath.Join(t.TempDir(), "db"), Batch: BatchConfig{MaxWait: Duration(20 * time.Millisecond)}, Lateness: new(Duration), QuietAdvance: new(Duration),
 		Trails: []TrailConfig{{URL: "s3://trail/AWSLogs/", Poll: Duration(50 * time.Millisecond)}},
 		Events: []QueueConfig{{URL: events}},
 		Sinks:  []sink.Config{{Type: "jsonl", Path: out}}}
@@ -182,7 +182,7 @@ func TestServeRestartResumes(t *testing.T) {
 	e := newEnv(t)
 	at := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	out := filepath.Join(t.TempDir(), "s.jsonl")
-	cfg := Config{DB: filepath.Join(t.TempDir(), "db"), Batch: BatchConfig{MaxWait: Duration(20 * time.Millisecond)}, Lateness: new(Duration),
+	cfg := Config{DB: filepath.Join(t.TempDir(), "db"), Batch: BatchConfig{MaxWait: Duration(20 * time.Millisecond)}, Lateness: new(Duration), QuietAdvance: new(Duration),
 		Trails: []TrailConfig{{URL: "s3://trail/AWSLogs/", Poll: Duration(50 * time.Millisecond)}},
 		Sinks:  []sink.Config{{Type: "jsonl", Path: out}}}
 	for round := range 3 {
@@ -231,7 +231,7 @@ func TestServeWebhookDown(t *testing.T) {
 		gotc <- s
 	}))
 	defer hook.Close()
-	cfg := Config{DB: filepath.Join(t.TempDir(), "db"), Batch: BatchConfig{MaxWait: Duration(20 * time.Millisecond)}, Lateness: new(Duration),
+	cfg := Config{DB: filepath.Join(t.TempDir(), "db"), Batch: BatchConfig{MaxWait: Duration(20 * time.Millisecond)}, Lateness: new(Duration), QuietAdvance: new(Duration),
 		Trails: []TrailConfig{{URL: "s3://trail/AWSLogs/", Poll: Duration(50 * time.Millisecond)}},
 		Sinks:  []sink.Config{{Type: "webhook", URL: hook.URL}, {Type: "jsonl", Path: filepath.Join(t.TempDir(), "s.jsonl")}}}
 	svc, stop := run(t, cfg, Options{Rules: set, S3: e.s3, SQS: e.sqs})
