@@ -3,8 +3,10 @@ package correlate
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -228,7 +230,14 @@ func baselineStream(r *rand.Rand, hours int) []in {
 // random streams spanning many periods, in order and with hits displaced within the lateness.
 func TestBaselineMatchesModel(t *testing.T) {
 	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
+	if v := os.Getenv("TRAILHOUND_TEST_SEED"); v != "" {
+		// Reproduces a failure: the seed is logged below.
+		var err error
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("TRAILHOUND_TEST_SEED=%q: %v", v, err)
+		}
+	}
+	t.Logf("seed %d (TRAILHOUND_TEST_SEED reruns it)", seed)
 	r := rand.New(rand.NewPCG(seed, 9))
 	cfg := baselineConfig()
 	fired := map[string]int{}

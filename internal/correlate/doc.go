@@ -46,8 +46,8 @@
 //     first hit processed when the caller gives none) — one start for all correlations:
 //     "learn on 7 days of data"; values are learned meanwhile. A correlation added since a
 //     restored snapshot starts learning at the next hit. With
-//     LearnFirst, a group's first value is learned and does not fire (a group that holds no
-//     value: new, or dropped and seen again).
+//     LearnFirst, a group's first value is learned and does not fire: the first value of a
+//     new group, and of a group idle for longer than Forget (every value forgotten).
 //   - baseline_count: the window is measured as event_count does, or as value_count does
 //     when ValueFields are set; the measure n of the window ending at a hit at time t is
 //     compared with the group's baseline: the highest measure any window of the group

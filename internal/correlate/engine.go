@@ -422,11 +422,12 @@ func (e *Engine) process(c *corr, key string, h hit, late bool) {
 		g = e.newGroup(c, key, h.t)
 	}
 	c.touch(g)
+	prev := g.last
 	if h.t > g.last {
 		g.last = h.t
 	}
 	if c.Type == NewValue {
-		e.processNewValue(c, g, h, late)
+		e.processNewValue(c, g, h, prev, late)
 		return
 	}
 	e.processWindow(c, g, h, late)
@@ -507,11 +508,17 @@ func (e *Engine) expire(c *corr, now int64) {
 	}
 }
 
-func (e *Engine) processNewValue(c *corr, g *group, h hit, late bool) {
+// processNewValue evaluates a hit of a new_value correlation; prev is the group's last hit
+// time before it.
+func (e *Engine) processNewValue(c *corr, g *group, h hit, prev int64, late bool) {
 	last, known := g.seen.get(h.val)
 	isNew := !known || (c.Forget > 0 && h.t-last > int64(c.Forget))
-	if c.LearnFirst && g.seen.len() == 0 {
-		isNew = false // the group's own first value
+	// With LearnFirst the group's own first value is learned: the first of a new group, or of
+	// one whose every value is forgotten (idle for longer than Forget). The second case
+	// does not depend on whether expiry has dropped the idle group yet, which depends on
+	// when the watermark crossed a minute boundary, not on the group's hits.
+	if c.LearnFirst && (g.seen.len() == 0 || (c.Forget > 0 && h.t-prev > int64(c.Forget))) {
+		isNew = false
 	}
 	if !known && g.seen.len() >= e.cfg.MaxValuesPerGroup {
 		g.seen.removeOldest()

@@ -3,6 +3,7 @@ package correlate
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -156,7 +157,12 @@ func (md *model) observe(ci, idx int, t int64, id string, hdr *event.Header, get
 	if c.Type == NewValue {
 		v := strings.Join(val, "\x00")
 		last, known := g.seen[v]
-		first := c.LearnFirst && len(g.seen) == 0
+		// learn-first: the group's first value, or the first after every value was forgotten.
+		newest := int64(math.MinInt64)
+		for _, at := range g.seen {
+			newest = max(newest, at)
+		}
+		first := c.LearnFirst && (len(g.seen) == 0 || (c.Forget > 0 && t-newest > int64(c.Forget)))
 		if !known || t > last {
 			g.seen[v] = t
 		}
