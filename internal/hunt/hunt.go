@@ -216,6 +216,23 @@ type Stats struct {
 	Unreadable []Unreadable
 }
 
+// addCounts adds a worker's counts of inputs, records and matches to s.
+func (s *Stats) addCounts(o *Stats) {
+	s.Files += o.Files
+	s.UnchangedFiles += o.UnchangedFiles
+	s.Bytes += o.Bytes
+	s.Read += o.Read
+	s.Evaluated += o.Evaluated
+	s.Rejected += o.Rejected
+	s.TimedByTimestamp += o.TimedByTimestamp
+	s.EventTimeRewritten += o.EventTimeRewritten
+	s.Filtered += o.Filtered
+	s.Matches += o.Matches
+	for r, n := range o.RejectedBy {
+		s.RejectedBy[r] += n
+	}
+}
+
 // PathStats are the counts of one path a run was given (a file, a folder, or "-").
 type PathStats struct {
 	Path string
@@ -356,22 +373,11 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		if err != nil {
 			return err
 		}
-		total.Files += w.stats.Files
-		total.UnchangedFiles += w.stats.UnchangedFiles
-		total.Bytes += w.stats.Bytes
-		total.Read += w.stats.Read
-		total.Evaluated += w.stats.Evaluated
+		total.addCounts(&w.stats)
 		if w.first != "" && (first == "" || w.first < first) {
 			first = w.first
 		}
 		last = max(last, w.last)
-		total.Rejected += w.stats.Rejected
-		total.TimedByTimestamp += w.stats.TimedByTimestamp
-		total.EventTimeRewritten += w.stats.EventTimeRewritten
-		total.Filtered += w.stats.Filtered
-		for r, n := range w.stats.RejectedBy {
-			total.RejectedBy[r] += n
-		}
 		total.Rejections = append(total.Rejections, w.stats.Rejections...)
 		for a, st := range w.accounts {
 			t := total.Accounts[a]
@@ -384,7 +390,6 @@ func Run(ctx context.Context, cfg Config, set *ruleset.Set, paths []string) (*Re
 		}
 		total.Unreadable = append(total.Unreadable, w.stats.Unreadable...)
 		total.SpilledRuns += len(w.runs)
-		total.Matches += w.stats.Matches
 		runs = append(runs, run{mem: w.matches, sorted: true})
 		return nil
 	})

@@ -196,16 +196,7 @@ func (l *Live) advance(t time.Time) []signal.Signal {
 // latest keeps the last revision of each signal, in the order of first appearance, and
 // counts the signals that opened.
 func (l *Live) latest(sigs []signal.Signal) []signal.Signal {
-	at := map[string]int{}
-	out := sigs[:0:0]
-	for _, s := range sigs {
-		if i, ok := at[s.ID]; ok {
-			out[i] = s
-			continue
-		}
-		at[s.ID] = len(out)
-		out = append(out, s)
-	}
+	out := signal.Latest(sigs)
 	for _, s := range out {
 		if s.Revision == 1 {
 			l.stats.Signals[s.Level]++
@@ -228,17 +219,7 @@ func (l *Live) State() ([]byte, error) {
 func (l *Live) Stats() Stats {
 	t := Stats{RejectedBy: map[decode.Reason]int{}, Signals: map[signal.Level]int{}}
 	for _, w := range l.workers {
-		t.Files += w.stats.Files
-		t.UnchangedFiles += w.stats.UnchangedFiles
-		t.Bytes += w.stats.Bytes
-		t.Read += w.stats.Read
-		t.Evaluated += w.stats.Evaluated
-		t.Rejected += w.stats.Rejected
-		t.Filtered += w.stats.Filtered
-		t.Matches += w.stats.Matches
-		for r, n := range w.stats.RejectedBy {
-			t.RejectedBy[r] += n
-		}
+		t.addCounts(&w.stats)
 	}
 	for lv, n := range l.stats.Signals {
 		t.Signals[lv] = n

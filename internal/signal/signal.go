@@ -118,6 +118,24 @@ func FromEvent(rule RuleInfo, h event.Header) Signal {
 	return a.Signal()
 }
 
+// Latest keeps the last revision of each signal of revs, read in order, at the place of
+// its first appearance: a later revision (same id) replaces an earlier one.
+func Latest(revs ...[]Signal) []Signal {
+	at := map[string]int{}
+	var out []Signal
+	for _, c := range revs {
+		for _, s := range c {
+			if i, ok := at[s.ID]; ok {
+				out[i] = s
+				continue
+			}
+			at[s.ID] = len(out)
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Sort orders signals most severe first, then by first_seen (earliest first), rule_id and id,
 // so that the order does not depend on the order signals were produced in.
 func Sort(signals []Signal) {

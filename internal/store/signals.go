@@ -129,18 +129,7 @@ func readChunk(dir string, f fileRef) ([]signal.Signal, error) {
 // mergeSignals merges chunks read in order: a signal replaces an earlier one with its id.
 // The result is sorted most severe first (signal.Sort).
 func mergeSignals(chunks ...[]signal.Signal) []signal.Signal {
-	at := map[string]int{}
-	var out []signal.Signal
-	for _, c := range chunks {
-		for _, sg := range c {
-			if i, ok := at[sg.ID]; ok {
-				out[i] = sg
-				continue
-			}
-			at[sg.ID] = len(out)
-			out = append(out, sg)
-		}
-	}
+	out := signal.Latest(chunks...)
 	signal.Sort(out)
 	return out
 }
