@@ -259,6 +259,21 @@ func waitClosed(t *testing.T, p *serveProc, db string, events int, sink string, 
 	}
 }
 
+// sinkEqualsHunt checks that the signals closed in the sink file are those hunt --db
+// closed (want), with the same content.
+func sinkEqualsHunt(t *testing.T, sink string, want []signal.Signal) {
+	t.Helper()
+	closed := closedSignals(t, readSink(t, sink))
+	for _, w := range want {
+		if diff := sameContent(w, closed[w.ID]); diff != "" {
+			t.Errorf("signal %s (%s) differs (-hunt +serve):\n%s", w.ID, w.Title, diff)
+		}
+	}
+	if len(closed) != len(want) {
+		t.Errorf("%d signals closed in the sink, hunt --db closed %d", len(closed), len(want))
+	}
+}
+
 func tail(s string, n int) string {
 	if len(s) > n {
 		return "…" + s[len(s)-n:]
@@ -338,15 +353,7 @@ func TestServeCLI(t *testing.T) {
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("serve exit %d after SIGTERM, want 0:\n%s", code, tail(p.stderr.String(), 2000))
 	}
-	closed := closedSignals(t, readSink(t, sink))
-	for _, w := range want {
-		if diff := sameContent(w, closed[w.ID]); diff != "" {
-			t.Errorf("signal %s (%s) differs (-hunt +serve):\n%s", w.ID, w.Title, diff)
-		}
-	}
-	if len(closed) != len(want) {
-		t.Errorf("%d signals closed in the sink, hunt --db closed %d", len(closed), len(want))
-	}
+	sinkEqualsHunt(t, sink, want)
 	st, err := store.Open(db, store.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
@@ -418,15 +425,7 @@ func TestServeCrash(t *testing.T) {
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("serve exit %d", code)
 	}
-	closed := closedSignals(t, readSink(t, sink))
-	for _, w := range want {
-		if diff := sameContent(w, closed[w.ID]); diff != "" {
-			t.Errorf("signal %s (%s) differs (-hunt +serve):\n%s", w.ID, w.Title, diff)
-		}
-	}
-	if len(closed) != len(want) {
-		t.Errorf("%d signals closed in the sink, hunt --db closed %d", len(closed), len(want))
-	}
+	sinkEqualsHunt(t, sink, want)
 	st, err := store.Open(db, store.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)

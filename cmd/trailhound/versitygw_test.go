@@ -188,15 +188,7 @@ sinks:
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("serve exit %d:\n%s", code, tail(p.stderr.String(), 2000))
 	}
-	closed := closedSignals(t, readSink(t, sink))
-	for _, w := range want {
-		if diff := sameContent(w, closed[w.ID]); diff != "" {
-			t.Errorf("signal %s (%s) differs (-hunt +serve):\n%s", w.ID, w.Title, diff)
-		}
-	}
-	if len(closed) != len(want) {
-		t.Errorf("%d signals closed in the sink, hunt --db closed %d", len(closed), len(want))
-	}
+	sinkEqualsHunt(t, sink, want)
 	st, err := store.Open(db, store.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
