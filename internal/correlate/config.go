@@ -171,6 +171,12 @@ type Config struct {
 	// for Engine.Changed (a live service emits alerts as they open and grow, not only when
 	// they close).
 	TrackChanges bool
+	// Early makes the correlations whose every hit fires (a single-rule event_count with
+	// gte 1: a rule's grouping) open an alert as soon as a hit arrives, before the
+	// watermark evaluates it: a provisional alert, returned by Changed, that the evaluation
+	// in event-time order later continues or closes as Superseded (see early.go). The
+	// alerts evaluated in order are the same with or without it.
+	Early bool
 }
 
 // ConfigError is one problem of a Config.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -60,6 +61,12 @@ type Alert struct {
 	// highest measure of its windows in a remembered earlier period; 0 when it had none) and
 	// the highest measure of the alert's firing windows.
 	Baseline, Peak int
+	// Superseded is set on a provisional alert (Config.Early) that closes because the alert
+	// its hits went to, evaluated in event-time order, started at another event: a hit
+	// earlier than its first arrived after it opened. SupersededBy is the EventID of that
+	// alert's first event ("" when no alert holds its first hit).
+	Superseded   bool
+	SupersededBy string
 }
 
 // Stats describes the state held by an Engine.
@@ -134,6 +141,10 @@ type corr struct {
 	lru        group // sentinel: lru.next is the most recently used
 	startSet   bool
 	start      int64      // learning start (NewValue)
+	// early: the correlation opens provisional alerts as hits arrive (Config.Early, and
+	// every hit fires); prov holds them by group key until their first hit is evaluated.
+	early bool
+	prov  map[string][]*openAlert
 	fields     [][]string // per rule index: GroupBy names resolved through Aliases
 	values     [][]string // per rule index: ValueFields resolved through Aliases
 	downstream []ref
@@ -175,6 +186,9 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{orig: cfg, cfg: d, byID: map[string]*corr{}, refs: map[string][]ref{}, needStart: true}
 	for _, k := range d.Correlations {
 		c := &corr{Correlation: k, fp: fingerprint(k), groups: map[string]*group{}}
+		if d.Early && everyHitFires(k) {
+			c.early, c.prov = true, map[string][]*openAlert{}
+		}
 		c.lru.next, c.lru.prev = &c.lru, &c.lru
 		for _, r := range k.Rules {
 			c.fields = append(c.fields, resolve(k.GroupBy, k.Aliases, r))
@@ -270,6 +284,7 @@ func (e *Engine) Observe(h Hit, fields FieldFunc) []Alert {
 				e.processPending(p, true)
 			} else {
 				e.buf.push(p)
+				e.speculate(p)
 			}
 		}
 	}
@@ -292,6 +307,15 @@ func (e *Engine) Advance(t time.Time) []Alert {
 func (e *Engine) Flush() []Alert {
 	if e.started {
 		e.advance(e.maxSeen + 1)
+	}
+	for _, c := range e.corrs {
+		// Every buffered hit was evaluated above, so no provisional alert is left unless
+		// its first hit went missing (a restored snapshot without it): close it as it is.
+		for _, key := range slices.Sorted(maps.Keys(c.prov)) {
+			for _, pa := range slices.Clone(c.prov[key]) {
+				e.resolve(c, key, pa)
+			}
+		}
 	}
 	for e.alerts.Len() > 0 {
 		e.closeAlert(e.alerts.s[0])
@@ -411,6 +435,9 @@ func (e *Engine) processPending(p *pending, late bool) {
 	}
 	for _, k := range p.keys {
 		e.process(k.c, k.group, hit{t: p.t, id: p.id, val: k.val, hdr: p.hdr, rule: int32(k.idx)}, late)
+		if k.c.early && !late {
+			e.resolveOrigin(k.c, k.group, p.t, p.id)
+		}
 	}
 }
 
@@ -792,6 +819,13 @@ type openAlert struct {
 	curSet    map[string]struct{}
 	// changed: the alert is in Engine.changed.
 	changed bool
+	// prov: a provisional alert (Config.Early), opened when origin, its first hit (at
+	// originT), arrived; its g is a detached group holding only the key. resolved: its
+	// origin was evaluated, it is no longer reported.
+	prov     bool
+	resolved bool
+	origin  string
+	originT int64
 }
 
 // curScan is the length of an unsorted curIDs up to which it is scanned rather than indexed.
@@ -915,7 +949,7 @@ func (e *Engine) Changed() []Alert {
 	var out []Alert
 	for _, a := range e.changed {
 		a.changed = false
-		if a.idx >= 0 && a.g.alert == a {
+		if (a.prov && !a.resolved) || (!a.prov && a.idx >= 0 && a.g.alert == a) {
 			out = append(out, a.snapshot())
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,6 +66,15 @@ type snapCorr struct {
 	Start       int64  `json:"start"`
 	// Groups are listed least recently used first.
 	Groups []snapGroup `json:"groups"`
+	// Provisional are the provisional alerts (Config.Early), by group.
+	Provisional []snapProvisional `json:"provisional,omitempty"`
+}
+
+type snapProvisional struct {
+	Group   []string  `json:"group"`
+	Origin  string    `json:"origin"`
+	OriginT int64     `json:"origin_t"`
+	Alert   snapAlert `json:"alert"`
 }
 
 type snapGroup struct {
@@ -158,15 +168,16 @@ func (e *Engine) Snapshot(w io.Writer) error {
 				sg.Peaks = append(sg.Peaks, [2]int64{x.p, int64(x.n)})
 			}
 			if a := g.alert; a != nil {
-				sa := &snapAlert{First: a.first, Last: a.last, Firings: a.firings, Count: a.count,
-					Dropped: a.dropped, Gen: a.gen, EventIDs: a.ids, Headers: headerValues(a.hdrs),
-					CurT: a.curT, CurIDs: a.curIDs, Baseline: a.baseline, Peak: a.peak}
-				for _, v := range a.vals {
-					sa.Values = append(sa.Values, decodeFields(v))
-				}
-				sg.Alert = sa
+				sa := snapOpenAlert(a)
+				sg.Alert = &sa
 			}
 			sc.Groups = append(sc.Groups, sg)
+		}
+		for _, key := range slices.Sorted(maps.Keys(c.prov)) {
+			for _, pa := range c.prov[key] {
+				sc.Provisional = append(sc.Provisional, snapProvisional{Group: decodeFields(key),
+					Origin: pa.origin, OriginT: pa.originT, Alert: snapOpenAlert(pa)})
+			}
 		}
 		st.Correlations = append(st.Correlations, sc)
 	}
@@ -178,6 +189,28 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		return fmt.Errorf("writing snapshot: %w", err)
 	}
 	return nil
+}
+
+func snapOpenAlert(a *openAlert) snapAlert {
+	sa := snapAlert{First: a.first, Last: a.last, Firings: a.firings, Count: a.count,
+		Dropped: a.dropped, Gen: a.gen, EventIDs: a.ids, Headers: headerValues(a.hdrs),
+		CurT: a.curT, CurIDs: a.curIDs, Baseline: a.baseline, Peak: a.peak}
+	for _, v := range a.vals {
+		sa.Values = append(sa.Values, decodeFields(v))
+	}
+	return sa
+}
+
+// loadAlert is the open alert of a snapshot, for c and g.
+func loadAlert(c *corr, g *group, sa *snapAlert) *openAlert {
+	a := &openAlert{c: c, g: g, first: sa.First, last: sa.Last, firings: sa.Firings,
+		count: sa.Count, dropped: sa.Dropped, gen: sa.Gen, ids: sa.EventIDs, hdrs: headerPointers(sa.Headers),
+		curT: sa.CurT, curIDs: sa.CurIDs, curSorted: slices.IsSorted(sa.CurIDs),
+		baseline: sa.Baseline, peak: sa.Peak}
+	for _, v := range sa.Values {
+		a.vals = append(a.vals, encodeValues(v))
+	}
+	return a
 }
 
 // Restore replaces the engine's state with a snapshot. State of a correlation that is no
@@ -268,16 +301,19 @@ func (e *Engine) load(st *snapState) error {
 				}
 			}
 			if sa := sg.Alert; sa != nil {
-				a := &openAlert{c: c, g: g, first: sa.First, last: sa.Last, firings: sa.Firings,
-					count: sa.Count, dropped: sa.Dropped, gen: sa.Gen, ids: sa.EventIDs, hdrs: headerPointers(sa.Headers),
-					curT: sa.CurT, curIDs: sa.CurIDs, curSorted: slices.IsSorted(sa.CurIDs),
-					baseline: sa.Baseline, peak: sa.Peak}
-				for _, v := range sa.Values {
-					a.vals = append(a.vals, encodeValues(v))
-				}
+				a := loadAlert(c, g, sa)
 				g.alert = a
 				heap.Push(&e.alerts, a)
 			}
+		}
+		for _, sp := range sc.Provisional {
+			if !c.early {
+				continue // an engine without Early: nothing would resolve it
+			}
+			key := encodeValues(sp.Group)
+			pa := loadAlert(c, &group{key: key}, &sp.Alert)
+			pa.idx, pa.prov, pa.origin, pa.originT = -1, true, sp.Origin, sp.OriginT
+			c.prov[key] = append(c.prov[key], pa)
 		}
 	}
 	e.needStart = st.NeedStart
