@@ -136,15 +136,15 @@ type ref struct {
 
 type corr struct {
 	Correlation
-	fp         string
-	groups     map[string]*group
-	lru        group // sentinel: lru.next is the most recently used
-	startSet   bool
-	start      int64      // learning start (NewValue)
+	fp       string
+	groups   map[string]*group
+	lru      group // sentinel: lru.next is the most recently used
+	startSet bool
+	start    int64 // learning start (NewValue)
 	// early: the correlation opens provisional alerts as hits arrive (Config.Early, and
 	// every hit fires); prov holds them by group key until their first hit is evaluated.
-	early bool
-	prov  map[string][]*openAlert
+	early      bool
+	prov       map[string][]*openAlert
 	fields     [][]string // per rule index: GroupBy names resolved through Aliases
 	values     [][]string // per rule index: ValueFields resolved through Aliases
 	downstream []ref
@@ -824,8 +824,8 @@ type openAlert struct {
 	// origin was evaluated, it is no longer reported.
 	prov     bool
 	resolved bool
-	origin  string
-	originT int64
+	origin   string
+	originT  int64
 }
 
 // curScan is the length of an unsorted curIDs up to which it is scanned rather than indexed.
