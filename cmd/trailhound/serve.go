@@ -33,7 +33,7 @@ func (a *app) serveCmd() *cobra.Command {
 		quietAdvance              time.Duration
 		logFormat, logLevel, addr string
 		db                        string
-		noUI                      bool
+		noUI, openEarly           bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -71,6 +71,7 @@ way, commits it and exits 0.`,
 			set("log-format", func() { cfg.Log.Format = logFormat })
 			set("log-level", func() { cfg.Log.Level = logLevel })
 			set("lateness", func() { d := serve.Duration(lateness); cfg.Lateness = &d })
+			set("open-early", func() { cfg.OpenEarly = &openEarly })
 			set("quiet-advance", func() { d := serve.Duration(quietAdvance); cfg.QuietAdvance = &d })
 			set("group-window", func() { cfg.GroupWindow = serve.Duration(group) })
 			set("since", func() { cfg.Since = in.since })
@@ -132,7 +133,8 @@ way, commits it and exits 0.`,
 	fl.StringVar(&natsSubject, "nats-subject", "", "NATS subject of the S3 events (kept in a JetStream stream until committed)")
 	fl.StringArrayVar(&sinkFlags, "sink", nil, "where signals go: jsonl (stdout), jsonl:FILE, ocsf:FILE, webhook:URL, slack:URL (repeatable; the config file says more: min_level, secret, headers)")
 	fl.StringArrayVar(&geoip, "geoip", nil, "MaxMind DB (.mmdb) for ASN/country (repeatable; default $TRAILHOUND_GEOIP)")
-	fl.DurationVar(&lateness, "lateness", 15*time.Minute, "allowed lateness behind the latest event time; windows are decided as hunt --db decides them. A signal opens once the watermark passes its first event: 0s opens it within the batch that reads it, at the cost of batch-equivalent grouping of events delivered out of order")
+	fl.DurationVar(&lateness, "lateness", 15*time.Minute, "allowed lateness behind the latest event time; windows are decided as hunt --db decides them. A correlation's signal opens once the watermark passes the event that completes it (a rule's opens at once, see --open-early): 0s evaluates every batch at once, at the cost of batch-equivalent grouping of events delivered out of order")
+	fl.BoolVar(&openEarly, "open-early", true, "open a rule's signal in the batch that reads its first event, before the watermark evaluates it (a signal an earlier late event supersedes closes with superseded_by)")
 	fl.DurationVar(&quietAdvance, "quiet-advance", time.Minute, "after this long without anything to read, event time advances with the clock, so the last events of a quiet trail are evaluated and their signals open and close (0s: only later events advance it)")
 	fl.DurationVar(&group, "group-window", time.Hour, "group a rule's matches by one actor in one account within this window into one signal")
 	fl.StringVar(&logFormat, "log-format", "json", "log format: json or text")

@@ -208,7 +208,7 @@ func closedSignals(t *testing.T, revs []signal.Signal) map[string]signal.Signal 
 	}
 	closed := map[string]signal.Signal{}
 	for id, r := range last {
-		if r.Status == signal.StatusClosed {
+		if r.Status == signal.StatusClosed && r.SupersededBy == "" {
 			closed[id] = r
 		}
 	}
@@ -263,7 +263,12 @@ func waitClosed(t *testing.T, p *serveProc, db string, events int, sink string, 
 // closed (want), with the same content.
 func sinkEqualsHunt(t *testing.T, sink string, want []signal.Signal) {
 	t.Helper()
-	closed := closedSignals(t, readSink(t, sink))
+	revs := readSink(t, sink)
+	closed := closedSignals(t, revs)
+	last, _ := signal.CheckRevisions(revs)
+	if err := signal.CheckSuperseded(last); err != nil {
+		t.Error(err)
+	}
 	for _, w := range want {
 		if diff := sameContent(w, closed[w.ID]); diff != "" {
 			t.Errorf("signal %s (%s) differs (-hunt +serve):\n%s", w.ID, w.Title, diff)

@@ -90,6 +90,12 @@ type Config struct {
 	// reports each signal once, when it closes; EmitOpen every revision, in the order they
 	// happen: when it opens, each time it gains evidence, when it closes.
 	Emit Emit
+	// OpenEarly (a live hunt, Live) opens the signal of a rule's matches when the match is
+	// read rather than when the watermark evaluates it: the evaluation in event-time order
+	// then continues that signal, or closes it superseded (signal.Signal.SupersededBy) when
+	// an earlier match of the same actor arrived after it. Correlations still fire as the
+	// watermark passes.
+	OpenEarly bool
 	// MaxMatches is how many rule matches are held in memory, over all workers, before a
 	// worker spills its matches to a sorted temporary file (they must be ordered by event
 	// time before the stateful stage). 0 means 200,000 (roughly 60 MB).

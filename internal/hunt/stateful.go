@@ -107,6 +107,7 @@ func newStateful(cfg Config, set *ruleset.Set, track bool) (*stateful, error) {
 			MaxEventIDs:  cfg.MaxEventIDs,
 			MaxHeaders:   cfg.MaxEventIDs,
 			TrackChanges: track,
+			Early:        track && cfg.OpenEarly,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("setting up correlations: %w", err)
@@ -152,6 +153,9 @@ func (s *stateful) tracking() bool { return s.revs[0] != nil }
 func (s *stateful) closed(i int, a correlate.Alert) signal.Signal {
 	sig := s.toSignal(a)
 	sig.Status, sig.Revision = signal.StatusClosed, 1
+	if a.Superseded && a.SupersededBy != "" {
+		sig.SupersededBy = signal.LifecycleID(a.CorrelationID, a.Group, a.SupersededBy)
+	}
 	if s.tracking() {
 		sig.Revision = s.revs[i][sig.ID] + 1
 		delete(s.revs[i], sig.ID)

@@ -299,14 +299,18 @@ func Finding(s signal.Signal, version string) DetectionFinding {
 		f.Evidences = []Evidence{{Actor: actor}}
 	}
 	status, rev := s.Lifecycle()
-	f.Unmapped = map[string]any{"trailhound": map[string]any{
+	th := map[string]any{
 		"status":        string(status),
 		"revision":      rev,
 		"regions":       nonNil(s.Regions),
 		"event_count":   s.EventCount,
 		"source_ips":    nonNil(s.SourceIPs),
 		"access_key_id": s.AccessKeyID,
-	}}
+	}
+	if s.SupersededBy != "" {
+		th["superseded_by"] = s.SupersededBy
+	}
+	f.Unmapped = map[string]any{"trailhound": th}
 	return f
 }
 

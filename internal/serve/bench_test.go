@@ -32,8 +32,12 @@ import (
 // emissions records when each signal revision reached a webhook sink.
 type emissions struct {
 	mu   sync.Mutex
-	at   map[string]time.Time // event id -> first emission of a revision holding it
-	revs int
+	revs []emitted
+}
+
+type emitted struct {
+	at time.Time
+	s  signal.Signal
 }
 
 func (e *emissions) server(b testing.TB) *httptest.Server {
@@ -45,16 +49,51 @@ func (e *emissions) server(b testing.TB) *httptest.Server {
 			return
 		}
 		e.mu.Lock()
-		e.revs++
-		for _, id := range s.EventIDs {
-			if _, ok := e.at[id]; !ok {
-				e.at[id] = now
-			}
-		}
+		e.revs = append(e.revs, emitted{now, s})
 		e.mu.Unlock()
 	}))
 	b.Cleanup(srv.Close)
 	return srv
+}
+
+// detections returns, for every event id the final signals list, when it was first listed
+// by a revision (listed) and when the first signal that finally lists it was announced
+// (announced): the first emission of that signal, or of an early signal it superseded.
+func (e *emissions) detections() (listed, announced map[string]time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	listed, announced = map[string]time.Time{}, map[string]time.Time{}
+	first := map[string]time.Time{}
+	last := map[string]signal.Signal{}
+	for _, r := range e.revs {
+		if _, ok := first[r.s.ID]; !ok {
+			first[r.s.ID] = r.at
+		}
+		last[r.s.ID] = r.s
+		for _, id := range r.s.EventIDs {
+			if _, ok := listed[id]; !ok {
+				listed[id] = r.at
+			}
+		}
+	}
+	for id, s := range last {
+		if by := s.SupersededBy; by != "" {
+			if t, ok := first[by]; !ok || first[id].Before(t) {
+				first[by] = first[id]
+			}
+		}
+	}
+	for id, s := range last {
+		if s.SupersededBy != "" {
+			continue
+		}
+		for _, ev := range s.EventIDs {
+			if t, ok := announced[ev]; !ok || first[id].Before(t) {
+				announced[ev] = first[id]
+			}
+		}
+	}
+	return listed, announced
 }
 
 // fileOfEvent maps every event id of the trail's files to the file holding it.
@@ -91,13 +130,24 @@ func quantile(d []time.Duration, q float64) time.Duration {
 }
 
 // BenchmarkTimeToDetect replays a simulated week with both seed attacks into S3 (gofakes3),
-// one delivery file every 5 ms in delivery order, while a service runs with lateness 0, and
-// measures for every attack step the ground truth lists, from the moment the object holding
-// the step's event became readable to the first emission, at a webhook sink, of a signal
-// revision holding that event. Steps no signal lists (the rules do not match them, or the
-// signal's event-id cap is reached) are counted apart. Modes: notifications (SQS), listing
-// (every 5 s), and the EventBridge events queue (each attack event sent as it happens; the
-// time counts from its sending).
+// one delivery file every 5 ms in delivery order, while a service runs with its defaults
+// (lateness 15m, open_early), and measures for every attack step of the ground truth the
+// time to detect: from the moment the object holding the step's event became readable to
+// the first emission, at a webhook sink, of the signal that finally lists the step (or of
+// an early signal that it superseded); 0 when that signal was out before. Steps no final
+// signal lists (the rules do not match them, or the signal's event-id cap is reached) are
+// counted apart. Modes: notifications (SQS), the same with open_early off, listing (every
+// 5 s), and the EventBridge events queue (each attack event sent as it happens; the time
+// counts from its sending).
+//
+// The replay compresses a week into half a minute, so the lateness, which is event time,
+// passes in milliseconds of it. Each time is therefore also given on a real-time trail
+// ("rt"): the emission is placed after the newest unit (file or event) put before it, and
+// the event time between that unit's delivery (the delivery time in a file's name; an
+// event's own time) and the step's is added to the measured delay. That is what a live
+// trail would make the service wait: conservative, since the newest unit put may not have
+// been read yet. "listed" is the first emission of a revision listing the step's own event
+// (a step that joins an open signal is listed once the watermark passes it).
 func BenchmarkTimeToDetect(b *testing.B) {
 	set := builtin(b)
 	dir, files, gt := trailTruth(b, 1, 7, 2000)
@@ -106,18 +156,21 @@ func BenchmarkTimeToDetect(b *testing.B) {
 	for _, at := range gt.Attacks {
 		steps = append(steps, at.Steps...)
 	}
-	for _, mode := range []string{"notifications", "listing-5s", "events-queue"} {
+	for _, mode := range []string{"notifications", "notifications-open-late", "listing-5s", "events-queue"} {
 		b.Run(mode, func(b *testing.B) {
 			for range b.N {
 				e := newEnv(b)
-				em := &emissions{at: map[string]time.Time{}}
+				em := &emissions{}
 				hook := em.server(b)
-				zero := Duration(0)
-				cfg := Config{DB: filepath.Join(b.TempDir(), "db"), Lateness: &zero, Batch: BatchConfig{MaxWait: Duration(50 * time.Millisecond)},
+				cfg := Config{DB: filepath.Join(b.TempDir(), "db"), Batch: BatchConfig{MaxWait: Duration(50 * time.Millisecond)},
 					Sinks: []sink.Config{{Type: "webhook", URL: hook.URL}}}
 				events := ""
 				switch mode {
 				case "notifications":
+					cfg.Notifications.SQS = []QueueConfig{{URL: e.queue}}
+				case "notifications-open-late":
+					off := false
+					cfg.OpenEarly = &off
 					cfg.Notifications.SQS = []QueueConfig{{URL: e.queue}}
 				case "listing-5s":
 					cfg.Trails = []TrailConfig{{URL: "s3://trail/AWSLogs/", Poll: Duration(5 * time.Second)}}
@@ -126,7 +179,11 @@ func BenchmarkTimeToDetect(b *testing.B) {
 					cfg.Events = []QueueConfig{{URL: events}}
 				}
 				svc, stop := run(b, cfg, Options{Rules: set, S3: e.s3, SQS: e.sqs})
-				readable := map[string]time.Time{}
+				// units are what was put, in order: when (wall) and its delivery time on a
+				// live trail.
+				type unit struct{ put, delivered time.Time }
+				var units []unit
+				readable := map[string]unit{}
 				if mode == "events-queue" {
 					// The attack events alone, each sent as it would arrive, 5 ms apart.
 					bodies := attackEnvelopes(b, dir, files, steps)
@@ -136,14 +193,16 @@ func BenchmarkTimeToDetect(b *testing.B) {
 							continue
 						}
 						e.fake.Send("events", body)
-						readable[st.EventID] = time.Now()
+						u := unit{time.Now(), st.EventTime}
+						units, readable[st.EventID] = append(units, u), u
 						time.Sleep(5 * time.Millisecond)
 					}
 				} else {
 					for _, f := range files {
 						raw, _ := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f)))
-						e.put(b, f, raw, mode == "notifications")
-						readable[f] = time.Now()
+						e.put(b, f, raw, mode != "listing-5s")
+						u := unit{time.Now(), deliveredAt(f)}
+						units, readable[f] = append(units, u), u
 						time.Sleep(5 * time.Millisecond)
 					}
 				}
@@ -160,29 +219,46 @@ func BenchmarkTimeToDetect(b *testing.B) {
 				if err := stop(); err != nil {
 					b.Fatal(err)
 				}
-				var ttd []time.Duration
+				// realTime is the delay of an emission at to for a step in unit from, on a
+				// trail that delivers in real time.
+				realTime := func(from unit, to time.Time) time.Duration {
+					i := sort.Search(len(units), func(i int) bool { return units[i].put.After(to) }) - 1
+					if i < 0 {
+						return 0
+					}
+					return max(0, units[i].delivered.Sub(from.delivered)+to.Sub(units[i].put))
+				}
+				listed, announced := em.detections()
+				var ttd, rt, listedRT []time.Duration
 				perStep := map[string][]time.Duration{}
 				undetected := 0
-				em.mu.Lock()
 				for _, st := range steps {
 					key := where[st.EventID]
 					if mode == "events-queue" {
 						key = st.EventID
 					}
 					from, ok := readable[key]
-					to, seen := em.at[st.EventID]
+					to, seen := announced[st.EventID]
 					if !ok || !seen {
 						undetected++
 						continue
 					}
-					d := max(0, to.Sub(from))
-					ttd = append(ttd, d)
+					ttd = append(ttd, max(0, to.Sub(from.put)))
+					d := realTime(from, to)
+					rt = append(rt, d)
 					perStep[st.Step] = append(perStep[st.Step], d)
+					if l, ok := listed[st.EventID]; ok {
+						listedRT = append(listedRT, realTime(from, l))
+					}
 				}
-				em.mu.Unlock()
-				b.ReportMetric(quantile(ttd, 0.5).Seconds(), "p50-s")
-				b.ReportMetric(quantile(ttd, 0.99).Seconds(), "p99-s")
-				b.ReportMetric(quantile(ttd, 1).Seconds(), "max-s")
+				for _, m := range []struct {
+					name string
+					d    []time.Duration
+				}{{"", ttd}, {"rt-", rt}, {"listed-rt-", listedRT}} {
+					b.ReportMetric(quantile(m.d, 0.5).Seconds(), m.name+"p50-s")
+					b.ReportMetric(quantile(m.d, 0.99).Seconds(), m.name+"p99-s")
+					b.ReportMetric(quantile(m.d, 1).Seconds(), m.name+"max-s")
+				}
 				b.ReportMetric(float64(len(ttd)), "steps-timed")
 				b.ReportMetric(float64(undetected), "steps-unlisted")
 				names := make([]string, 0, len(perStep))
@@ -192,12 +268,24 @@ func BenchmarkTimeToDetect(b *testing.B) {
 				sort.Strings(names)
 				var sb strings.Builder
 				for _, n := range names {
-					fmt.Fprintf(&sb, "\n  %-40s n=%-4d p50=%.3fs max=%.3fs", n, len(perStep[n]), quantile(perStep[n], 0.5).Seconds(), quantile(perStep[n], 1).Seconds())
+					fmt.Fprintf(&sb, "\n  %-40s n=%-4d rt p50=%.3fs max=%.3fs", n, len(perStep[n]), quantile(perStep[n], 0.5).Seconds(), quantile(perStep[n], 1).Seconds())
 				}
 				b.Logf("%s: per step:%s", mode, sb.String())
 			}
 		})
 	}
+}
+
+// deliveredAt is the delivery time in a CloudTrail file's name
+// (..._CloudTrail_<region>_<YYYYMMDDTHHMMZ>_...).
+func deliveredAt(key string) time.Time {
+	parts := strings.Split(key[strings.LastIndex(key, "/")+1:], "_")
+	if len(parts) > 3 {
+		if t, err := time.Parse("20060102T1504Z", parts[3]); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 // attackEnvelopes returns the EventBridge envelope of each attack event, by event id.

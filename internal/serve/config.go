@@ -53,11 +53,18 @@ type Config struct {
 	GeoIP     []string `yaml:"geoip"`
 
 	// Lateness is how far behind the latest event time an event may arrive and still be
-	// evaluated in event-time order, as hunt's --lateness (not set: 15m). A signal opens
-	// once the watermark passes its first event; 0 evaluates every batch at once (signals
-	// open within the batch that reads them; events delivered out of order may then group
-	// differently than one batch run would group them).
+	// evaluated in event-time order, as hunt's --lateness (not set: 15m). A rule's signal
+	// opens as its first event is read (OpenEarly); a correlation's once the watermark
+	// passes the event that completes it. 0 evaluates every batch at once (events delivered
+	// out of order may then group differently than one batch run would group them).
 	Lateness *Duration `yaml:"lateness"`
+	// OpenEarly opens the signal of a rule's matches in the batch that reads its first
+	// event, before the watermark evaluates it (not set: true). Evaluated in order, that
+	// signal then grows and closes as hunt --db would give it, or, when an earlier event of
+	// the same actor arrives after it within the lateness, closes with superseded_by naming
+	// the signal that carries its evidence on. false: a rule's signal opens once the
+	// watermark passes its first event, the lateness after the call.
+	OpenEarly *bool `yaml:"open_early"`
 	// QuietAdvance is how long the service waits without reading anything before it takes
 	// event time to advance with the clock (not set: 1m; 0 never), so that on a quiet trail
 	// the last events are evaluated and their signals open and close without waiting for
@@ -103,6 +110,9 @@ func (c *Config) DrainTimeout() time.Duration {
 	}
 	return time.Duration(c.Drain)
 }
+
+// openEarly is OpenEarly, true when not set.
+func (c *Config) openEarly() bool { return c.OpenEarly == nil || *c.OpenEarly }
 
 // quietAdvance is QuietAdvance, 0 when not set (Validate sets the default).
 func (c *Config) quietAdvance() time.Duration {

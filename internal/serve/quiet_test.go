@@ -33,7 +33,8 @@ func opened(revs []signal.Signal, eventID string) bool {
 // the lateness past it (without it, its signal waits for whatever event comes next), not
 // before; and an event delivered within the lateness after such an advance is still
 // evaluated in order, while one delivered later than the lateness is late. The clock is
-// passed in, so the test does not depend on how fast the machine is.
+// passed in, so the test does not depend on how fast the machine is. Signals open as the
+// watermark passes their first event here (open_early off): the watermark is under test.
 func TestQuietAdvance(t *testing.T) {
 	const lateness = 15 * time.Minute
 	for _, tc := range []struct {
@@ -48,8 +49,8 @@ func TestQuietAdvance(t *testing.T) {
 		{"disabled", 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l, q := Duration(lateness), Duration(tc.quiet)
-			cfg := Config{DB: filepath.Join(t.TempDir(), "db"), Lateness: &l, QuietAdvance: &q, Trails: []TrailConfig{{URL: "s3://trail/AWSLogs/"}},
+			l, q, early := Duration(lateness), Duration(tc.quiet), false
+			cfg := Config{DB: filepath.Join(t.TempDir(), "db"), Lateness: &l, QuietAdvance: &q, OpenEarly: &early, Trails: []TrailConfig{{URL: "s3://trail/AWSLogs/"}},
 				Sinks: []sink.Config{{Type: "jsonl", Path: filepath.Join(t.TempDir(), "signals.jsonl")}}}
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
@@ -99,6 +100,42 @@ func TestQuietAdvance(t *testing.T) {
 			}
 			if late := s.live.Stats().State.Late - before; late == 0 {
 				t.Errorf("an event delivered twice the lateness late was not late")
+			}
+		})
+	}
+}
+
+// TestOpenEarly: with the defaults (lateness 15m, open_early), a rule's signal is committed
+// open with the batch that reads its event, 15 minutes of event time before the watermark
+// passes it; with open_early off it is not.
+func TestOpenEarly(t *testing.T) {
+	for _, early := range []bool{true, false} {
+		t.Run(fmt.Sprint("open_early=", early), func(t *testing.T) {
+			cfg := Config{DB: filepath.Join(t.TempDir(), "db"), OpenEarly: &early, Trails: []TrailConfig{{URL: "s3://trail/AWSLogs/"}},
+				Sinks: []sink.Config{{Type: "jsonl", Path: filepath.Join(t.TempDir(), "signals.jsonl")}}}
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			s, err := New(cfg, Options{Rules: builtin(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.close()
+			at := time.Date(2026, 11, 20, 13, 47, 5, 0, time.UTC)
+			const id = "74bcd74f-0687-4584-a7d7-9b6189308f4e"
+			if err := s.process(context.Background(), []item{{event: stopLogging(id, at), name: "stop"}}); err != nil {
+				t.Fatal(err)
+			}
+			sigs, err := s.st.Signals()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := opened(sigs, id)
+			if got != early {
+				t.Fatalf("after the batch: signal committed open %v, want %v (%d signals stored)", got, early, len(sigs))
+			}
+			if wm := s.live.Watermark(); !wm.Before(at) {
+				t.Fatalf("the watermark %s passed the event: the test does not test opening early", wm)
 			}
 		})
 	}

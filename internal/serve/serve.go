@@ -183,6 +183,7 @@ func New(cfg Config, opts Options) (*Service, error) {
 		Files:    ledger{s.w},
 		State:    state,
 		Lateness: huntLateness(cfg.Lateness), GroupWindow: time.Duration(cfg.GroupWindow),
+		OpenEarly: cfg.openEarly(),
 	}
 	if s.live, err = hunt.NewLive(hc, opts.Rules); err != nil {
 		return nil, err

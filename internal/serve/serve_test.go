@@ -188,7 +188,7 @@ func checkRevisions(t testing.TB, revs []signal.Signal) map[string]signal.Signal
 	}
 	closed := map[string]signal.Signal{}
 	for id, r := range last {
-		if r.Status == signal.StatusClosed {
+		if r.Status == signal.StatusClosed && r.SupersededBy == "" {
 			closed[id] = r
 		}
 	}
@@ -295,7 +295,12 @@ func TestServeEqualsHunt(t *testing.T) {
 			if err := stop(); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			closed := checkRevisions(t, sinkRevisions(t, out))
+			revs := sinkRevisions(t, out)
+			closed := checkRevisions(t, revs)
+			last, _ := signal.CheckRevisions(revs)
+			if err := signal.CheckSuperseded(last); err != nil {
+				t.Error(err)
+			}
 			if len(closed) != len(want.Signals) {
 				t.Errorf("%d signals closed in the sink, hunt --db closed %d", len(closed), len(want.Signals))
 			}

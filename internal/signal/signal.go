@@ -34,7 +34,7 @@ type RuleInfo struct {
 
 // Signal is one detection: a rule and the evidence (CloudTrail events) that matched it.
 //
-// Its JSON form has exactly the keys below, in this order; lists are [] when empty, never
+// Its JSON form has exactly the keys below, in this order (superseded_by only when set); lists are [] when empty, never
 // null; times are RFC 3339 in UTC, or null when no event had a valid time. Fields tagged "-"
 // are not part of the JSON form.
 type Signal struct {
@@ -78,6 +78,12 @@ type Signal struct {
 	// and at its close. Consumers dedupe on (ID, Revision): the same pair always carries the
 	// same content. 0 is written as 1.
 	Revision int `json:"revision"`
+	// SupersededBy is set only on the closing revision of a signal that a live service
+	// opened early, on the arrival of its first event, when evaluating the events in
+	// event-time order put that event into another signal (an earlier event of the same
+	// actor arrived later): the id of that signal, which carries the evidence on. The JSON
+	// form has the key only then; a store does not keep such a signal.
+	SupersededBy string `json:"superseded_by,omitempty"`
 
 	// DroppedEventIDs is the number of event IDs left out of EventIDs because of the cap.
 	DroppedEventIDs int `json:"-"`
@@ -157,24 +163,25 @@ func compare(a, b Signal) int {
 
 // wireSignal is the JSON form of a Signal; its field order is the key order.
 type wireSignal struct {
-	ID          string   `json:"id"`
-	RuleID      string   `json:"rule_id"`
-	Title       string   `json:"title"`
-	Level       Level    `json:"level"`
-	Techniques  []string `json:"techniques"`
-	Tactics     []string `json:"tactics"`
-	FirstSeen   *string  `json:"first_seen"`
-	LastSeen    *string  `json:"last_seen"`
-	AccountID   string   `json:"account_id"`
-	Regions     []string `json:"regions"`
-	Actor       string   `json:"actor"`
-	AccessKeyID string   `json:"access_key_id"`
-	SourceIPs   []string `json:"source_ips"`
-	EventIDs    []string `json:"event_ids"`
-	EventCount  int      `json:"event_count"`
-	Summary     string   `json:"summary"`
-	Status      Status   `json:"status"`
-	Revision    int      `json:"revision"`
+	ID           string   `json:"id"`
+	RuleID       string   `json:"rule_id"`
+	Title        string   `json:"title"`
+	Level        Level    `json:"level"`
+	Techniques   []string `json:"techniques"`
+	Tactics      []string `json:"tactics"`
+	FirstSeen    *string  `json:"first_seen"`
+	LastSeen     *string  `json:"last_seen"`
+	AccountID    string   `json:"account_id"`
+	Regions      []string `json:"regions"`
+	Actor        string   `json:"actor"`
+	AccessKeyID  string   `json:"access_key_id"`
+	SourceIPs    []string `json:"source_ips"`
+	EventIDs     []string `json:"event_ids"`
+	EventCount   int      `json:"event_count"`
+	Summary      string   `json:"summary"`
+	Status       Status   `json:"status"`
+	Revision     int      `json:"revision"`
+	SupersededBy string   `json:"superseded_by,omitempty"`
 }
 
 // MarshalJSON encodes the signal with exactly the documented keys, in order. Besides the
@@ -196,22 +203,23 @@ func (s Signal) MarshalJSON() ([]byte, error) {
 		return &v
 	}
 	w := wireSignal{
-		ID:          s.ID,
-		RuleID:      s.RuleID,
-		Title:       s.Title,
-		Level:       s.Level,
-		Techniques:  nonNil(s.Techniques),
-		Tactics:     nonNil(s.Tactics),
-		FirstSeen:   rfc3339(s.FirstSeen),
-		LastSeen:    rfc3339(s.LastSeen),
-		AccountID:   s.AccountID,
-		Regions:     nonNil(s.Regions),
-		Actor:       s.Actor,
-		AccessKeyID: s.AccessKeyID,
-		SourceIPs:   nonNil(s.SourceIPs),
-		EventIDs:    nonNil(s.EventIDs),
-		EventCount:  s.EventCount,
-		Summary:     s.Summary,
+		ID:           s.ID,
+		RuleID:       s.RuleID,
+		Title:        s.Title,
+		Level:        s.Level,
+		Techniques:   nonNil(s.Techniques),
+		Tactics:      nonNil(s.Tactics),
+		FirstSeen:    rfc3339(s.FirstSeen),
+		LastSeen:     rfc3339(s.LastSeen),
+		AccountID:    s.AccountID,
+		Regions:      nonNil(s.Regions),
+		Actor:        s.Actor,
+		AccessKeyID:  s.AccessKeyID,
+		SourceIPs:    nonNil(s.SourceIPs),
+		EventIDs:     nonNil(s.EventIDs),
+		EventCount:   s.EventCount,
+		Summary:      s.Summary,
+		SupersededBy: s.SupersededBy,
 	}
 	w.Status, w.Revision = s.Lifecycle()
 	var buf bytes.Buffer
@@ -240,6 +248,27 @@ func LifecycleID(correlationID string, group []string, firstEventID string) stri
 	h.Write([]byte{0, 0})
 	h.Write([]byte(firstEventID))
 	return hex.EncodeToString(h.Sum(nil))[:IDLength]
+}
+
+// CheckSuperseded checks the latest revisions of a complete stream (CheckRevisions): a
+// signal closed as superseded names a signal of the stream that is not superseded itself.
+func CheckSuperseded(last map[string]Signal) error {
+	for id, s := range last {
+		if s.SupersededBy == "" {
+			continue
+		}
+		if st, _ := s.Lifecycle(); st != StatusClosed {
+			return fmt.Errorf("signal %s: superseded_by on a %s revision", id, st)
+		}
+		by, ok := last[s.SupersededBy]
+		switch {
+		case !ok:
+			return fmt.Errorf("signal %s: superseded by %s, which the stream does not hold", id, s.SupersededBy)
+		case by.SupersededBy != "":
+			return fmt.Errorf("signal %s: superseded by %s, which is superseded too", id, s.SupersededBy)
+		}
+	}
+	return nil
 }
 
 // CheckRevisions checks a stream of signal revisions as a consumer receives it (a sink's

@@ -91,6 +91,9 @@ func SlackMessage(s signal.Signal, link string) ([]byte, error) {
 		{Type: "mrkdwn", Text: fmt.Sprintf("*When*\n%s (%d events)", when, s.EventCount)},
 	}
 	body := mrkdwn(s.Summary)
+	if s.SupersededBy != "" {
+		body = fmt.Sprintf("Superseded by signal %s: an earlier event of this actor arrived late and opens that one, with this evidence.\n", s.SupersededBy) + body
+	}
 	if link != "" {
 		body += fmt.Sprintf("\n<%s|Signal %s>", strings.ReplaceAll(link, "{id}", url.PathEscape(s.ID)), s.ID)
 	} else {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/trailhound/trailhound/internal/signal"
@@ -126,10 +127,12 @@ func readChunk(dir string, f fileRef) ([]signal.Signal, error) {
 	return sigs, nil
 }
 
-// mergeSignals merges chunks read in order: a signal replaces an earlier one with its id.
-// The result is sorted most severe first (signal.Sort).
+// mergeSignals merges chunks read in order: a signal replaces an earlier one with its id,
+// and a signal whose latest revision is superseded (signal.Signal.SupersededBy: the
+// signal that carries its evidence on is stored) is dropped. The result is sorted most
+// severe first (signal.Sort).
 func mergeSignals(chunks ...[]signal.Signal) []signal.Signal {
-	out := signal.Latest(chunks...)
+	out := slices.DeleteFunc(signal.Latest(chunks...), func(s signal.Signal) bool { return s.SupersededBy != "" })
 	signal.Sort(out)
 	return out
 }
