@@ -8,8 +8,10 @@
 # .ci/run installs it) serves as the bucket "trail"; then measures, one at a time:
 #   hunt --db over the files on disk; hunt --db over s3://trail/AWSLogs/ through VersityGW;
 #   serve listing the same bucket from an empty store until it has read every event.
-# ONLY_SERVE=1 measures serve alone. Each line gives the events, the seconds from start to the last commit, events/s and the
-# peak resident set (VmHWM; /usr/bin/time for hunt, /proc for serve).
+# ONLY_SERVE=1 measures serve alone; PROFILE=DIR writes serve's CPU and memory profiles
+# there (serve.cpu; serve.mem, whose inuse_space is what it holds at the end). Each line
+# gives the events, the seconds from start to the last commit, events/s and the peak
+# resident set (VmHWM; /usr/bin/time for hunt, /proc for serve).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,7 +52,12 @@ fi
 
 lport=$((40000 + RANDOM % 20000))
 start=$(date +%s.%N)
-"$bin" serve --db "$work/db-serve" --trail s3://trail/AWSLogs/ --poll 1h --listen "127.0.0.1:$lport" \
+prof=()
+if [[ -n ${PROFILE:-} ]]; then
+	mkdir -p "$PROFILE"
+	prof=(--cpuprofile "$PROFILE/serve.cpu" --memprofile "$PROFILE/serve.mem")
+fi
+"$bin" "${prof[@]}" serve --db "$work/db-serve" --trail s3://trail/AWSLogs/ --poll 1h --listen "127.0.0.1:$lport" \
 	--sink "jsonl:$work/serve.jsonl" --log-level warn 2>"$work/serve.log" &
 spid=$!
 pids+=($spid)

@@ -186,7 +186,7 @@ func (l *Live) advance(t time.Time) []signal.Signal {
 			continue
 		}
 		for _, a := range eng.Advance(t) {
-			sigs = append(sigs, l.st.closed(i, a))
+			sigs = l.st.closed(sigs, i, a)
 		}
 		sigs = append(sigs, l.st.changed(i)...)
 	}
@@ -194,11 +194,14 @@ func (l *Live) advance(t time.Time) []signal.Signal {
 }
 
 // latest keeps the last revision of each signal, in the order of first appearance, and
-// counts the signals that opened.
+// counts the signals that opened (less those superseded: their successors count).
 func (l *Live) latest(sigs []signal.Signal) []signal.Signal {
 	out := signal.Latest(sigs)
 	for _, s := range out {
-		if s.Revision == 1 {
+		switch {
+		case s.SupersededBy != "":
+			l.stats.Signals[s.Level]--
+		case s.Revision == 1:
 			l.stats.Signals[s.Level]++
 		}
 	}
@@ -252,7 +255,7 @@ func (l *Live) Flush() []signal.Signal {
 			continue
 		}
 		for _, a := range eng.Flush() {
-			sigs = append(sigs, l.st.closed(i, a))
+			sigs = l.st.closed(sigs, i, a)
 		}
 	}
 	return l.latest(sigs)

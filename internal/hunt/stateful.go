@@ -149,18 +149,25 @@ func newStateful(cfg Config, set *ruleset.Set, track bool) (*stateful, error) {
 // tracking reports whether every revision is emitted.
 func (s *stateful) tracking() bool { return s.revs[0] != nil }
 
-// closed is the signal of an alert of shard i that closed: its last revision.
-func (s *stateful) closed(i int, a correlate.Alert) signal.Signal {
+// closed appends to out the signal of an alert of shard i that closed: its last revision.
+// A provisional alert superseded before any of its revisions went out is not a signal
+// anyone saw: nothing is appended.
+func (s *stateful) closed(out []signal.Signal, i int, a correlate.Alert) []signal.Signal {
 	sig := s.toSignal(a)
 	sig.Status, sig.Revision = signal.StatusClosed, 1
-	if a.Superseded && a.SupersededBy != "" {
-		sig.SupersededBy = signal.LifecycleID(a.CorrelationID, a.Group, a.SupersededBy)
+	if a.Superseded {
+		if !s.tracking() || s.revs[i][sig.ID] == 0 {
+			return out
+		}
+		if a.SupersededBy != "" {
+			sig.SupersededBy = signal.LifecycleID(a.CorrelationID, a.Group, a.SupersededBy)
+		}
 	}
 	if s.tracking() {
 		sig.Revision = s.revs[i][sig.ID] + 1
 		delete(s.revs[i], sig.ID)
 	}
-	return sig
+	return append(out, sig)
 }
 
 // changed returns the revisions of the alerts of shard i that opened or gained evidence
@@ -275,7 +282,7 @@ func (s *stateful) evaluate(ctx context.Context, runs []run, rules []*detect.Rul
 			out[i] = append(out[i], s.changed(i)...)
 			if flush {
 				for _, a := range eng.Flush() {
-					out[i] = append(out[i], s.closed(i, a))
+					out[i] = s.closed(out[i], i, a)
 				}
 			}
 			return nil
@@ -356,7 +363,7 @@ func (s *stateful) run(ctx context.Context, runs []run, rules []*detect.Rule) ([
 func (s *stateful) observe(i int, m *match, out []signal.Signal) []signal.Signal {
 	h := correlate.Hit{Rule: m.rule.Info.ID, Time: m.hdr.EventTime, EventID: m.hdr.EventID, Header: m.hdr}
 	for _, a := range s.shards[i].Observe(h, m.fieldFunc()) {
-		out = append(out, s.closed(i, a))
+		out = s.closed(out, i, a)
 	}
 	return out
 }

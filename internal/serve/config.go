@@ -153,8 +153,8 @@ type NotificationsConfig struct {
 // QueueConfig is an SQS queue.
 type QueueConfig struct {
 	URL string `yaml:"url"`
-	// Visibility is how long a received message stays hidden (0: 5m): it must cover a
-	// batch's read, evaluation and commit.
+	// Visibility is how long a received message stays hidden (0: 5m); the service extends
+	// it every third of it while the message's batch is read, evaluated and committed.
 	Visibility Duration `yaml:"visibility"`
 }
 

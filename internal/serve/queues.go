@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -21,6 +22,13 @@ type receiver interface {
 	Ack(ctx context.Context, msgs []source.Message) error
 }
 
+// extender is a receiver whose messages stay hidden from other receivers for Hold after
+// they are received or extended (SQS visibility timeout, JetStream AckWait).
+type extender interface {
+	Hold() time.Duration
+	Extend(ctx context.Context, msgs []source.Message) error
+}
+
 // queue reads one receiver: S3 event notifications (objects to read) or CloudTrail events
 // from EventBridge.
 type queue struct {
@@ -28,6 +36,76 @@ type queue struct {
 	name   string
 	src    receiver
 	events bool
+
+	// held are the messages received and not yet done with (acknowledged, or left to come
+	// back), with when they were last received or extended.
+	mu   sync.Mutex
+	held map[*message]time.Time
+}
+
+// hold tracks a received message until release.
+func (q *queue) hold(m *message) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.held == nil {
+		q.held = map[*message]time.Time{}
+	}
+	q.held[m] = time.Now()
+}
+
+// release stops tracking a message: it was acknowledged, or it is to be delivered again.
+func (q *queue) release(m *message) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	delete(q.held, m)
+}
+
+// extend keeps the held messages hidden while the batches that hold them are read,
+// evaluated and committed: a batch slower than the visibility timeout (a long backlog, a
+// slow store) would otherwise see its messages delivered again meanwhile, and their
+// objects read twice. Every hold/3 it extends the messages held for a third of it or more.
+func (q *queue) extend(ctx context.Context, ex extender) {
+	every := max(ex.Hold()/3, 100*time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			q.mu.Lock()
+			var due []*message
+			for m, at := range q.held {
+				if now.Sub(at) >= every {
+					due = append(due, m)
+				}
+			}
+			q.mu.Unlock()
+			if len(due) == 0 {
+				continue
+			}
+			msgs := make([]source.Message, len(due))
+			for i, m := range due {
+				msgs[i] = m.m
+			}
+			if err := ex.Extend(ctx, msgs); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				q.s.m.notifications.WithLabelValues(q.name, "extend_failed").Add(float64(len(msgs)))
+				q.s.log.Warn("extending the visibility of messages failed; they may be delivered again (and found stored)", "queue", q.name, "err", err)
+				continue
+			}
+			q.s.m.notifications.WithLabelValues(q.name, "extended").Add(float64(len(msgs)))
+			q.mu.Lock()
+			for _, m := range due {
+				if _, ok := q.held[m]; ok {
+					q.held[m] = now
+				}
+			}
+			q.mu.Unlock()
+		}
+	}
 }
 
 // startQueues connects the notification and event queues and runs each on g.
@@ -63,6 +141,9 @@ func (s *Service) startQueues(ctx context.Context, g *errgroup.Group) error {
 	}
 	for _, q := range s.queues {
 		g.Go(func() error { return q.run(ctx) })
+		if ex, ok := q.src.(extender); ok {
+			g.Go(func() error { q.extend(ctx, ex); return nil })
+		}
 	}
 	return nil
 }
@@ -102,6 +183,7 @@ func (q *queue) handle(ctx context.Context, m source.Message) error {
 	since := m.Sent
 	if q.events {
 		msg.pending = 1
+		q.hold(msg)
 		s.m.notifications.WithLabelValues(q.name, "event").Inc()
 		return s.offer(ctx, item{event: m.Body, name: "sqs://" + path.Base(q.name) + "#" + m.ID, msg: msg, since: since})
 	}
@@ -133,6 +215,7 @@ func (q *queue) handle(ctx context.Context, m source.Message) error {
 	}
 	s.m.notifications.WithLabelValues(q.name, "objects").Inc()
 	msg.pending = len(items)
+	q.hold(msg)
 	for _, it := range items {
 		if err := s.offer(ctx, it); err != nil {
 			return err

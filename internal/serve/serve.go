@@ -556,8 +556,11 @@ func (s *Service) ack(ctx context.Context, batch []item) {
 		if it.msg == nil {
 			continue
 		}
-		if it.msg.pending--; it.msg.pending == 0 && !it.msg.bad {
-			byQueue[it.msg.q] = append(byQueue[it.msg.q], it.msg.m)
+		if it.msg.pending--; it.msg.pending == 0 {
+			it.msg.q.release(it.msg)
+			if !it.msg.bad {
+				byQueue[it.msg.q] = append(byQueue[it.msg.q], it.msg.m)
+			}
 		}
 	}
 	for q, msgs := range byQueue {

@@ -256,3 +256,46 @@ func TestServeWebhookDown(t *testing.T) {
 		t.Errorf("last revision delivered has %d events, want 4", last.EventCount)
 	}
 }
+
+// TestServeSlowBatchKeepsMessages: a batch that takes longer than the queue's visibility
+// timeout keeps its notifications hidden (extended while held), so no other receive gets
+// them again and no object is read twice; each is deleted once committed.
+func TestServeSlowBatchKeepsMessages(t *testing.T) {
+	set := builtin(t)
+	e := newEnv(t)
+	at := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	var slowed atomic.Bool
+	fault := func(point string) {
+		if point == "serve:read" && slowed.CompareAndSwap(false, true) {
+			time.Sleep(3500 * time.Millisecond) // three and a half visibility timeouts
+		}
+	}
+	cfg := Config{DB: filepath.Join(t.TempDir(), "db"), Batch: BatchConfig{MaxWait: Duration(200 * time.Millisecond)},
+		Notifications: NotificationsConfig{SQS: []QueueConfig{{URL: e.queue, Visibility: Duration(time.Second)}}},
+		Sinks:         []sink.Config{{Type: "jsonl", Path: filepath.Join(t.TempDir(), "s.jsonl")}}}
+	svc, stop := run(t, cfg, Options{Rules: set, S3: e.s3, SQS: e.sqs, Fault: fault})
+	for i := range 3 {
+		t0 := at.Add(time.Duration(i) * time.Minute)
+		e.put(t, key(fmt.Sprintf("slow%d", i), t0), gz(t, `{"Records":[`+login(fmt.Sprintf("s-%d", i), t0)+`]}`), true)
+	}
+	waitFor(t, time.Minute, "every notification deleted", func() bool { all, _ := e.fake.Depth("objects"); return all == 0 })
+	time.Sleep(300 * time.Millisecond)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !slowed.Load() {
+		t.Fatal("no batch was slowed: the test does not test a slow batch")
+	}
+	if n := e.fake.Received("objects"); n != 3 {
+		t.Errorf("the 3 notifications were received %d times: a slow batch let them be delivered again", n)
+	}
+	if n := testutil.ToFloat64(svc.m.objectsRead); n != 3 {
+		t.Errorf("%v objects read, want 3", n)
+	}
+	if n := testutil.ToFloat64(svc.m.notifications.WithLabelValues(e.queue, "extended")); n == 0 {
+		t.Error("no visibility extension counted")
+	}
+	if n := storedEvents(t, cfg.DB); n != 3 {
+		t.Errorf("store holds %d events, want 3", n)
+	}
+}

@@ -35,9 +35,10 @@ type NATSOptions struct {
 // restarts would miss what was published meanwhile; the stream keeps every message until
 // the consumer acknowledges it after the durable commit. It is safe for concurrent use.
 type NATS struct {
-	cons jetstream.Consumer
-	name string
-	wait time.Duration
+	cons    jetstream.Consumer
+	name    string
+	wait    time.Duration
+	ackWait time.Duration
 }
 
 // NewNATS attaches to (creating when missing) the stream and durable consumer of opts.
@@ -80,7 +81,7 @@ func NewNATS(ctx context.Context, nc *nats.Conn, opts NATSOptions) (*NATS, error
 	if err != nil {
 		return nil, fmt.Errorf("NATS consumer %s on %s: %w", opts.Durable, opts.Stream, err)
 	}
-	return &NATS{cons: cons, name: "nats:" + opts.Stream + "/" + opts.Durable, wait: opts.Wait}, nil
+	return &NATS{cons: cons, name: "nats:" + opts.Stream + "/" + opts.Durable, wait: opts.Wait, ackWait: opts.AckWait}, nil
 }
 
 // Name says which stream and consumer the source reads.
@@ -108,6 +109,26 @@ func (n *NATS) Receive(ctx context.Context, max int) ([]Message, error) {
 		return out, fmt.Errorf("receiving from %s: %w", n.name, err)
 	}
 	return out, ctx.Err()
+}
+
+// Hold is how long a delivered or extended message may stay unacknowledged (AckWait).
+func (n *NATS) Hold() time.Duration { return n.ackWait }
+
+// Extend tells the server that messages this source received are still being worked on
+// (an in-progress acknowledgement), which restarts their AckWait.
+func (n *NATS) Extend(ctx context.Context, msgs []Message) error {
+	var errs []error
+	for _, m := range msgs {
+		if jm, ok := m.ack.(jetstream.Msg); ok {
+			if err := jm.InProgress(); err != nil {
+				errs = append(errs, fmt.Errorf("message %s: %w", m.ID, err))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("extending the ack wait of messages of %s: %w", n.name, err)
+	}
+	return nil
 }
 
 // Ack acknowledges messages this source received, waiting for the server to confirm each:

@@ -86,3 +86,48 @@ func TestNATS(t *testing.T) {
 		t.Errorf("messages left after every ack: %d", len(ms))
 	}
 }
+
+// TestNATSExtend: a message extended (in progress) more often than AckWait is not
+// delivered again while it is held, and once no longer extended it is.
+func TestNATSExtend(t *testing.T) {
+	srv := natsServer(t)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx := context.Background()
+	src, err := NewNATS(ctx, nc, NATSOptions{Subject: "s3.slow", Wait: 200 * time.Millisecond, AckWait: 600 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Hold() != 600*time.Millisecond {
+		t.Fatalf("Hold = %s", src.Hold())
+	}
+	nc.Publish("s3.slow", []byte(`{"n":1}`))
+	nc.Flush()
+	msgs, err := src.Receive(ctx, 1)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("Receive = %v, %v", msgs, err)
+	}
+	// Held for five AckWaits, extended every third of one: never delivered again.
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); {
+		if err := src.Extend(ctx, msgs); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := src.Receive(ctx, 1); len(again) != 0 {
+			t.Fatalf("delivered again while extended: %s", again[0].Body)
+		}
+	}
+	// Not extended any more: it comes back.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if again, _ := src.Receive(ctx, 1); len(again) == 1 {
+			if again[0].Deliveries != 2 {
+				t.Errorf("redelivered with Deliveries %d, want 2", again[0].Deliveries)
+			}
+			return
+		}
+	}
+	t.Fatal("the message did not come back once no longer extended")
+}

@@ -33,6 +33,7 @@ type Message struct {
 type SQSClient interface {
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
 	DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
+	ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error)
 }
 
 // SQSOptions configures an SQS source.
@@ -90,6 +91,44 @@ func (q *SQS) Receive(ctx context.Context, n int) ([]Message, error) {
 		msgs = append(msgs, msg)
 	}
 	return msgs, nil
+}
+
+// Hold is how long a received or extended message stays hidden: Visibility, or 30 s (the
+// SQS default) when the queue's own setting is kept.
+func (q *SQS) Hold() time.Duration {
+	if q.opts.Visibility > 0 {
+		return q.opts.Visibility
+	}
+	return 30 * time.Second
+}
+
+// Extend hides messages this source received for Hold again from now
+// (ChangeMessageVisibilityBatch, ten at a time), so that a batch that takes longer than the
+// visibility timeout is not delivered to another receiver meanwhile.
+func (q *SQS) Extend(ctx context.Context, msgs []Message) error {
+	var errs []error
+	secs := int32(max(q.Hold()/time.Second, 1))
+	for i := 0; i < len(msgs); i += 10 {
+		chunk := msgs[i:min(i+10, len(msgs))]
+		in := &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(q.url)}
+		for j, m := range chunk {
+			h, _ := m.ack.(string)
+			in.Entries = append(in.Entries, types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(j)),
+				ReceiptHandle: aws.String(h), VisibilityTimeout: secs})
+		}
+		out, err := q.c.ChangeMessageVisibilityBatch(ctx, in)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, f := range out.Failed {
+			errs = append(errs, fmt.Errorf("message %s: %s: %s", chunk[atoiOr(aws.ToString(f.Id))].ID, aws.ToString(f.Code), aws.ToString(f.Message)))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("extending the visibility of messages of %s: %w", q.url, err)
+	}
+	return nil
 }
 
 // Ack deletes messages this source received, ten at a time. A message that could not be

@@ -5,7 +5,8 @@
 // speaks this protocol can be installed here (goaws speaks the older Query protocol).
 //
 // It implements CreateQueue, GetQueueUrl, SendMessage, ReceiveMessage, DeleteMessage,
-// DeleteMessageBatch, ChangeMessageVisibility and GetQueueAttributes (the message counts),
+// DeleteMessageBatch, ChangeMessageVisibility, ChangeMessageVisibilityBatch and
+// GetQueueAttributes (the message counts),
 // for standard queues. A Server is safe for concurrent use; Fail injects errors.
 package sqsfake
 
@@ -40,6 +41,7 @@ type queue struct {
 	name       string
 	visibility time.Duration
 	msgs       []*message
+	received   int // receipts of messages, counting each redelivery
 }
 
 type message struct {
@@ -108,6 +110,16 @@ func (s *Server) Depth(name string) (all, inFlight int) {
 		}
 	}
 	return len(q.msgs), inFlight
+}
+
+// Received counts the receipts of a queue's messages: each message once per delivery.
+func (s *Server) Received(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q := s.queues[name]; q != nil {
+		return q.received
+	}
+	return 0
 }
 
 // Fail makes the server answer actions with an error while fn returns a non-zero status
@@ -225,6 +237,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				m.handle = fmt.Sprintf("%s#%d", m.id, s.seq)
 				m.invisible = now.Add(vis)
 				m.receives++
+				q.received++
 				out = append(out, map[string]any{"MessageId": m.id, "ReceiptHandle": m.handle, "Body": m.body, "MD5OfBody": md5Hex(m.body),
 					"Attributes": map[string]string{"SentTimestamp": strconv.FormatInt(m.sent.UnixMilli(), 10), "ApproximateReceiveCount": strconv.Itoa(m.receives)}})
 			}
@@ -266,6 +279,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		writeError(w, 400, "ReceiptHandleIsInvalid", "unknown receipt handle")
+	case "ChangeMessageVisibilityBatch":
+		var entries []struct {
+			Id, ReceiptHandle string
+			VisibilityTimeout int
+		}
+		json.Unmarshal(in["Entries"], &entries)
+		ok, failed := []map[string]any{}, []map[string]any{}
+	entry:
+		for _, e := range entries {
+			for _, m := range q.msgs {
+				if m.handle == e.ReceiptHandle && e.ReceiptHandle != "" {
+					m.invisible = s.now().Add(time.Duration(e.VisibilityTimeout) * time.Second)
+					ok = append(ok, map[string]any{"Id": e.Id})
+					continue entry
+				}
+			}
+			failed = append(failed, map[string]any{"Id": e.Id, "Code": "ReceiptHandleIsInvalid", "SenderFault": true, "Message": "unknown receipt handle"})
+		}
+		s.cond.Broadcast()
+		writeJSON(w, 200, map[string]any{"Successful": ok, "Failed": failed})
 	case "GetQueueAttributes":
 		now := s.now()
 		inFlight := 0
