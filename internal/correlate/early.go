@@ -1,6 +1,12 @@
 package correlate
 
-import "slices"
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
 
 // Provisional alerts (Config.Early).
 //
@@ -45,7 +51,15 @@ func (e *Engine) speculate(p *pending) {
 		}
 		if g := c.groups[k.group]; g != nil && g.alert != nil {
 			if a := g.alert; p.t-a.last <= int64(c.KeepAlive) && p.t-a.first <= int64(c.MaxDuration) {
-				continue // it joins the open alert: nothing opens
+				// It joins the open alert (nothing the watermark evaluates before it can close
+				// that alert: hits in between only extend it); listed at once, evidence once
+				// evaluated.
+				a.addPending(hit{t: p.t, id: p.id, hdr: p.hdr, rule: int32(k.idx)})
+				if e.cfg.TrackChanges && !a.changed {
+					a.changed = true
+					e.changed = append(e.changed, a)
+				}
+				continue
 			}
 		}
 		var pa *openAlert
@@ -63,6 +77,7 @@ func (e *Engine) speculate(p *pending) {
 		}
 		h := hit{t: p.t, id: p.id, hdr: p.hdr, rule: int32(k.idx)}
 		pa.add(&h, c, e.cfg)
+		pa.addPending(h)
 		pa.firings++
 		pa.last = max(pa.last, p.t)
 		if e.cfg.TrackChanges && !pa.changed {
@@ -70,6 +85,66 @@ func (e *Engine) speculate(p *pending) {
 			e.changed = append(e.changed, pa)
 		}
 	}
+}
+
+// evaluated drops the hit (t, id), just evaluated, from the hits the group's open alert
+// lists ahead of the watermark.
+func (e *Engine) evaluated(c *corr, key string, t int64, id string) {
+	g := c.groups[key]
+	if g == nil || g.alert == nil || len(g.alert.pend) == 0 {
+		return
+	}
+	if h, ok := g.alert.pend[id]; ok && h.t == t {
+		delete(g.alert.pend, id)
+	}
+}
+
+func (a *openAlert) addPending(h hit) {
+	if a.pend == nil {
+		a.pend = map[string]hit{}
+	}
+	a.pend[h.id] = h
+}
+
+// pending returns pend sorted by event time and id.
+func (a *openAlert) pending() []hit {
+	out := slices.Collect(maps.Values(a.pend))
+	slices.SortFunc(out, func(x, y hit) int { return cmp.Or(cmp.Compare(x.t, y.t), strings.Compare(x.id, y.id)) })
+	return out
+}
+
+// withPending is the Alert of a with the hits it lists ahead of the watermark (pend) added
+// as evidence: what it will hold once they are evaluated, as far as they are known.
+func (a *openAlert) withPending(cfg Config) Alert {
+	out := a.snapshot()
+	if a.prov || len(a.pend) == 0 {
+		return out // a provisional alert holds its pending hits as evidence already
+	}
+	ids, hdrs := slices.Clone(out.EventIDs), slices.Clone(out.Headers)
+	held := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		held[id] = true
+	}
+	for _, h := range a.pending() {
+		if held[h.id] {
+			continue // already evidence (a repeat of an event)
+		}
+		out.Count++
+		out.Firings++
+		if len(ids) < cfg.MaxEventIDs {
+			ids = append(ids, h.id)
+		} else {
+			out.Dropped++
+		}
+		if len(hdrs) < cfg.MaxHeaders && h.hdr != nil {
+			hdrs = append(hdrs, h.hdr)
+		}
+		if t := time.Unix(0, h.t).UTC(); t.After(out.Last) {
+			out.Last = t
+		}
+	}
+	out.EventIDs, out.Headers = ids, hdrs
+	return out
 }
 
 // resolveOrigin resolves the provisional alert of c's group key whose origin is the hit
@@ -96,6 +171,19 @@ func (e *Engine) resolve(c *corr, key string, pa *openAlert) {
 	var a *openAlert
 	if g := c.groups[key]; g != nil {
 		a = g.alert
+	}
+	// Its hits after the origin are not evaluated yet; chained to the origin by gaps of at
+	// most KeepAlive, they will join the group's alert: it lists them from now on.
+	if a != nil {
+		for _, h := range pa.pend {
+			if h.t > pa.originT || (h.t == pa.originT && h.id > pa.origin) {
+				a.addPending(h)
+			}
+		}
+		if e.cfg.TrackChanges && !a.changed {
+			a.changed = true
+			e.changed = append(e.changed, a)
+		}
 	}
 	if a != nil && len(a.ids) > 0 && a.ids[0] == pa.origin && a.first == pa.originT {
 		return

@@ -436,6 +436,7 @@ func (e *Engine) processPending(p *pending, late bool) {
 	for _, k := range p.keys {
 		e.process(k.c, k.group, hit{t: p.t, id: p.id, val: k.val, hdr: p.hdr, rule: int32(k.idx)}, late)
 		if k.c.early && !late {
+			e.evaluated(k.c, k.group, p.t, p.id)
 			e.resolveOrigin(k.c, k.group, p.t, p.id)
 		}
 	}
@@ -826,6 +827,10 @@ type openAlert struct {
 	resolved bool
 	origin   string
 	originT  int64
+	// pend (Config.Early): of a real alert, the hits that arrived ahead of the watermark and
+	// will join it when it evaluates them (Changed lists them already; closing does not:
+	// they are evidence once evaluated); of a provisional alert, all its hits. By event id.
+	pend map[string]hit
 }
 
 // curScan is the length of an unsorted curIDs up to which it is scanned rather than indexed.
@@ -950,7 +955,7 @@ func (e *Engine) Changed() []Alert {
 	for _, a := range e.changed {
 		a.changed = false
 		if (a.prov && !a.resolved) || (!a.prov && a.idx >= 0 && a.g.alert == a) {
-			out = append(out, a.snapshot())
+			out = append(out, a.withPending(e.cfg))
 		}
 	}
 	clear(e.changed)

@@ -116,6 +116,8 @@ type snapAlert struct {
 	CurIDs   []string       `json:"cur_ids"`
 	Baseline int            `json:"baseline,omitempty"`
 	Peak     int            `json:"peak,omitempty"`
+	// Pending are the hits listed ahead of the watermark (Config.Early).
+	Pending []snapHit `json:"pending,omitempty"`
 }
 
 // Snapshot writes the engine's whole state (buffered hits, watermark, windows, learned
@@ -168,7 +170,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 				sg.Peaks = append(sg.Peaks, [2]int64{x.p, int64(x.n)})
 			}
 			if a := g.alert; a != nil {
-				sa := snapOpenAlert(a)
+				sa := snapOpenAlert(a, headerIndex)
 				sg.Alert = &sa
 			}
 			sc.Groups = append(sc.Groups, sg)
@@ -176,7 +178,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		for _, key := range slices.Sorted(maps.Keys(c.prov)) {
 			for _, pa := range c.prov[key] {
 				sc.Provisional = append(sc.Provisional, snapProvisional{Group: decodeFields(key),
-					Origin: pa.origin, OriginT: pa.originT, Alert: snapOpenAlert(pa)})
+					Origin: pa.origin, OriginT: pa.originT, Alert: snapOpenAlert(pa, headerIndex)})
 			}
 		}
 		st.Correlations = append(st.Correlations, sc)
@@ -191,18 +193,21 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	return nil
 }
 
-func snapOpenAlert(a *openAlert) snapAlert {
+func snapOpenAlert(a *openAlert, headerIndex func(*event.Header) int) snapAlert {
 	sa := snapAlert{First: a.first, Last: a.last, Firings: a.firings, Count: a.count,
 		Dropped: a.dropped, Gen: a.gen, EventIDs: a.ids, Headers: headerValues(a.hdrs),
 		CurT: a.curT, CurIDs: a.curIDs, Baseline: a.baseline, Peak: a.peak}
 	for _, v := range a.vals {
 		sa.Values = append(sa.Values, decodeFields(v))
 	}
+	for _, h := range a.pending() {
+		sa.Pending = append(sa.Pending, snapHit{T: h.t, ID: h.id, Rule: h.rule, Header: headerIndex(h.hdr)})
+	}
 	return sa
 }
 
 // loadAlert is the open alert of a snapshot, for c and g.
-func loadAlert(c *corr, g *group, sa *snapAlert) *openAlert {
+func loadAlert(c *corr, g *group, sa *snapAlert, header func(int) (*event.Header, error)) (*openAlert, error) {
 	a := &openAlert{c: c, g: g, first: sa.First, last: sa.Last, firings: sa.Firings,
 		count: sa.Count, dropped: sa.Dropped, gen: sa.Gen, ids: sa.EventIDs, hdrs: headerPointers(sa.Headers),
 		curT: sa.CurT, curIDs: sa.CurIDs, curSorted: slices.IsSorted(sa.CurIDs),
@@ -210,7 +215,14 @@ func loadAlert(c *corr, g *group, sa *snapAlert) *openAlert {
 	for _, v := range sa.Values {
 		a.vals = append(a.vals, encodeValues(v))
 	}
-	return a
+	for _, sh := range sa.Pending {
+		hd, err := header(sh.Header)
+		if err != nil {
+			return nil, fmt.Errorf("correlation %q: pending hit %q: %w", c.ID, sh.ID, err)
+		}
+		a.addPending(hit{t: sh.T, id: sh.ID, rule: sh.Rule, hdr: hd})
+	}
+	return a, nil
 }
 
 // Restore replaces the engine's state with a snapshot. State of a correlation that is no
@@ -301,7 +313,10 @@ func (e *Engine) load(st *snapState) error {
 				}
 			}
 			if sa := sg.Alert; sa != nil {
-				a := loadAlert(c, g, sa)
+				a, err := loadAlert(c, g, sa, header)
+				if err != nil {
+					return err
+				}
 				g.alert = a
 				heap.Push(&e.alerts, a)
 			}
@@ -311,7 +326,10 @@ func (e *Engine) load(st *snapState) error {
 				continue // an engine without Early: nothing would resolve it
 			}
 			key := encodeValues(sp.Group)
-			pa := loadAlert(c, &group{key: key}, &sp.Alert)
+			pa, err := loadAlert(c, &group{key: key}, &sp.Alert, header)
+			if err != nil {
+				return err
+			}
 			pa.idx, pa.prov, pa.origin, pa.originT = -1, true, sp.Origin, sp.OriginT
 			c.prov[key] = append(c.prov[key], pa)
 		}
