@@ -169,8 +169,9 @@ func (e *Engine) resolve(c *corr, key string, pa *openAlert) {
 		delete(c.prov, key)
 	}
 	var a *openAlert
+	lastFirst := ""
 	if g := c.groups[key]; g != nil {
-		a = g.alert
+		a, lastFirst = g.alert, g.lastFirst
 	}
 	// Its hits after the origin are not evaluated yet; chained to the origin by gaps of at
 	// most KeepAlive, they will join the group's alert: it lists them from now on.
@@ -192,6 +193,8 @@ func (e *Engine) resolve(c *corr, key string, pa *openAlert) {
 	out.Superseded = true
 	if a != nil && len(a.ids) > 0 {
 		out.SupersededBy = a.ids[0]
+	} else {
+		out.SupersededBy = lastFirst // the alert it went to has closed since
 	}
 	e.out = append(e.out, out)
 }

@@ -60,7 +60,8 @@ func TestEarlyExamples(t *testing.T) {
 			name: "in order: the provisional alert continues",
 			steps: []step{
 				{x: h("A", 0, "e1", "user=a"), changed: []string{`g ["a"] 0s..0s n=1 f=1 ids=e1`}},
-				{x: h("A", time.Minute, "e2", "user=a"), changed: []string{`g ["a"] 0s..1m0s n=2 f=2 ids=e1,e2`}},
+				// The correlation "count" (gte 2) is certain to fire too: it opens early as well.
+				{x: h("A", time.Minute, "e2", "user=a"), changed: []string{`count ["a"] 0s..1m0s n=2 f=1 ids=e1,e2`, `g ["a"] 0s..1m0s n=2 f=2 ids=e1,e2`}},
 				// The watermark passes both: the alert evaluated in order opens with e1 first
 				// (the correlation "count" fires too, after the watermark only).
 				{x: h("A", 20*m, "e3", "user=b"), changed: []string{
@@ -72,7 +73,7 @@ func TestEarlyExamples(t *testing.T) {
 			name: "an earlier hit arrives later: superseded",
 			steps: []step{
 				{x: h("A", 5*m, "e2", "user=a"), changed: []string{`g ["a"] 5m0s..5m0s n=1 f=1 ids=e2`}},
-				{x: h("A", time.Minute, "e1", "user=a"), changed: []string{`g ["a"] 1m0s..5m0s n=2 f=2 ids=e2,e1`}},
+				{x: h("A", time.Minute, "e1", "user=a"), changed: []string{`count ["a"] 1m0s..5m0s n=2 f=1 ids=e1,e2`, `g ["a"] 1m0s..5m0s n=2 f=2 ids=e2,e1`}},
 				{x: h("A", 30*m, "e3", "user=b"),
 					changed: []string{`g ["a"] 1m0s..5m0s n=2 f=2 ids=e1,e2`, `g ["b"] 30m0s..30m0s n=1 f=1 ids=e3`},
 					closed:  []string{`count ["a"] 1m0s..5m0s n=2 f=1 ids=e1,e2`, `g ["a"] 1m0s..5m0s n=2 f=2 ids=e2,e1 superseded by e1`}},
@@ -302,9 +303,14 @@ func BenchmarkEarly(b *testing.B) {
 					fields := func(string) string { return "arn:aws:iam::111122223333:user/alice" }
 					corr := grouping("g", "A")
 					corr.KeepAlive = time.Hour
+					// Two window correlations: one that fires (opened early once) and one far
+					// from its condition (never checked past its bound).
+					fires := Correlation{ID: "fires", Type: ValueCount, Rules: []string{"A"}, GroupBy: []string{"user"}, ValueFields: []string{"user"},
+						Timespan: 10 * m, Condition: gte(1)}
+					never := Correlation{ID: "never", Type: EventCount, Rules: []string{"A"}, GroupBy: []string{"user"}, Timespan: 10 * m, Condition: gte(1e7)}
 					b.ResetTimer()
 					for range b.N {
-						e, err := New(Config{Correlations: []Correlation{corr}, TrackChanges: true, Early: early, Lateness: 15 * m})
+						e, err := New(Config{Correlations: []Correlation{corr, fires, never}, TrackChanges: true, Early: early, Lateness: 15 * m})
 						if err != nil {
 							b.Fatal(err)
 						}

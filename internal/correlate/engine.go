@@ -127,6 +127,8 @@ type Engine struct {
 	// changed are the open alerts that opened or gained evidence since Changed was last
 	// called (Config.TrackChanges).
 	changed []*openAlert
+	// windowProvs counts the provisional window alerts not yet resolved.
+	windowProvs int
 }
 
 type ref struct {
@@ -143,8 +145,14 @@ type corr struct {
 	start    int64 // learning start (NewValue)
 	// early: the correlation opens provisional alerts as hits arrive (Config.Early, and
 	// every hit fires); prov holds them by group key until their first hit is evaluated.
-	early      bool
-	prov       map[string][]*openAlert
+	early bool
+	prov  map[string][]*openAlert
+	// windows: the correlation opens provisional alerts of its windows (Config.Early, see
+	// early_window.go); sbuf holds its buffered hits by group, dirty the groups that
+	// received some since the last check.
+	windows    bool
+	sbuf       map[string]*buffered
+	dirty      map[string]bool
 	fields     [][]string // per rule index: GroupBy names resolved through Aliases
 	values     [][]string // per rule index: ValueFields resolved through Aliases
 	downstream []ref
@@ -164,8 +172,11 @@ type group struct {
 	last  int64            // latest hit time
 	alert *openAlert
 	gen   uint32 // generation of the current alert
-	prev  *group
-	next  *group
+	// lastFirst is the first event of the alert of the group's latest firing (Config.Early:
+	// the successor of a provisional alert when the group's alert has closed since).
+	lastFirst string
+	prev      *group
+	next      *group
 }
 
 type hit struct {
@@ -188,6 +199,9 @@ func New(cfg Config) (*Engine, error) {
 		c := &corr{Correlation: k, fp: fingerprint(k), groups: map[string]*group{}}
 		if d.Early && everyHitFires(k) {
 			c.early, c.prov = true, map[string][]*openAlert{}
+		}
+		if d.Early && d.TrackChanges && spec(k) {
+			c.windows, c.prov, c.sbuf, c.dirty = true, map[string][]*openAlert{}, map[string]*buffered{}, map[string]bool{}
 		}
 		c.lru.next, c.lru.prev = &c.lru, &c.lru
 		for _, r := range k.Rules {
@@ -285,6 +299,11 @@ func (e *Engine) Observe(h Hit, fields FieldFunc) []Alert {
 			} else {
 				e.buf.push(p)
 				e.speculate(p)
+				for _, k := range p.keys {
+					if k.c.windows {
+						e.bufferWindowHit(k.c, k.group, hit{t: p.t, id: p.id, val: k.val, hdr: p.hdr, rule: int32(k.idx)})
+					}
+				}
 			}
 		}
 	}
@@ -348,6 +367,9 @@ func (e *Engine) advance(wm int64) {
 		e.processPending(p, false)
 	}
 	e.closeAlerts(e.watermark)
+	if e.windowProvs > 0 {
+		e.settleWindows()
+	}
 	// Dropping idle groups only frees memory (a group whose hits are all outside its window
 	// behaves as an absent one), so it runs when the watermark crosses a minute boundary
 	// rather than on every hit: with hundreds of correlations a scan per hit would dominate.
@@ -438,6 +460,9 @@ func (e *Engine) processPending(p *pending, late bool) {
 		if k.c.early && !late {
 			e.evaluated(k.c, k.group, p.t, p.id)
 			e.resolveOrigin(k.c, k.group, p.t, p.id)
+		}
+		if k.c.windows && !late {
+			e.windowHitEvaluated(k.c, k.group, p.id, int32(k.idx))
 		}
 	}
 }
@@ -750,12 +775,19 @@ func (e *Engine) fire(c *corr, g *group, w []hit, j int, late bool, lateAt int, 
 				g.fresh--
 			}
 			a.add(&w[i], c, e.cfg)
+			if c.windows && len(c.prov[g.key]) > 0 {
+				e.joinedAlert(c, g, w[i])
+			}
 		}
 	}
 	a.firings++
 	if c.Type == BaselineCount {
 		a.peak = max(a.peak, m.n)
 	}
+	if len(a.ids) > 0 {
+		g.lastFirst = a.ids[0]
+	}
+
 	if trig.t > a.last {
 		a.last = trig.t
 	}
@@ -827,6 +859,9 @@ type openAlert struct {
 	resolved bool
 	origin   string
 	originT  int64
+	// trigger (a provisional window alert): the time of the window's last hit; the
+	// watermark past it settles the alert.
+	trigger int64
 	// pend (Config.Early): of a real alert, the hits that arrived ahead of the watermark and
 	// will join it when it evaluates them (Changed lists them already; closing does not:
 	// they are evidence once evaluated); of a provisional alert, all its hits. By event id.
@@ -951,6 +986,9 @@ func (a *openAlert) snapshot() Alert {
 // returned share the open alert's arrays up to their lengths: later evidence does not change
 // them.
 func (e *Engine) Changed() []Alert {
+	if e.cfg.Early {
+		e.speculateWindows()
+	}
 	var out []Alert
 	for _, a := range e.changed {
 		a.changed = false

@@ -74,6 +74,7 @@ type snapProvisional struct {
 	Group   []string  `json:"group"`
 	Origin  string    `json:"origin"`
 	OriginT int64     `json:"origin_t"`
+	Trigger int64     `json:"trigger,omitempty"`
 	Alert   snapAlert `json:"alert"`
 }
 
@@ -178,7 +179,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		for _, key := range slices.Sorted(maps.Keys(c.prov)) {
 			for _, pa := range c.prov[key] {
 				sc.Provisional = append(sc.Provisional, snapProvisional{Group: decodeFields(key),
-					Origin: pa.origin, OriginT: pa.originT, Alert: snapOpenAlert(pa, headerIndex)})
+					Origin: pa.origin, OriginT: pa.originT, Trigger: pa.trigger, Alert: snapOpenAlert(pa, headerIndex)})
 			}
 		}
 		st.Correlations = append(st.Correlations, sc)
@@ -322,7 +323,7 @@ func (e *Engine) load(st *snapState) error {
 			}
 		}
 		for _, sp := range sc.Provisional {
-			if !c.early {
+			if !c.early && !c.windows {
 				continue // an engine without Early: nothing would resolve it
 			}
 			key := encodeValues(sp.Group)
@@ -330,8 +331,11 @@ func (e *Engine) load(st *snapState) error {
 			if err != nil {
 				return err
 			}
-			pa.idx, pa.prov, pa.origin, pa.originT = -1, true, sp.Origin, sp.OriginT
+			pa.idx, pa.prov, pa.origin, pa.originT, pa.trigger = -1, true, sp.Origin, sp.OriginT, sp.Trigger
 			c.prov[key] = append(c.prov[key], pa)
+			if c.windows {
+				e.windowProvs++
+			}
 		}
 	}
 	e.needStart = st.NeedStart
@@ -359,6 +363,11 @@ func (e *Engine) load(st *snapState) error {
 		}
 		if len(p.keys) > 0 {
 			e.buf.push(p)
+			for _, k := range p.keys {
+				if k.c.windows {
+					e.bufferWindowHit(k.c, k.group, hit{t: p.t, id: p.id, val: k.val, hdr: p.hdr, rule: int32(k.idx)})
+				}
+			}
 		}
 	}
 	return nil
