@@ -295,7 +295,7 @@ log: {format: json, level: info}
 trails:
   - url: s3://trail/AWSLogs/
     poll: 100ms
-batch: {max_objects: 25, max_wait: 50ms}
+batch: {max_objects: 25, max_wait: 50ms, backlog_objects: 25}
 lateness: %s
 quiet_advance: 0s
 sinks:

@@ -176,6 +176,11 @@ type BatchConfig struct {
 	// ListMax is how many objects one listing step takes from one folder (0: 2000): a
 	// backlog is read in steps, in delivery order, with bounded memory.
 	ListMax int `yaml:"list_max"`
+	// BacklogObjects is how far a batch grows past MaxObjects while more objects keep
+	// coming without a pause (0: 5000): on a backlog each commit then carries a segment
+	// big enough that the store need not compact it, while on a live trail, where a batch
+	// holds the few objects delivered meanwhile, nothing changes.
+	BacklogObjects int `yaml:"backlog_objects"`
 }
 
 // Duration is a time.Duration read from YAML as "30s".
@@ -294,6 +299,10 @@ func (c *Config) Validate() error {
 	if c.Batch.MaxObjects <= 0 {
 		c.Batch.MaxObjects = 500
 	}
+	if c.Batch.BacklogObjects <= 0 {
+		c.Batch.BacklogObjects = 5000
+	}
+	c.Batch.BacklogObjects = max(c.Batch.BacklogObjects, c.Batch.MaxObjects)
 	if c.Batch.ListMax <= 0 {
 		c.Batch.ListMax = 2000
 	}

@@ -316,6 +316,9 @@ func (s *Service) pending() int {
 	return n
 }
 
+// backlogGap is the pause in arrivals that ends a batch grown past Batch.MaxObjects.
+const backlogGap = 100 * time.Millisecond
+
 // loop gathers batches until stop is done, then processes what it holds and returns.
 func (s *Service) loop(ctx, stop context.Context) error {
 	every := 5 * time.Second
@@ -350,6 +353,23 @@ func (s *Service) loop(ctx, stop context.Context) error {
 			}
 		}
 		wait.Stop()
+		// A backlog: objects keep coming. Take them while they come without a pause.
+		if len(batch) == s.cfg.Batch.MaxObjects {
+			gap := time.NewTimer(backlogGap)
+		backlog:
+			for len(batch) < s.cfg.Batch.BacklogObjects {
+				select {
+				case it := <-s.work:
+					batch = append(batch, it)
+					gap.Reset(backlogGap)
+				case <-gap.C:
+					break backlog
+				case <-stop.Done():
+					break backlog
+				}
+			}
+			gap.Stop()
+		}
 		if err := s.process(ctx, batch); err != nil {
 			return err
 		}

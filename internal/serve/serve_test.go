@@ -29,6 +29,8 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/trailhound/trailhound/internal/hunt"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
@@ -278,8 +280,10 @@ func TestServeEqualsHunt(t *testing.T) {
 				time.Sleep(1100 * time.Millisecond)
 				cfg.Trails = []TrailConfig{{URL: "s3://trail/AWSLogs/", Poll: Duration(-1)}}
 				cfg.Batch.ListMax = 7
+				// Batches of 10 that grow to 1000 while objects keep coming.
+				cfg.Batch.MaxObjects, cfg.Batch.BacklogObjects = 10, 1000
 			}
-			_, stop := run(t, cfg, Options{Rules: set, S3: e.s3, SQS: e.sqs})
+			svc, stop := run(t, cfg, Options{Rules: set, S3: e.s3, SQS: e.sqs})
 			if mode != "backlog" {
 				put()
 			}
@@ -307,6 +311,13 @@ func TestServeEqualsHunt(t *testing.T) {
 			for _, w := range want.Signals {
 				if diff := cmp.Diff(contentOf(w), contentOf(closed[w.ID])); diff != "" {
 					t.Errorf("signal %s (%s) differs (-hunt +serve):\n%s", w.ID, w.Title, diff)
+				}
+			}
+			if mode == "backlog" {
+				var m dto.Metric
+				svc.m.commitSeconds.Write(&m)
+				if n := m.GetHistogram().GetSampleCount(); n == 0 || int(n) > len(files)/20 {
+					t.Errorf("%d commits for a backlog of %d objects in batches of 10 growing to 1000: batches did not grow", n, len(files))
 				}
 			}
 			if mode == "sqs" {
