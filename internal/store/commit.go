@@ -86,6 +86,7 @@ func (w *Writer) commitLocked(b Batch) error {
 		w.err = fmt.Errorf("committing to store %s: %w (the store is unchanged)", s.dir, err)
 		return w.err
 	}
+	w.evictKeys()
 	return nil
 }
 

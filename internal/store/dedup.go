@@ -76,3 +76,63 @@ func hashID(id []byte) uint64 {
 func dedupKey(idHash uint64, t int64) uint64 {
 	return mix(idHash ^ uint64(t)*0x9e3779b97f4a7c15)
 }
+
+// hourSets holds the dedup keys of events by hour of event time, so that the hours least
+// recently used can be let go (and read again from the segments when an event of theirs
+// comes back): a long-running writer's memory is then bounded by the keys of the hours it
+// is busy with, not by every event it ever stored.
+type hourSets struct {
+	hours map[int64]*hourSet
+	n     int // keys over all hours
+	tick  uint64
+}
+
+type hourSet struct {
+	set  *hashSet
+	used uint64 // tick of the last use
+}
+
+func newHourSets() *hourSets { return &hourSets{hours: map[int64]*hourSet{}} }
+
+// add inserts key into hour h's set and reports whether it was absent.
+func (s *hourSets) add(h int64, key uint64) bool {
+	hs := s.hours[h]
+	if hs == nil {
+		hs = &hourSet{set: newHashSet(0)}
+		s.hours[h] = hs
+	}
+	s.tick++
+	hs.used = s.tick
+	if !hs.set.add(key) {
+		return false
+	}
+	s.n++
+	return true
+}
+
+// touch marks hour h as used.
+func (s *hourSets) touch(h int64) {
+	if hs := s.hours[h]; hs != nil {
+		s.tick++
+		hs.used = s.tick
+	}
+}
+
+// evict lets go of the least recently used hours until at most max keys are held, and
+// returns them.
+func (s *hourSets) evict(max int) []int64 {
+	var out []int64
+	for s.n > max && len(s.hours) > 0 {
+		oldest, at := int64(0), uint64(0)
+		first := true
+		for h, hs := range s.hours {
+			if first || hs.used < at {
+				oldest, at, first = h, hs.used, false
+			}
+		}
+		s.n -= s.hours[oldest].set.n
+		delete(s.hours, oldest)
+		out = append(out, oldest)
+	}
+	return out
+}

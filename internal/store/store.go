@@ -17,6 +17,9 @@ import (
 const (
 	// DefaultBlockSize is the size of raw JSON compressed as one block.
 	DefaultBlockSize = 128 << 10
+	// DefaultDedupKeys is the eventID keys a Writer keeps in memory by default: about 4
+	// million, 64 to 128 MB, a few days of a busy organisation's trail.
+	DefaultDedupKeys = 1 << 22
 	// DefaultSegmentEvents is the number of events after which a Writer commits a segment
 	// on its own.
 	DefaultSegmentEvents = 1 << 20
@@ -38,6 +41,11 @@ type Options struct {
 	// SegmentEvents bounds the events of one segment: a Writer commits when it is reached.
 	// 0 means DefaultSegmentEvents.
 	SegmentEvents int
+	// DedupKeys bounds the eventID keys a Writer holds in memory to deduplicate events
+	// (16 to 32 bytes each): past it, after a commit, the hours of event time least
+	// recently written let go of theirs, read again from the segments when an event of
+	// such an hour comes. 0 means DefaultDedupKeys.
+	DedupKeys int
 	// Level is the zstd level of blocks and columns; 0 means zstd.SpeedDefault.
 	Level zstd.EncoderLevel
 	// Logger receives debug messages; nil discards.
@@ -60,6 +68,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.SegmentEvents < 0 {
 		return o, fmt.Errorf("segment events %d: want a positive number", o.SegmentEvents)
+	}
+	if o.DedupKeys <= 0 {
+		o.DedupKeys = DefaultDedupKeys
 	}
 	if o.Level == 0 {
 		o.Level = zstd.SpeedDefault

@@ -22,11 +22,13 @@ import (
 type Writer struct {
 	s    *Store
 	mu   sync.Mutex
-	seen *hashSet
+	seen *hourSets
 	// unloaded are the committed segments whose eventID hashes are not in seen yet; loaded
-	// are the hours of event time for which no unloaded segment holds an event (loadHour).
+	// are the hours of event time whose keys seen holds whole (loadHour); evicted are the
+	// hours seen let go of since (Options.DedupKeys), to read again from every segment.
 	unloaded []*segment
 	loaded   map[int64]bool
+	evicted  map[int64]bool
 	// hashesLoaded counts the stored hashes read into seen.
 	hashesLoaded int
 	// files is the file ledger, sorted by path hash (loaded on first use); pendingFiles
@@ -59,7 +61,7 @@ func (s *Store) Writer() (*Writer, error) {
 	if s.writer != nil {
 		return s.writer, nil
 	}
-	s.writer = &Writer{s: s, seen: newHashSet(1 << 16), unloaded: slices.Clone(s.segs), loaded: map[int64]bool{}, nextSeq: s.man.NextSeq}
+	s.writer = &Writer{s: s, seen: newHourSets(), unloaded: slices.Clone(s.segs), loaded: map[int64]bool{}, evicted: map[int64]bool{}, nextSeq: s.man.NextSeq}
 	return s.writer, nil
 }
 
@@ -87,38 +89,82 @@ func hourOf(t int64) int64 {
 // hour of event time t. w.mu is held.
 func (w *Writer) loadHour(t int64) error {
 	h := hourOf(t)
-	if w.loaded[h] || len(w.unloaded) == 0 {
+	if w.loaded[h] {
+		w.seen.touch(h)
 		return nil
 	}
 	from, to := h*hourNanos, h*hourNanos+hourNanos-1
+	meets := func(sg *segment) bool { return sg.ft.MaxTime >= from && sg.ft.MinTime <= to }
+	// Segments never read: every key of theirs, whatever its hour (each is read once).
 	keep := w.unloaded[:0]
+	var read map[*segment]bool
 	for i, sg := range w.unloaded {
-		if sg.ft.MaxTime < from || sg.ft.MinTime > to {
+		if !meets(sg) {
 			keep = append(keep, sg)
 			continue
 		}
-		hashes, err := sg.section(w.s.dec, secHash)
-		var times []byte
-		if err == nil {
-			times, err = sg.section(w.s.dec, secTime)
-		}
-		if err == nil && len(times) != len(hashes) {
-			err = fmt.Errorf("%d event ids but %d times", len(hashes)/8, len(times)/8)
-		}
-		if err != nil {
+		if err := w.readKeys(sg, nil); err != nil {
 			// Keep what is left unloaded: the error is sticky anyway.
 			w.unloaded = append(keep, w.unloaded[i:]...)
-			return fmt.Errorf("loading the event ids of %s: %w", sg.name, err)
+			return err
 		}
-		for p := 0; p+8 <= len(hashes); p += 8 {
-			w.seen.add(dedupKey(binary.LittleEndian.Uint64(hashes[p:]), int64(binary.LittleEndian.Uint64(times[p:]))))
+		if read == nil {
+			read = map[*segment]bool{}
 		}
-		w.hashesLoaded += len(hashes) / 8
+		read[sg] = true
 	}
 	clear(w.unloaded[len(keep):])
 	w.unloaded = keep
+	// An hour let go of: its keys again from every committed segment that holds it.
+	if w.evicted[h] {
+		for _, sg := range w.s.snapshot() {
+			if meets(sg) && !read[sg] {
+				if err := w.readKeys(sg, &h); err != nil {
+					return err
+				}
+			}
+		}
+		delete(w.evicted, h)
+	}
 	w.loaded[h] = true
+	w.seen.touch(h)
 	return nil
+}
+
+// readKeys adds the dedup keys of a segment's events to seen: all of them, or those of
+// hour *only.
+func (w *Writer) readKeys(sg *segment, only *int64) error {
+	hashes, err := sg.section(w.s.dec, secHash)
+	var times []byte
+	if err == nil {
+		times, err = sg.section(w.s.dec, secTime)
+	}
+	if err == nil && len(times) != len(hashes) {
+		err = fmt.Errorf("%d event ids but %d times", len(hashes)/8, len(times)/8)
+	}
+	if err != nil {
+		return fmt.Errorf("loading the event ids of %s: %w", sg.name, err)
+	}
+	for p := 0; p+8 <= len(hashes); p += 8 {
+		t := int64(binary.LittleEndian.Uint64(times[p:]))
+		h := hourOf(t)
+		if only != nil && h != *only {
+			continue
+		}
+		w.seen.add(h, dedupKey(binary.LittleEndian.Uint64(hashes[p:]), t))
+	}
+	w.hashesLoaded += len(hashes) / 8
+	return nil
+}
+
+// evictKeys lets go of the least recently used hours of keys past Options.DedupKeys. It
+// runs right after a commit, when every event added is in a committed segment that a
+// later loadHour can read again.
+func (w *Writer) evictKeys() {
+	for _, h := range w.seen.evict(w.s.opts.DedupKeys) {
+		delete(w.loaded, h)
+		w.evicted[h] = true
+	}
 }
 
 // replaced updates the unloaded segments after a compaction rewrote old into written: a
@@ -183,7 +229,7 @@ func (w *Writer) Add(ev *event.Event) (added bool, err error) {
 		w.mu.Unlock()
 		return false, err
 	}
-	if !w.seen.add(dedupKey(r.hash, r.time)) {
+	if !w.seen.add(hourOf(r.time), dedupKey(r.hash, r.time)) {
 		w.dups++
 		w.mu.Unlock()
 		return false, nil
