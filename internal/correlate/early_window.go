@@ -21,8 +21,8 @@ import (
 // The check runs once per Changed call (a live service's batch), for the groups that
 // received hits since, and stops at the first window that holds. A group with an open alert
 // that the firing could extend, or with a provisional alert already, is not checked. The
-// provisional alert lists the window's hits not yet in an alert; its origin, the first of
-// them, is the first event the alert evaluated in order is expected to have. It is resolved
+// provisional alert lists the window's hits; its origin, the first of them, is the first
+// event the alert evaluated in order is expected to have. It is resolved
 // when the group's alert opens (continued when that alert starts at the origin, superseded
 // otherwise) when its origin joins an alert, evaluated in order; when the watermark passes
 // the window and the origin joined none (dropped by a cap), it is superseded by the
@@ -133,7 +133,7 @@ func (e *Engine) speculateGroup(c *corr, key string) {
 		if !e.certain(c, g, st.n(), all[j].t) {
 			continue
 		}
-		e.openWindow(c, key, g, all[lo:j+1], all[j].t)
+		e.openWindow(c, key, all[lo:j+1], all[j].t)
 		return
 	}
 }
@@ -162,13 +162,12 @@ func (e *Engine) certain(c *corr, g *group, n int, t int64) bool {
 }
 
 // openWindow opens the provisional alert of the firing window w, which ends at t.
-func (e *Engine) openWindow(c *corr, key string, g *group, w []hit, t int64) {
+func (e *Engine) openWindow(c *corr, key string, w []hit, t int64) {
 	pa := &openAlert{c: c, g: &group{key: key}, idx: -1, curSorted: true, prov: true, trigger: t}
+	// The group's open alert, if any, ends before the firing (speculateGroup): the alert
+	// that opens takes every hit of the window, as fire does.
 	for i := range w {
 		h := w[i]
-		if g != nil && g.alert != nil && h.gen == g.alert.gen && h.gen != 0 {
-			continue // already evidence of the open alert
-		}
 		if pa.origin == "" {
 			pa.origin, pa.originT, pa.first, pa.last = h.id, h.t, h.t, h.t
 		}
