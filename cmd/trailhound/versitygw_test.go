@@ -146,6 +146,23 @@ func TestServeVersityGW(t *testing.T) {
 	lt := newLiveTrail(t, 7, 2, 800)
 	lt.s3 = client
 	want, wantStore := lt.huntDB(t)
+	// A 5 GiB object in the trail's folder (sparse: no disk used), there before serve
+	// lists the bucket: counted and logged as too large (the limit is 1 GiB), never read.
+	huge := strings.TrimSuffix(lt.files[0], ".json.gz") + "_huge.json.gz"
+	hugePath := filepath.Join(root, "trail", filepath.FromSlash(huge))
+	os.MkdirAll(filepath.Dir(hugePath), 0o755)
+	hf, err := os.Create(hugePath)
+	if err == nil {
+		err = hf.Truncate(5 << 30)
+		hf.Close()
+	}
+	if err == nil {
+		// Older than the listing's cut of the last second.
+		err = os.Chtimes(hugePath, time.Now().Add(-time.Minute), time.Now().Add(-time.Minute))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	home := t.TempDir()
 	env := append(os.Environ(), "HOME="+home, "AWS_ENDPOINT_URL_S3="+endpoint, "AWS_ACCESS_KEY_ID=trailhoundtest", "AWS_SECRET_ACCESS_KEY=trailhoundsecret",
 		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE="+filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "none"))
@@ -182,6 +199,12 @@ sinks:
 	lt.deliver(t, 0, len(lt.files))
 	waitClosed(t, p, db, wantStore.Events, sink, want, 3*time.Minute)
 	took := time.Since(start)
+	if n := metric(t, addr, "trailhound_objects_failed_total", `reason="too_large"`); n != 1 {
+		t.Errorf("%v objects counted too large, want the 5 GiB one", n)
+	}
+	if !strings.Contains(p.stderr.String(), "_huge.json.gz") {
+		t.Error("the 5 GiB object's key is not in the log")
+	}
 	if n := metric(t, addr, "trailhound_notifications_total", `result="objects"`); n < float64(len(lt.files)) {
 		t.Errorf("%v notifications with objects, want one per file (%d): the objects came from elsewhere", n, len(lt.files))
 	}
