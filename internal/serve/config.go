@@ -181,6 +181,11 @@ type BatchConfig struct {
 	// big enough that the store need not compact it, while on a live trail, where a batch
 	// holds the few objects delivered meanwhile, nothing changes.
 	BacklogObjects int `yaml:"backlog_objects"`
+	// BacklogBytes bounds the bytes (as stored: gzip'd) of the objects a batch grows to
+	// past MaxObjects (0: 64 MiB, about half a million events), so that a backlog of big
+	// files does not make batches of millions of events: a batch's memory grows with its
+	// events until its commit.
+	BacklogBytes int64 `yaml:"backlog_bytes"`
 }
 
 // Duration is a time.Duration read from YAML as "30s".
@@ -303,6 +308,9 @@ func (c *Config) Validate() error {
 		c.Batch.BacklogObjects = 5000
 	}
 	c.Batch.BacklogObjects = max(c.Batch.BacklogObjects, c.Batch.MaxObjects)
+	if c.Batch.BacklogBytes <= 0 {
+		c.Batch.BacklogBytes = 64 << 20
+	}
 	if c.Batch.ListMax <= 0 {
 		c.Batch.ListMax = 2000
 	}

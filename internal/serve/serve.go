@@ -316,6 +316,14 @@ func (s *Service) pending() int {
 	return n
 }
 
+// size is the bytes an item reads: the object's size as stored, or the message's.
+func (it *item) size() int64 {
+	if it.obj != nil {
+		return it.obj.Size
+	}
+	return int64(len(it.event))
+}
+
 // backlogGap is the pause in arrivals that ends a batch grown past Batch.MaxObjects.
 const backlogGap = 100 * time.Millisecond
 
@@ -340,40 +348,52 @@ func (s *Service) loop(ctx, stop context.Context) error {
 		case <-stop.Done():
 			return s.drain(ctx)
 		}
-		wait := time.NewTimer(time.Duration(s.cfg.Batch.MaxWait))
-	gather:
-		for len(batch) < s.cfg.Batch.MaxObjects {
-			select {
-			case it := <-s.work:
-				batch = append(batch, it)
-			case <-wait.C:
-				break gather
-			case <-stop.Done():
-				break gather
-			}
-		}
-		wait.Stop()
-		// A backlog: objects keep coming. Take them while they come without a pause.
-		if len(batch) == s.cfg.Batch.MaxObjects {
-			gap := time.NewTimer(backlogGap)
-		backlog:
-			for len(batch) < s.cfg.Batch.BacklogObjects {
-				select {
-				case it := <-s.work:
-					batch = append(batch, it)
-					gap.Reset(backlogGap)
-				case <-gap.C:
-					break backlog
-				case <-stop.Done():
-					break backlog
-				}
-			}
-			gap.Stop()
-		}
+		batch = gather(batch, s.work, stop.Done(), s.cfg.Batch)
 		if err := s.process(ctx, batch); err != nil {
 			return err
 		}
 	}
+}
+
+// gather completes a batch started with its first item: up to MaxObjects arriving within
+// MaxWait and, on a backlog (MaxObjects reached), more while they keep coming without a
+// pause of backlogGap, up to BacklogObjects and BacklogBytes.
+func gather(batch []item, work <-chan item, stop <-chan struct{}, b BatchConfig) []item {
+	wait := time.NewTimer(time.Duration(b.MaxWait))
+	defer wait.Stop()
+first:
+	for len(batch) < b.MaxObjects {
+		select {
+		case it := <-work:
+			batch = append(batch, it)
+		case <-wait.C:
+			break first
+		case <-stop:
+			break first
+		}
+	}
+	if len(batch) < b.MaxObjects {
+		return batch
+	}
+	gap := time.NewTimer(backlogGap)
+	defer gap.Stop()
+	var bytes int64
+	for _, it := range batch {
+		bytes += it.size()
+	}
+	for len(batch) < b.BacklogObjects && bytes < b.BacklogBytes {
+		select {
+		case it := <-work:
+			batch = append(batch, it)
+			bytes += it.size()
+			gap.Reset(backlogGap)
+		case <-gap.C:
+			return batch
+		case <-stop:
+			return batch
+		}
+	}
+	return batch
 }
 
 // drain processes what the sources handed over before they stopped.

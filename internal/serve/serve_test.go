@@ -28,14 +28,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
-
-	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/trailhound/trailhound/internal/hunt"
 	"github.com/trailhound/trailhound/internal/ruleset"
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/internal/simulate"
 	"github.com/trailhound/trailhound/internal/sink"
+	"github.com/trailhound/trailhound/internal/source"
 	"github.com/trailhound/trailhound/internal/sqsfake"
 	"github.com/trailhound/trailhound/rules"
 )
@@ -280,7 +280,8 @@ func TestServeEqualsHunt(t *testing.T) {
 				time.Sleep(1100 * time.Millisecond)
 				cfg.Trails = []TrailConfig{{URL: "s3://trail/AWSLogs/", Poll: Duration(-1)}}
 				cfg.Batch.ListMax = 7
-				// Batches of 10 that grow to 1000 while objects keep coming.
+				// Batches of 10 that grow while objects keep coming (TestGather tests the
+				// bounds).
 				cfg.Batch.MaxObjects, cfg.Batch.BacklogObjects = 10, 1000
 			}
 			svc, stop := run(t, cfg, Options{Rules: set, S3: e.s3, SQS: e.sqs})
@@ -314,10 +315,8 @@ func TestServeEqualsHunt(t *testing.T) {
 				}
 			}
 			if mode == "backlog" {
-				var m dto.Metric
-				svc.m.commitSeconds.Write(&m)
-				if n := m.GetHistogram().GetSampleCount(); n == 0 || int(n) > len(files)/20 {
-					t.Errorf("%d commits for a backlog of %d objects in batches of 10 growing to 1000: batches did not grow", n, len(files))
+				if n := testutil.ToFloat64(svc.m.batches); n > float64(len(files))/40 {
+					t.Errorf("%v batches for a backlog of %d objects in batches of 10 that grow: they did not grow", n, len(files))
 				}
 			}
 			if mode == "sqs" {
@@ -343,4 +342,33 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestGather: a batch takes what arrives within MaxWait up to MaxObjects; past that, what
+// keeps coming without a pause, up to BacklogObjects and BacklogBytes.
+func TestGather(t *testing.T) {
+	obj := func(size int64) item { return item{obj: &source.S3Object{Size: size}} }
+	for _, tc := range []struct {
+		name    string
+		waiting int // items in the channel, 10 bytes each
+		cfg     BatchConfig
+		want    int
+	}{
+		{"a few: all of them", 7, BatchConfig{MaxObjects: 500, MaxWait: Duration(20 * time.Millisecond), BacklogObjects: 5000, BacklogBytes: 1 << 20}, 8},
+		{"max objects, no backlog growth allowed", 100, BatchConfig{MaxObjects: 5, MaxWait: Duration(time.Second), BacklogObjects: 5, BacklogBytes: 1 << 20}, 5},
+		{"a backlog: up to backlog objects", 100, BatchConfig{MaxObjects: 5, MaxWait: Duration(time.Second), BacklogObjects: 50, BacklogBytes: 1 << 20}, 50},
+		{"a backlog: up to backlog bytes", 100, BatchConfig{MaxObjects: 5, MaxWait: Duration(time.Second), BacklogObjects: 50, BacklogBytes: 200}, 20},
+		{"a backlog that pauses: what came", 12, BatchConfig{MaxObjects: 5, MaxWait: Duration(time.Second), BacklogObjects: 50, BacklogBytes: 1 << 20}, 13},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			work := make(chan item, tc.waiting)
+			for range tc.waiting {
+				work <- obj(10)
+			}
+			got := gather([]item{obj(10)}, work, nil, tc.cfg)
+			if len(got) != tc.want {
+				t.Errorf("batch of %d, want %d", len(got), tc.want)
+			}
+		})
+	}
 }
