@@ -3,6 +3,8 @@ package hunt
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -88,6 +90,7 @@ func NewLive(cfg Config, set *ruleset.Set) (*Live, error) {
 // done) ends the batch: the caller commits nothing of it.
 func (l *Live) Read(ctx context.Context, inputs []source.Input) ([]InputResult, error) {
 	results := make([]InputResult, len(inputs))
+	inputs = slices.Clone(inputs)
 	jobs := make(chan int)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -101,9 +104,28 @@ func (l *Live) Read(ctx context.Context, inputs []source.Input) ([]InputResult, 
 		}
 		return nil
 	})
+	// Fetchers read remote objects ahead of the decoders, which take them as they are
+	// fetched: a GET mostly waits for the network, and a decoder waiting on one would leave
+	// its core idle. At most fetchers objects are in flight and as many wait fetched.
+	fetchers := max(prefetchers, 2*len(l.workers))
+	ready := make(chan int, fetchers)
+	var fetching sync.WaitGroup
+	for range fetchers {
+		fetching.Go(func() {
+			for i := range jobs {
+				inputs[i] = source.Prefetch(gctx, inputs[i], prefetchMax)
+				select {
+				case ready <- i:
+				case <-gctx.Done():
+					return
+				}
+			}
+		})
+	}
+	go func() { fetching.Wait(); close(ready) }()
 	for _, w := range l.workers {
 		g.Go(func() error {
-			for i := range jobs {
+			for i := range ready {
 				in := inputs[i]
 				in.Arg = 0
 				before := w.stats
@@ -131,6 +153,14 @@ func (l *Live) Read(ctx context.Context, inputs []source.Input) ([]InputResult, 
 	}
 	return results, nil
 }
+
+// prefetchers is the least number of objects Read fetches ahead at once, and prefetchMax
+// the size past which an object is streamed by its decoder instead (CloudTrail writes files
+// of a few megabytes at most).
+const (
+	prefetchers = 8
+	prefetchMax = 16 << 20
+)
 
 // Evaluate gives the matches read since the last call to the stateful stage, in event-time
 // order, and returns the revisions of the signals that opened, grew or closed meanwhile:

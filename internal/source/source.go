@@ -101,6 +101,33 @@ func (in Input) Open(ctx context.Context) (io.ReadCloser, error) {
 	return in.open(ctx)
 }
 
+// Prefetch reads a remote object (an input with Info, as S3 listings give) of at most
+// maxBytes whole, and returns an input that reads those bytes, or fails to open with the
+// error reading them gave; other inputs are returned as they are. A service reading many
+// small objects uses it to fetch ahead of its decoders: a GET is mostly waiting.
+func Prefetch(ctx context.Context, in Input, maxBytes int64) Input {
+	if in.Kind != KindLog || in.Info == nil || in.Info.Size() > maxBytes || in.Err != nil || in.open == nil {
+		return in
+	}
+	rc, err := in.open(ctx)
+	var b []byte
+	if err == nil {
+		b, err = io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			err = fmt.Errorf("reading %s: %w", in.Name, err)
+		}
+	}
+	out := in
+	out.open = func(context.Context) (io.ReadCloser, error) {
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}
+	return out
+}
+
 // Options configures Walk.
 type Options struct {
 	// Hidden takes hidden entries (names starting with ".") inside folders, and walks
