@@ -9,7 +9,8 @@
 #   hunt --db over the files on disk; hunt --db over s3://trail/AWSLogs/ through VersityGW;
 #   serve listing the same bucket from an empty store until it has read every event.
 # ONLY_SERVE=1 measures serve alone; PROFILE=DIR writes serve's CPU and memory profiles
-# there (serve.cpu; serve.mem, whose inuse_space is what it holds at the end). Each line
+# there (serve.cpu; serve.mem, whose inuse_space is what it holds at the end); SERVE_FLAGS
+# adds flags to serve's command line (--open-early=false, say). Each line
 # gives the events, the seconds from start to the last commit, events/s and the peak
 # resident set (VmHWM; /usr/bin/time for hunt, /proc for serve).
 set -euo pipefail
@@ -58,7 +59,7 @@ if [[ -n ${PROFILE:-} ]]; then
 	prof=(--cpuprofile "$PROFILE/serve.cpu" --memprofile "$PROFILE/serve.mem")
 fi
 "$bin" "${prof[@]}" serve --db "$work/db-serve" --trail s3://trail/AWSLogs/ --poll 1h --listen "127.0.0.1:$lport" \
-	--sink "jsonl:$work/serve.jsonl" --log-level warn 2>"$work/serve.log" &
+	--sink "jsonl:$work/serve.jsonl" --log-level warn ${SERVE_FLAGS:-} 2>"$work/serve.log" &
 spid=$!
 pids+=($spid)
 committed() { curl -s "http://127.0.0.1:$lport/metrics" | sed -n 's/^trailhound_events_committed_total \([0-9.e+]*\)$/\1/p'; }

@@ -175,7 +175,9 @@ type Config struct {
 	// gte 1: a rule's grouping) open an alert as soon as a hit arrives, before the
 	// watermark evaluates it: a provisional alert, returned by Changed, that the evaluation
 	// in event-time order later continues or closes as Superseded (see early.go). The
-	// alerts evaluated in order are the same with or without it.
+	// alerts evaluated in order are the same with or without it. It needs TrackChanges:
+	// the hits still waiting at each Changed call are the ones opened early (hits observed
+	// since the last call are not, after a Restore).
 	Early bool
 }
 

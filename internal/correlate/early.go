@@ -14,8 +14,10 @@ import (
 // event-time order whatever their arrival order; with the default lateness that is 15
 // minutes of event time. For a correlation whose every hit fires (a rule's grouping:
 // event_count, gte 1) the wait decides only which alert a hit joins, never whether there
-// is one. Such a correlation opens a provisional alert for a hit as it arrives, when the
-// hit cannot join the alert its group has open: the provisional alert's first hit (its
+// is one. Such a correlation opens a provisional alert for a hit that arrived and still
+// waits when Changed is next called (a live service's batch: hits evaluated within the
+// batch need nothing early, which keeps the cost off a backlog), when the hit cannot join
+// the alert its group has open: the provisional alert's first hit (its
 // origin) is the earliest hit it knows, so its identity is the one the alert evaluated in
 // order will have unless a still earlier hit of the group arrives later (within the
 // lateness). Later arrivals of the group within KeepAlive of it are added to it, so that its

@@ -129,6 +129,9 @@ type Engine struct {
 	changed []*openAlert
 	// windowProvs counts the provisional window alerts not yet resolved.
 	windowProvs int
+	// fresh are the hits buffered since Changed was last called (Config.Early): those
+	// still buffered then open early; those evaluated meanwhile need not.
+	fresh []*pending
 }
 
 type ref struct {
@@ -256,6 +259,7 @@ type pending struct {
 	arrival uint64
 	hdr     *event.Header
 	keys    []pkey
+	done    bool // evaluated (Config.Early: no longer to open early)
 }
 
 type pkey struct {
@@ -298,11 +302,8 @@ func (e *Engine) Observe(h Hit, fields FieldFunc) []Alert {
 				e.processPending(p, true)
 			} else {
 				e.buf.push(p)
-				e.speculate(p)
-				for _, k := range p.keys {
-					if k.c.windows {
-						e.bufferWindowHit(k.c, k.group, hit{t: p.t, id: p.id, val: k.val, hdr: p.hdr, rule: int32(k.idx)})
-					}
+				if e.cfg.Early && e.cfg.TrackChanges {
+					e.fresh = append(e.fresh, p)
 				}
 			}
 		}
@@ -363,6 +364,7 @@ func (e *Engine) advance(wm int64) {
 	}
 	for e.buf.len() > 0 && e.buf.peek().t < e.watermark {
 		p := e.buf.pop()
+		p.done = true
 		e.closeAlerts(p.t)
 		e.processPending(p, false)
 	}
@@ -987,6 +989,18 @@ func (a *openAlert) snapshot() Alert {
 // them.
 func (e *Engine) Changed() []Alert {
 	if e.cfg.Early {
+		for _, p := range e.fresh {
+			if !p.done {
+				e.speculate(p)
+				for _, k := range p.keys {
+					if k.c.windows {
+						e.bufferWindowHit(k.c, k.group, hit{t: p.t, id: p.id, val: k.val, hdr: p.hdr, rule: int32(k.idx)})
+					}
+				}
+			}
+		}
+		clear(e.fresh)
+		e.fresh = e.fresh[:0]
 		e.speculateWindows()
 	}
 	var out []Alert
