@@ -315,7 +315,7 @@ func TestServeEqualsHunt(t *testing.T) {
 				}
 			}
 			if mode == "backlog" {
-				if n := testutil.ToFloat64(svc.m.batches); n > float64(len(files))/40 {
+				if n := testutil.ToFloat64(svc.m.batches); n > float64(len(files))/20 {
 					t.Errorf("%v batches for a backlog of %d objects in batches of 10 that grow: they did not grow", n, len(files))
 				}
 			}

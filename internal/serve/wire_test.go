@@ -267,11 +267,11 @@ func TestServeSlowBatchKeepsMessages(t *testing.T) {
 	var slowed atomic.Bool
 	fault := func(point string) {
 		if point == "serve:read" && slowed.CompareAndSwap(false, true) {
-			time.Sleep(3500 * time.Millisecond) // three and a half visibility timeouts
+			time.Sleep(5 * time.Second) // two and a half visibility timeouts
 		}
 	}
 	cfg := Config{DB: filepath.Join(t.TempDir(), "db"), Batch: BatchConfig{MaxWait: Duration(200 * time.Millisecond)},
-		Notifications: NotificationsConfig{SQS: []QueueConfig{{URL: e.queue, Visibility: Duration(time.Second)}}},
+		Notifications: NotificationsConfig{SQS: []QueueConfig{{URL: e.queue, Visibility: Duration(2 * time.Second)}}},
 		Sinks:         []sink.Config{{Type: "jsonl", Path: filepath.Join(t.TempDir(), "s.jsonl")}}}
 	svc, stop := run(t, cfg, Options{Rules: set, S3: e.s3, SQS: e.sqs, Fault: fault})
 	for i := range 3 {
