@@ -17,12 +17,13 @@ import (
 // is one. Such a correlation opens a provisional alert for a hit that arrived and still
 // waits when Changed is next called (a live service's batch: hits evaluated within the
 // batch need nothing early, which keeps the cost off a backlog), when the hit cannot join
-// the alert its group has open: the provisional alert's first hit (its
-// origin) is the earliest hit it knows, so its identity is the one the alert evaluated in
-// order will have unless a still earlier hit of the group arrives later (within the
-// lateness). Later arrivals of the group within KeepAlive of it are added to it, so that its
-// hits are chained by gaps of at most KeepAlive and evaluated in order all go to one alert;
-// a hit out of the reach of a group's provisional alerts opens another.
+// the alert its group has open (one it can join lists it at once, as pending evidence).
+// The provisional alert's first hit (its origin) is the earliest hit it knows, so its
+// identity is the one the alert evaluated in order will have unless a still earlier hit of
+// the group arrives later (within the lateness). Later hits of the group within KeepAlive
+// of it are added to it, so that its hits are chained by gaps of at most KeepAlive and,
+// evaluated in order, all go to one alert; a hit out of the reach of a group's provisional
+// alerts opens another.
 //
 // When the watermark evaluates the origin, the provisional alert is resolved: if the
 // group's alert starts at the origin, it is the same alert (the same first event, so the
@@ -44,7 +45,8 @@ func everyHitFires(c Correlation) bool {
 	return true
 }
 
-// speculate opens or extends the provisional alerts of a hit that was just buffered.
+// speculate opens or extends the provisional alerts of a buffered hit, or lists it as
+// pending evidence of the open alert it will join.
 func (e *Engine) speculate(p *pending) {
 	for _, k := range p.keys {
 		c := k.c
