@@ -32,6 +32,7 @@ type metrics struct {
 	commitSeconds                              prometheus.Histogram
 	batches                                    prometheus.Counter
 	detectSeconds                              prometheus.Histogram
+	lateHits                                   prometheus.Counter
 
 	mu        sync.Mutex
 	newest    time.Time // the newest object seen
@@ -62,11 +63,12 @@ func newMetrics() *metrics {
 	m.commitSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "trailhound_commit_duration_seconds", Help: "Time to commit a batch to the store.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)})
 	m.batches = counter("trailhound_batches_total", "Batches committed.")
+	m.lateHits = counter("trailhound_matches_late_total", "Rule matches read behind the watermark (more than the lateness behind the latest event time): evaluated at once against the state held, not in event-time order.")
 	m.detectSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "trailhound_batch_latency_seconds",
 		Help:    "From an object's write (or a message's sending) to the commit of its batch, whose revisions then go to the sinks.",
 		Buckets: prometheus.ExponentialBuckets(0.05, 2, 16)})
 	m.reg.MustRegister(m.eventsRead, m.eventsCommitted, m.eventsRejected, m.eventsFiltered, m.objectsRead, m.objectsFailed, m.listed, m.listErrors,
-		m.notifications, m.signals, m.sinkDelivered, m.sinkFailures, m.outboxDepth, m.commitSeconds, m.batches, m.detectSeconds,
+		m.notifications, m.signals, m.sinkDelivered, m.sinkFailures, m.outboxDepth, m.commitSeconds, m.batches, m.detectSeconds, m.lateHits,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/trailhound/trailhound/internal/signal"
 	"github.com/trailhound/trailhound/internal/sink"
 )
@@ -100,6 +102,9 @@ func TestQuietAdvance(t *testing.T) {
 			}
 			if late := s.live.Stats().State.Late - before; late == 0 {
 				t.Errorf("an event delivered twice the lateness late was not late")
+			}
+			if n := testutil.ToFloat64(s.m.lateHits); n == 0 {
+				t.Errorf("the late match is not counted in trailhound_matches_late_total")
 			}
 		})
 	}

@@ -110,6 +110,7 @@ type Service struct {
 	lastErr   error
 	watermark time.Time
 	acked     uint64 // sum of the outboxes' Acked at the last commit
+	late      int64  // the live hunt's late matches counted so far
 	// quietSince is the wall time of the last batch read (or of the start), and quietBase
 	// the latest event time known then: a quiet trail's event time is taken to have
 	// advanced from quietBase as the clock has since quietSince (see advanceQuiet).
@@ -188,6 +189,7 @@ func New(cfg Config, opts Options) (*Service, error) {
 	if s.live, err = hunt.NewLive(hc, opts.Rules); err != nil {
 		return nil, err
 	}
+	s.late = s.live.Stats().State.Late // the state counts late matches across restarts
 	s.markProgress(time.Now())
 	for _, sc := range cfg.Sinks {
 		sk, err := sink.New(sc, sink.Options{Stdout: opts.Stdout, Client: opts.HTTPClient, Getenv: opts.Getenv, Version: opts.Version})
@@ -483,6 +485,12 @@ func (s *Service) process(ctx context.Context, batch []item) error {
 	revs, err := s.live.Evaluate(ctx)
 	if err != nil {
 		return s.failed(fmt.Errorf("evaluating a batch: %w", err))
+	}
+	if late := s.live.Stats().State.Late; late > s.late {
+		s.m.lateHits.Add(float64(late - s.late))
+		s.log.Warn("rule matches arrived behind the watermark: evaluated against the state held, not in event-time order (a lateness longer than the trail's delivery delays avoids it)",
+			"matches", late-s.late, "watermark", s.live.Watermark())
+		s.late = late
 	}
 	s.markProgress(time.Now())
 	s.fault("serve:evaluated")
