@@ -21,6 +21,24 @@ func stopLogging(id string, t time.Time) []byte {
 		t.UTC().Format(time.RFC3339), id, id)
 }
 
+// listingService makes (without running it) a service of cfg, with a store, a trail to
+// list and a file sink of its own, that tests drive batch by batch (process, advanceQuiet).
+func listingService(t *testing.T, cfg Config) *Service {
+	t.Helper()
+	cfg.DB = filepath.Join(t.TempDir(), "db")
+	cfg.Trails = []TrailConfig{{URL: "s3://trail/AWSLogs/"}}
+	cfg.Sinks = []sink.Config{{Type: "jsonl", Path: filepath.Join(t.TempDir(), "signals.jsonl")}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg, Options{Rules: builtin(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.close)
+	return s
+}
+
 // opened reports whether revs open a signal listing the event.
 func opened(revs []signal.Signal, eventID string) bool {
 	for _, r := range revs {
@@ -52,16 +70,7 @@ func TestQuietAdvance(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, q, early := Duration(lateness), Duration(tc.quiet), false
-			cfg := Config{DB: filepath.Join(t.TempDir(), "db"), Lateness: &l, QuietAdvance: &q, OpenEarly: &early, Trails: []TrailConfig{{URL: "s3://trail/AWSLogs/"}},
-				Sinks: []sink.Config{{Type: "jsonl", Path: filepath.Join(t.TempDir(), "signals.jsonl")}}}
-			if err := cfg.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			s, err := New(cfg, Options{Rules: builtin(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.close()
+			s := listingService(t, Config{Lateness: &l, QuietAdvance: &q, OpenEarly: &early})
 			ctx := context.Background()
 			at := time.Date(2026, 11, 20, 13, 47, 5, 0, time.UTC)
 			if err := s.process(ctx, []item{{event: stopLogging("74bcd74f-0687-4584-a7d7-9b6189308f4e", at), name: "stop"}}); err != nil {
@@ -116,16 +125,7 @@ func TestQuietAdvance(t *testing.T) {
 func TestOpenEarly(t *testing.T) {
 	for _, early := range []bool{true, false} {
 		t.Run(fmt.Sprint("open_early=", early), func(t *testing.T) {
-			cfg := Config{DB: filepath.Join(t.TempDir(), "db"), OpenEarly: &early, Trails: []TrailConfig{{URL: "s3://trail/AWSLogs/"}},
-				Sinks: []sink.Config{{Type: "jsonl", Path: filepath.Join(t.TempDir(), "signals.jsonl")}}}
-			if err := cfg.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			s, err := New(cfg, Options{Rules: builtin(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.close()
+			s := listingService(t, Config{OpenEarly: &early})
 			at := time.Date(2026, 11, 20, 13, 47, 5, 0, time.UTC)
 			const id = "74bcd74f-0687-4584-a7d7-9b6189308f4e"
 			if err := s.process(context.Background(), []item{{event: stopLogging(id, at), name: "stop"}}); err != nil {

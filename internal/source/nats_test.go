@@ -25,16 +25,22 @@ func natsServer(t testing.TB) *server.Server {
 	return s
 }
 
+// natsConn connects to an embedded NATS server of its own.
+func natsConn(t *testing.T) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(natsServer(t).ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
 // TestNATS: what is published to the subject is kept by the stream until acknowledged,
 // including what was published while no consumer ran; a message not acknowledged is
 // delivered again after AckWait; acknowledged ones are not.
 func TestNATS(t *testing.T) {
-	srv := natsServer(t)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := natsConn(t)
 	ctx := context.Background()
 	opts := NATSOptions{Subject: "s3.events", Wait: 300 * time.Millisecond, AckWait: 500 * time.Millisecond}
 	src, err := NewNATS(ctx, nc, opts)
@@ -90,12 +96,7 @@ func TestNATS(t *testing.T) {
 // TestNATSExtend: a message extended (in progress) more often than AckWait is not
 // delivered again while it is held, and once no longer extended it is.
 func TestNATSExtend(t *testing.T) {
-	srv := natsServer(t)
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := natsConn(t)
 	ctx := context.Background()
 	src, err := NewNATS(ctx, nc, NATSOptions{Subject: "s3.slow", Wait: 200 * time.Millisecond, AckWait: 600 * time.Millisecond})
 	if err != nil {

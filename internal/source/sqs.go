@@ -106,10 +106,8 @@ func (q *SQS) Hold() time.Duration {
 // (ChangeMessageVisibilityBatch, ten at a time), so that a batch that takes longer than the
 // visibility timeout is not delivered to another receiver meanwhile.
 func (q *SQS) Extend(ctx context.Context, msgs []Message) error {
-	var errs []error
 	secs := int32(max(q.Hold()/time.Second, 1))
-	for i := 0; i < len(msgs); i += 10 {
-		chunk := msgs[i:min(i+10, len(msgs))]
+	err := inTens(msgs, func(chunk []Message) ([]types.BatchResultErrorEntry, error) {
 		in := &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: aws.String(q.url)}
 		for j, m := range chunk {
 			h, _ := m.ack.(string)
@@ -118,14 +116,11 @@ func (q *SQS) Extend(ctx context.Context, msgs []Message) error {
 		}
 		out, err := q.c.ChangeMessageVisibilityBatch(ctx, in)
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			return nil, err
 		}
-		for _, f := range out.Failed {
-			errs = append(errs, fmt.Errorf("message %s: %s: %s", chunk[atoiOr(aws.ToString(f.Id))].ID, aws.ToString(f.Code), aws.ToString(f.Message)))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+		return out.Failed, nil
+	})
+	if err != nil {
 		return fmt.Errorf("extending the visibility of messages of %s: %w", q.url, err)
 	}
 	return nil
@@ -134,9 +129,7 @@ func (q *SQS) Extend(ctx context.Context, msgs []Message) error {
 // Ack deletes messages this source received, ten at a time. A message that could not be
 // deleted is delivered again later (and found already committed): the error names how many.
 func (q *SQS) Ack(ctx context.Context, msgs []Message) error {
-	var errs []error
-	for i := 0; i < len(msgs); i += 10 {
-		chunk := msgs[i:min(i+10, len(msgs))]
+	err := inTens(msgs, func(chunk []Message) ([]types.BatchResultErrorEntry, error) {
 		in := &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(q.url)}
 		for j, m := range chunk {
 			h, _ := m.ack.(string)
@@ -144,17 +137,32 @@ func (q *SQS) Ack(ctx context.Context, msgs []Message) error {
 		}
 		out, err := q.c.DeleteMessageBatch(ctx, in)
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			return nil, err
 		}
-		for _, f := range out.Failed {
-			errs = append(errs, fmt.Errorf("message %s: %s: %s", chunk[atoiOr(aws.ToString(f.Id))].ID, aws.ToString(f.Code), aws.ToString(f.Message)))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+		return out.Failed, nil
+	})
+	if err != nil {
 		return fmt.Errorf("deleting messages from %s: %w", q.url, err)
 	}
 	return nil
+}
+
+// inTens calls do with the messages ten at a time (the SQS batch limit), entry ids being
+// the positions in the chunk, and joins the errors of the calls and of the failed entries.
+func inTens(msgs []Message, do func(chunk []Message) ([]types.BatchResultErrorEntry, error)) error {
+	var errs []error
+	for i := 0; i < len(msgs); i += 10 {
+		chunk := msgs[i:min(i+10, len(msgs))]
+		failed, err := do(chunk)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, f := range failed {
+			errs = append(errs, fmt.Errorf("message %s: %s: %s", chunk[atoiOr(aws.ToString(f.Id))].ID, aws.ToString(f.Code), aws.ToString(f.Message)))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func atoiOr(s string) int {
