@@ -167,6 +167,9 @@ func (e *Engine) resolveOrigin(c *corr, key string, t int64, id string) {
 // its identity on), and closed as superseded otherwise.
 func (e *Engine) resolve(c *corr, key string, pa *openAlert) {
 	pa.resolved = true
+	if c.windows {
+		e.windowProvs-- // Flush resolves them too
+	}
 	if l := slices.DeleteFunc(c.prov[key], func(x *openAlert) bool { return x == pa }); len(l) > 0 {
 		c.prov[key] = l
 	} else {

@@ -193,7 +193,6 @@ func (e *Engine) joinedAlert(c *corr, g *group, h hit) {
 	for _, pa := range c.prov[g.key] {
 		if pa.origin == h.id && pa.originT == h.t {
 			e.resolve(c, g.key, pa)
-			e.windowProvs--
 			return
 		}
 	}
@@ -210,7 +209,6 @@ func (e *Engine) settleWindows() {
 			for _, pa := range slices.Clone(c.prov[key]) {
 				if pa.trigger < e.watermark {
 					e.resolve(c, key, pa)
-					e.windowProvs--
 				}
 			}
 		}

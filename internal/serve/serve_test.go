@@ -180,19 +180,13 @@ func contentOf(s signal.Signal) signal.Signal {
 	return s
 }
 
-// checkRevisions checks the lifecycle of the revisions a sink got (signal.CheckRevisions)
-// and returns the closed signals by id.
+// checkRevisions checks the lifecycle of the revisions a sink got and returns the signals
+// closed, not superseded, by id (signal.ClosedSignals).
 func checkRevisions(t testing.TB, revs []signal.Signal) map[string]signal.Signal {
 	t.Helper()
-	last, err := signal.CheckRevisions(revs)
+	closed, err := signal.ClosedSignals(revs)
 	if err != nil {
 		t.Fatal(err)
-	}
-	closed := map[string]signal.Signal{}
-	for id, r := range last {
-		if r.Status == signal.StatusClosed && r.SupersededBy == "" {
-			closed[id] = r
-		}
 	}
 	return closed
 }

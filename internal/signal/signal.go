@@ -250,6 +250,23 @@ func LifecycleID(correlationID string, group []string, firstEventID string) stri
 	return hex.EncodeToString(h.Sum(nil))[:IDLength]
 }
 
+// ClosedSignals checks a stream of revisions (CheckRevisions) and returns, by id, the
+// signals it closed, leaving out those closed as superseded: what a batch run over the same
+// events gives.
+func ClosedSignals(revs []Signal) (map[string]Signal, error) {
+	last, err := CheckRevisions(revs)
+	if err != nil {
+		return nil, err
+	}
+	closed := map[string]Signal{}
+	for id, r := range last {
+		if st, _ := r.Lifecycle(); st == StatusClosed && r.SupersededBy == "" {
+			closed[id] = r
+		}
+	}
+	return closed, nil
+}
+
 // CheckSuperseded checks the latest revisions of a complete stream (CheckRevisions): a
 // signal closed as superseded names a signal of the stream that is not superseded itself.
 func CheckSuperseded(last map[string]Signal) error {
